@@ -1,0 +1,69 @@
+"""All configuration, read once from ``DHANVANTRI_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings. Every field can be set as ``DHANVANTRI_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="DHANVANTRI_", extra="ignore")
+
+    # --- server ---
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Field(default=Path("var"), description="Databases, vault, indexes, keys.")
+    log_level: str = "INFO"
+    require_auth: bool = False
+    public_base_url: str = ""
+
+    # --- persistence and scale ---
+    database_url: str = ""  # empty: SQLite file under data_dir
+    bus: str = "memory"  # "memory" or "redis"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # --- secrets (generated into data_dir on first use when unset) ---
+    vault_key: SecretStr | None = None  # base64 32-byte AES-GCM key for the PHI vault
+    jwt_secret: SecretStr | None = None
+    signing_key_path: Path | None = None  # Ed25519 PEM for prescriptions
+
+    # --- speech ---
+    sample_rate: int = 16000
+    vad_threshold: float = 0.5
+    vad_hangover_ms: int = 320  # silence after speech before the turn ends
+    vad_min_speech_ms: int = 120
+    stt_model_dir: Path | None = None  # default: the model installed by `dhanvantri setup`
+    stt_threads: int = 2
+    stt_language: str = "en"
+    stt_partial_interval_ms: int = 400  # how often to re-decode the growing buffer
+    tts_voice_path: Path | None = None
+    output_sample_rate: int = 48000
+
+    # --- language model ---
+    llm_base_url: str = ""  # empty: start the embedded llama.cpp server on loopback
+    llm_model: str = "smollm2-135m-instruct"
+    llm_api_key: SecretStr | None = None
+    llm_max_tokens: int = 60
+    llm_temperature: float = 0.3
+    llm_threads: int = 2
+    llm_port: int = 0  # embedded server port; 0 picks a free one
+
+    # --- knowledge ---
+    kb_top_k: int = 3
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory, created if missing."""
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()
