@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     # --- knowledge ---
     kb_top_k: int = 3
 
+    # --- back office (dhanvantri.platform) ---
+    database_schema: str = ""  # PostgreSQL schema (search path); empty: the server's default
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    login_rate_limit: str = "10/minute"  # per client address, and per account
+    otp_rate_limit: str = "5/minute"  # code requests per phone number (and per address)
+
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""
         path = self.data_dir.expanduser().resolve()
