@@ -1,0 +1,1 @@
+"""The streaming voice pipeline: typed frames flowing through small processors."""

@@ -1,0 +1,92 @@
+"""Reply audio waiting to be played, pulled in 20 ms frames at the transport's pace.
+
+Text-to-speech runs many times faster than real time, so reply audio piles up here and the
+transport (a WebRTC track, a WebSocket sender) pulls one frame per tick. Barge-in clears it at
+once: audio that was never pulled is never heard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+
+class PlayoutBuffer:
+    """A FIFO of int16 mono samples at one sample rate, cleared on barge-in.
+
+    Args:
+        sample_rate: rate of everything pushed and pulled.
+        on_started: called when a pull first returns reply audio after silence.
+        on_stopped: called when the buffer runs dry or is cleared after playing.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        *,
+        on_started: Callable[[], None] | None = None,
+        on_stopped: Callable[[], None] | None = None,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self._chunks: deque[np.ndarray] = deque()
+        self._queued = 0
+        self._playing = False
+        self.on_started = on_started
+        self.on_stopped = on_stopped
+        self.cleared_at: float | None = None
+        self.samples_played = 0
+
+    @property
+    def queued_samples(self) -> int:
+        """Samples waiting to be played."""
+        return self._queued
+
+    @property
+    def playing(self) -> bool:
+        """True while reply audio is being pulled."""
+        return self._playing
+
+    def push(self, audio: np.ndarray) -> None:
+        """Queue reply audio (int16 mono at ``sample_rate``)."""
+        if len(audio):
+            self._chunks.append(audio)
+            self._queued += len(audio)
+
+    def clear(self) -> None:
+        """Drop everything not yet played (barge-in)."""
+        self._chunks.clear()
+        self._queued = 0
+        self.cleared_at = time.monotonic()
+        self._set_playing(False)
+
+    def pull(self, samples: int) -> np.ndarray | None:
+        """The next ``samples`` of reply audio, zero-padded at the end, or None when empty."""
+        if not self._queued:
+            self._set_playing(False)
+            return None
+        out = np.zeros(samples, dtype=np.int16)
+        filled = 0
+        while filled < samples and self._chunks:
+            chunk = self._chunks[0]
+            take = min(samples - filled, len(chunk))
+            out[filled:filled + take] = chunk[:take]
+            filled += take
+            if take == len(chunk):
+                self._chunks.popleft()
+            else:
+                self._chunks[0] = chunk[take:]
+        self._queued -= filled
+        self.samples_played += filled
+        self._set_playing(True)
+        return out
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing == self._playing:
+            return
+        self._playing = playing
+        callback = self.on_started if playing else self.on_stopped
+        if callback is not None:
+            callback()

@@ -1,0 +1,50 @@
+"""PHI tokenisation between speech-to-text and everything that thinks.
+
+The patient's raw words go back to the patient only (as transcript events); downstream stages,
+the LLM and retrieval see the tokenised text alone. Partial transcripts stop here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from dhanvantri.pipeline.frames import (
+    Direction,
+    EventFrame,
+    Frame,
+    RedactedTranscriptionFrame,
+    TranscriptionFrame,
+)
+from dhanvantri.pipeline.processor import FrameProcessor
+
+
+class Tokenizer(Protocol):
+    """The privacy layer's per-consultation vault (see ``dhanvantri.privacy.TokenVault``)."""
+
+    def tokenize(self, text: str): ...  # -> Redaction with .text and .entities
+
+    def reidentify(self, text: str) -> str: ...
+
+
+def transcript_event(role: str, text: str, final: bool) -> EventFrame:
+    """A transcript event for the patient's screen."""
+    return EventFrame(event={"type": "transcript", "role": role, "text": text, "final": final})
+
+
+class Redactor(FrameProcessor):
+    """Replaces the patient's final transcript with its tokenised form."""
+
+    def __init__(self, vault: Tokenizer) -> None:
+        super().__init__()
+        self.vault = vault
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if not isinstance(frame, TranscriptionFrame):
+            await self.push_frame(frame, direction)
+            return
+        await self.push_frame(transcript_event(frame.role, frame.text, frame.final))
+        if frame.final and frame.text.strip():
+            redaction = await asyncio.to_thread(self.vault.tokenize, frame.text)
+            await self.push_frame(RedactedTranscriptionFrame(
+                text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn))

@@ -1,0 +1,167 @@
+"""The pipeline engine: ordering, system frames, interruption, errors, stop and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from dhanvantri.pipeline.frames import (
+    Direction,
+    EndFrame,
+    ErrorFrame,
+    Frame,
+    InterruptionFrame,
+    LLMTextFrame,
+    MetricsFrame,
+    SpeakFrame,
+    TranscriptionFrame,
+)
+from dhanvantri.pipeline.processor import FrameProcessor
+from dhanvantri.pipeline.task import PipelineTask
+
+
+class Slow(FrameProcessor):
+    """Takes a while per data frame, like a TTS stage synthesising."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.started: list[str] = []
+        self.finished: list[str] = []
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, SpeakFrame):
+            self.started.append(frame.text)
+            await asyncio.sleep(self.delay)
+            self.finished.append(frame.text)
+        await self.push_frame(frame, direction)
+
+
+class Boom(FrameProcessor):
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, SpeakFrame) and frame.text == "boom":
+            raise RuntimeError("stage bug")
+        await self.push_frame(frame, direction)
+
+
+def collecting_task(*processors: FrameProcessor) -> tuple[PipelineTask, list[Frame], list[Frame]]:
+    out: list[Frame] = []
+    errors: list[Frame] = []
+    task = PipelineTask(list(processors), on_output=out.append, on_error=errors.append)
+    return task, out, errors
+
+
+async def test_frames_keep_order_through_stages() -> None:
+    task, out, _ = collecting_task(FrameProcessor(), Slow(0.001), FrameProcessor())
+    await task.start()
+    for i in range(20):
+        await task.queue_frame(SpeakFrame(text=str(i)))
+    await task.stop()
+    texts = [f.text for f in out if isinstance(f, SpeakFrame)]
+    assert texts == [str(i) for i in range(20)]
+    assert task.ended
+
+
+async def test_system_frames_overtake_queued_data() -> None:
+    slow = Slow(0.05)
+    task, out, _ = collecting_task(slow)
+    await task.start()
+    for i in range(5):
+        await task.queue_frame(SpeakFrame(text=str(i)))
+    await task.queue_frame(MetricsFrame(name="probe", value_ms=1.0))
+    await asyncio.sleep(0.01)
+    kinds = [type(f).__name__ for f in out]
+    assert "MetricsFrame" in kinds  # arrived while data was still queued
+    assert kinds.index("MetricsFrame") < len(kinds)
+    assert [f.text for f in out if isinstance(f, SpeakFrame)] == []
+    await task.cancel()
+
+
+async def test_interruption_stops_work_in_progress_and_drops_queue() -> None:
+    slow = Slow(0.5)
+    task, out, _ = collecting_task(slow)
+    await task.start()
+    for text in ("first sentence", "second", "third"):
+        await task.queue_frame(SpeakFrame(text=text))
+    await asyncio.sleep(0.05)
+    assert slow.started == ["first sentence"]
+    await task.interrupt()
+    assert any(isinstance(f, InterruptionFrame) for f in out)
+    # The stage keeps working after the interruption, with only new frames.
+    await task.queue_frame(SpeakFrame(text="after"))
+    await task.stop()
+    assert slow.finished == ["after"]
+    assert [f.text for f in out if isinstance(f, SpeakFrame)] == ["after"]
+
+
+async def test_non_interruptible_stage_keeps_its_input() -> None:
+    class Input(Slow):
+        interruptible = False
+
+    stage = Input(0.02)
+    task, out, _ = collecting_task(stage)
+    await task.start()
+    for text in ("a", "b", "c"):
+        await task.queue_frame(SpeakFrame(text=text))
+    await task.interrupt()
+    await task.stop()
+    assert stage.finished == ["a", "b", "c"]
+
+
+async def test_error_frame_does_not_kill_the_session() -> None:
+    task, out, errors = collecting_task(Boom(), FrameProcessor())
+    await task.start()
+    await task.queue_frame(SpeakFrame(text="before"))
+    await task.queue_frame(SpeakFrame(text="boom"))
+    await task.queue_frame(SpeakFrame(text="after"))
+    await task.stop()
+    assert [f.text for f in out if isinstance(f, SpeakFrame)] == ["before", "after"]
+    assert len(errors) == 1 and isinstance(errors[0], ErrorFrame)
+    assert errors[0].category == "stage_failed" and errors[0].source == "Boom"
+    assert any(isinstance(f, ErrorFrame) for f in out)  # the client hears about it too
+
+
+async def test_fatal_error_cancels_the_pipeline() -> None:
+    class Fatal(FrameProcessor):
+        async def process_frame(self, frame: Frame, direction: Direction) -> None:
+            if isinstance(frame, SpeakFrame):
+                await self.push_error("model_crashed", "gone", fatal=True)
+                return
+            await self.push_frame(frame, direction)
+
+    task, _, errors = collecting_task(Fatal())
+    await task.start()
+    await task.queue_frame(SpeakFrame(text="x"))
+    await asyncio.sleep(0.05)
+    assert task.ended and task.fatal_error is not None
+    assert errors[0].fatal
+
+
+async def test_cancel_drops_queued_frames() -> None:
+    slow = Slow(0.2)
+    task, out, _ = collecting_task(slow)
+    await task.start()
+    for i in range(5):
+        await task.queue_frame(SpeakFrame(text=str(i)))
+    await asyncio.sleep(0.01)
+    await task.cancel()
+    await asyncio.sleep(0.3)
+    assert slow.finished == []
+    assert not any(isinstance(f, EndFrame) for f in out)
+
+
+def test_frames_are_immutable_and_hide_patient_text() -> None:
+    frame = TranscriptionFrame(text="my name is rajesh kumar", final=True)
+    assert "rajesh" not in repr(frame)
+    assert "rajesh" not in repr(LLMTextFrame(text="hello rajesh"))
+    try:
+        frame.text = "x"  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("frames must be frozen")
+    from dhanvantri.pipeline.frames import InputAudioFrame
+
+    audio = InputAudioFrame(audio=np.zeros(320, dtype=np.int16))
+    assert "array" not in repr(audio)
