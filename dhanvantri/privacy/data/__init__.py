@@ -1,0 +1,1 @@
+"""Word lists shipped with the privacy layer (names, places, clinical vocabulary)."""
