@@ -28,10 +28,15 @@ for _viseme, _symbols in {
         _GROUPS[_symbol] = _viseme
 
 
-def viseme_for(phoneme: str) -> str:
-    """The mouth shape for one espeak phoneme (stress and length marks ignored)."""
+_MARKS = frozenset("ˈˌː")
+
+
+def viseme_for(phoneme: str) -> str | None:
+    """The mouth shape for one espeak phoneme; None for stress marks (they keep the shape)."""
     symbol = phoneme.strip("ˈˌ")
-    if not symbol or symbol in {" ", "^", "$", "_", ",", ".", "!", "?", "—"}:
+    if not symbol or set(phoneme) <= _MARKS:
+        return None
+    if symbol in {" ", "^", "$", "_", ",", ".", "!", "?", "—"}:
         return "rest"
     if symbol in _GROUPS:
         return _GROUPS[symbol]
@@ -40,7 +45,7 @@ def viseme_for(phoneme: str) -> str:
 
 
 def timeline(
-    phonemes: Iterable[tuple[str, int]], sample_rate: int, *, min_ms: int = 40
+    phonemes: Iterable[tuple[str, int]], sample_rate: int, *, min_ms: int = 30
 ) -> tuple[tuple[str, int, int], ...]:
     """(viseme, start_ms, dur_ms) entries covering the audio, merging repeats and tiny shapes.
 
@@ -54,8 +59,8 @@ def timeline(
         position += samples
         end_ms = position * 1000 // sample_rate
         shape = viseme_for(phoneme)
-        if out and (out[-1][0] == shape or end_ms - start_ms < min_ms):
+        if out and (shape is None or out[-1][0] == shape or end_ms - start_ms < min_ms):
             out[-1][2] = end_ms - int(out[-1][1])
         else:
-            out.append([shape, start_ms, end_ms - start_ms])
+            out.append([shape or "rest", start_ms, end_ms - start_ms])
     return tuple((str(s), int(a), int(d)) for s, a, d in out)

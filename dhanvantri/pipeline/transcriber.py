@@ -1,0 +1,134 @@
+"""Speech-to-text that keeps up with the patient, so little is left to do at the end of the turn.
+
+While the patient speaks, the growing buffer is re-decoded every ``partial_interval_ms`` and the
+words two decodes agree on become a forced prefix for the next (local agreement), so each
+decode only works out the tail. When the voice activity detector reports a pause, the final
+decode starts at once on the audio so far; if the turn then ends without more speech, that
+result is the final transcript and turn end costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+import numpy as np
+
+from dhanvantri.pipeline.frames import (
+    Direction,
+    Frame,
+    InputAudioFrame,
+    MetricsFrame,
+    TranscriptionFrame,
+    TurnEndFrame,
+    UserPausedFrame,
+    UserResumedFrame,
+    UserStartedSpeakingFrame,
+    now,
+)
+from dhanvantri.pipeline.processor import FrameProcessor
+from dhanvantri.pipeline.services import SpeechToText, Transcript
+
+
+def agreed_prefix(previous: tuple[int, ...], current: tuple[int, ...], holdback: int = 1) -> tuple[int, ...]:
+    """Tokens both decodes agree on, minus the last ``holdback`` (the word may be unfinished)."""
+    n = 0
+    for a, b in zip(previous, current, strict=False):
+        if a != b:
+            break
+        n += 1
+    return current[: max(0, n - holdback)]
+
+
+class Transcriber(FrameProcessor):
+    """Emits partial and final :class:`TranscriptionFrame` for each patient turn.
+
+    Args:
+        stt: the speech-to-text model (blocking; run on one worker thread so decodes never
+            compete for the CPU with each other).
+        partial_interval_ms: how much new audio triggers another partial decode.
+    """
+
+    interruptible = False
+
+    def __init__(self, stt: SpeechToText, *, partial_interval_ms: int = 400,
+                 sample_rate: int = 16000, executor: Executor | None = None) -> None:
+        super().__init__()
+        self.stt = stt
+        self.sample_rate = sample_rate
+        self._interval = partial_interval_ms * sample_rate // 1000
+        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="stt")
+        self._reset(0)
+
+    def _reset(self, turn: int) -> None:
+        self._turn = turn
+        self._chunks: list[np.ndarray] = []
+        self._samples = 0
+        self._decoded_at = 0
+        self._previous: tuple[int, ...] = ()
+        self._agreed: tuple[int, ...] = ()
+        self._partial_job: asyncio.Future[Transcript] | None = None
+        self._speculative: asyncio.Future[Transcript] | None = None
+        self._paused = False
+
+    def _audio(self) -> np.ndarray:
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        self._chunks = [audio]
+        return audio.astype(np.float32) / 32768.0
+
+    def _decode(self, audio: np.ndarray) -> asyncio.Future[Transcript]:
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, self.stt.transcribe, audio, self._agreed)
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, UserStartedSpeakingFrame):
+            self._reset(frame.turn)
+            await self.push_frame(frame, direction)
+        elif isinstance(frame, InputAudioFrame):
+            self._chunks.append(frame.audio)
+            self._samples += len(frame.audio)
+            if (not self._paused and self._partial_job is None
+                    and self._samples - self._decoded_at >= self._interval):
+                self._start_partial()
+        elif isinstance(frame, UserPausedFrame):
+            self._paused = True
+            self._speculative = self._decode(self._audio())
+        elif isinstance(frame, UserResumedFrame):
+            self._paused, self._speculative = False, None
+        elif isinstance(frame, TurnEndFrame):
+            await self._finish(frame)
+        else:
+            await self.push_frame(frame, direction)
+
+    def _start_partial(self) -> None:
+        self._decoded_at = self._samples
+        job = self._decode(self._audio())
+        self._partial_job = job
+        turn = self._turn
+        job.add_done_callback(lambda f: asyncio.ensure_future(self._on_partial(f, turn)))
+
+    async def _on_partial(self, job: asyncio.Future[Transcript], turn: int) -> None:
+        if job is self._partial_job:
+            self._partial_job = None
+        if turn != self._turn or job.cancelled() or job.exception() is not None:
+            return
+        result = job.result()
+        self._agreed = agreed_prefix(self._previous, result.tokens)
+        self._previous = result.tokens
+        if result.text and not self._paused:
+            await self.push_frame(TranscriptionFrame(text=result.text, final=False, turn=turn))
+
+    async def _finish(self, frame: TurnEndFrame) -> None:
+        started = now()
+        job = self._speculative or self._decode(self._audio())
+        try:
+            result = await job
+        except Exception:
+            await self.push_error("stt_failed", "speech-to-text failed on this turn")
+            result = Transcript(text="")
+        await self.push_frame(MetricsFrame(name="stt_final_wait", turn=frame.turn,
+                                           value_ms=(now() - started) * 1e3))
+        self._reset(-1)  # late partials of this turn are dropped
+        if result.text:
+            await self.push_frame(TranscriptionFrame(text=result.text, final=True, turn=frame.turn))
+        await self.push_frame(frame)
