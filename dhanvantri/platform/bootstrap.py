@@ -1,0 +1,86 @@
+"""One place that wires the back office's real parts together (tests swap some of them)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ..settings import Settings
+from . import db, keys
+from .clock import Clock, utcnow
+from .esign import ESignProvider, LocalSigner
+from .notifier import ConsoleNotifier, Notifier
+from .orm import start_mappers
+from .otp import OtpIssuer
+from .ratelimit import RateLimits
+from .safety import BasicSafetyGate, SafetyGate
+from .tokens import TokenService
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the use cases need, built once per process (or per test app)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    tokens: TokenService
+    otps: OtpIssuer
+    notifier: Notifier
+    signer: ESignProvider
+    safety: SafetyGate
+    limits: RateLimits
+    _serialize: asyncio.Lock | None = field(default=None, repr=False)
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work."""
+        return UnitOfWork(self.sessions, clock=self.clock, serialize=self._serialize)
+
+    def verify_url(self, prescription_id: Any) -> str:
+        """The public verification link printed as the PDF's QR code."""
+        base = self.settings.public_base_url.rstrip("/") or (
+            f"http://{self.settings.host}:{self.settings.port}")
+        return f"{base}/api/v1/prescriptions/{prescription_id}/verify"
+
+    async def start(self, *, migrate: bool = True) -> None:
+        """Create the schema if configured and migrate the database to head."""
+        await db.create_schema_if_needed(self.engine, self.settings)
+        if migrate:
+            await db.migrate(self.engine)
+
+    async def close(self) -> None:
+        """Release database connections."""
+        await self.engine.dispose()
+
+
+SERVICES = web.AppKey("dhanvantri.platform.services", Services)
+
+
+def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Clock | None = None,
+              safety_gate: SafetyGate | None = None, signer: ESignProvider | None = None
+              ) -> Services:
+    """Build the services; opens no connection (``start()`` does that)."""
+    start_mappers()
+    clock = clock or utcnow
+    notifier = notifier or ConsoleNotifier()
+    engine = db.make_engine(settings)
+    secret = keys.jwt_secret(settings)
+    otps = OtpIssuer(secret, clock, settings.otp_ttl_seconds, settings.otp_max_attempts)
+    return Services(
+        settings=settings, engine=engine, sessions=db.session_factory(engine), clock=clock,
+        tokens=TokenService(secret, clock, settings.access_token_minutes,
+                            settings.refresh_token_days),
+        otps=otps, notifier=notifier,
+        signer=signer or LocalSigner(keys.signing_key(settings), otps, notifier),
+        safety=safety_gate or BasicSafetyGate(),
+        limits=RateLimits({"login": settings.login_rate_limit, "otp": settings.otp_rate_limit}),
+        _serialize=asyncio.Lock() if engine.dialect.name == "sqlite" else None)

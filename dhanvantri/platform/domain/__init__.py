@@ -1,0 +1,1 @@
+"""Plain domain classes: no ORM, no web, no I/O."""

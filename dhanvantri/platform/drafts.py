@@ -1,0 +1,63 @@
+"""Turn a draft from the clinical module (or a physician's edit) into prescription content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ValidationFailed
+
+MED_FIELDS = ("name", "dose", "frequency", "duration", "route", "instructions")
+LIST_FIELDS = ("lab_tests", "advice", "red_flags")
+ALIASES = {"lifestyle_advice": "advice", "lifestyleAdvice": "advice", "labTests": "lab_tests",
+           "redFlags": "red_flags", "followUpDays": "follow_up_days"}
+
+
+def _text(value: Any, field: str, limit: int = 500) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise ValidationFailed.field(field, "must be text")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValidationFailed.field(field, f"at most {limit} characters")
+    return text
+
+
+def normalize_content(draft: dict[str, Any]) -> dict[str, Any]:
+    """The clinical part of a draft in a fixed shape; raises ``ValidationFailed`` naming a field.
+
+    Accepted keys: ``diagnosis``, ``diagnosis_confidence``, ``medications`` (list of objects with
+    ``name``, ``dose``, ``frequency``, ``duration``, ``route``, ``instructions``), ``lab_tests``,
+    ``advice``, ``red_flags`` (lists of text) and ``follow_up_days``; camelCase aliases too.
+    """
+    if not isinstance(draft, dict):
+        raise ValidationFailed.field("draft", "must be an object")
+    data = {ALIASES.get(k, k): v for k, v in draft.items()}
+    meds = data.get("medications") or []
+    if not isinstance(meds, list):
+        raise ValidationFailed.field("medications", "must be a list")
+    medications = []
+    for i, med in enumerate(meds):
+        if not isinstance(med, dict):
+            raise ValidationFailed.field(f"medications[{i}]", "must be an object")
+        item = {f: _text(med.get(f), f"medications[{i}].{f}") for f in MED_FIELDS}
+        if not item["name"]:
+            raise ValidationFailed.field(f"medications[{i}].name", "required")
+        medications.append(item)
+    content: dict[str, Any] = {
+        "diagnosis": _text(data.get("diagnosis"), "diagnosis"),
+        "diagnosis_confidence": _text(data.get("diagnosis_confidence"), "diagnosis_confidence",
+                                      16),
+        "medications": medications,
+    }
+    for field in LIST_FIELDS:
+        items = data.get(field) or []
+        if not isinstance(items, list):
+            raise ValidationFailed.field(field, "must be a list")
+        content[field] = [_text(x, f"{field}[{j}]") for j, x in enumerate(items)]
+    follow = data.get("follow_up_days")
+    if follow is not None and (isinstance(follow, bool) or not isinstance(follow, int)
+                               or not 0 <= follow <= 365):
+        raise ValidationFailed.field("follow_up_days", "whole number of days, 0 to 365")
+    content["follow_up_days"] = follow
+    return content

@@ -1,0 +1,66 @@
+"""Errors raised by use cases; the web layer maps them to HTTP status and the JSON error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PlatformError(Exception):
+    """Base class: a stable machine ``code``, a human ``message`` and optional ``details``."""
+
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class ValidationFailed(PlatformError):
+    """Input is malformed; ``details`` lists ``{"field", "message"}`` entries."""
+
+    status = 422
+    code = "VALIDATION_ERROR"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailed:
+        """An error about one named field."""
+        return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+class Unauthorized(PlatformError):
+    """Missing, expired or wrong credentials."""
+
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(PlatformError):
+    """Authenticated, but the role or ownership does not allow this."""
+
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(PlatformError):
+    """No such record (or the caller may not know it exists)."""
+
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(PlatformError):
+    """The record's state does not allow this change."""
+
+    status = 409
+    code = "CONFLICT"
+
+
+class RateLimited(PlatformError):
+    """Too many attempts; ``details`` carries ``retry_after`` seconds."""
+
+    status = 429
+    code = "RATE_LIMITED"

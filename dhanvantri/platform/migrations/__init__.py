@@ -1,0 +1,1 @@
+"""Alembic migrations for the back office (shipped inside the package)."""

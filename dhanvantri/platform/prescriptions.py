@@ -1,0 +1,200 @@
+"""Prescription use cases up to approval: draft intake, physician queue, view, edit, decide.
+
+Signing, acknowledgement and release are in ``signing.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .domain.accounts import Role
+from .domain.audit import SYSTEM, Actor
+from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
+from .drafts import normalize_content
+from .errors import NotFound, ValidationFailed
+from .safety import SafetyGate, normalize_safety
+from .uow import UnitOfWork
+
+ENTITY = "prescription"
+
+
+async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: uuid.UUID,
+                            draft: dict[str, Any], safety: dict[str, Any], urgent: bool, *,
+                            actor: Actor = SYSTEM) -> uuid.UUID:
+    """Store a consultation's AI draft as a prescription awaiting physician review.
+
+    Args:
+        uow: a fresh unit of work (opened and committed here).
+        consultation_id: the consultation the draft came from.
+        patient_id: the patient's user id.
+        draft: the clinical module's draft: the clinical fields (see ``drafts.normalize_content``)
+            plus optional ``ai_reasoning`` (or ``reasoning``) text and ``transcript``, a list of
+            ``{"role", "text"}`` turns.
+        safety: the safety gate's result for the draft (``blocked`` and ``issues``).
+        urgent: whether the physician queue should put it first.
+        actor: who submits it (the system by default).
+
+    Returns:
+        The new prescription's id.
+    """
+    content = normalize_content(draft)
+    transcript = draft.get("transcript") or []
+    if not isinstance(transcript, list):
+        raise ValidationFailed.field("transcript", "must be a list of turns")
+    reasoning = draft.get("ai_reasoning") or draft.get("reasoning") or ""
+    async with uow:
+        patient = await uow.users.get(patient_id)
+        if patient is None or patient.role != Role.PATIENT or patient.deleted_at is not None:
+            raise NotFound("no such patient", details=[{"field": "patient_id",
+                                                        "message": "unknown patient"}])
+        rx = Prescription(consultation_id=consultation_id, patient_id=patient_id,
+                          urgent=bool(urgent), content=content, ai_draft=dict(draft),
+                          ai_reasoning=str(reasoning), transcript=list(transcript),
+                          safety=normalize_safety(safety))
+        rx.touch(uow.clock())
+        uow.prescriptions.add(rx)
+        uow.record(actor, "prescription_drafted", ENTITY, rx.id, new=rx.snapshot())
+        await uow.commit()
+        return rx.id
+
+
+async def queue(uow: UnitOfWork, limit: int = 50) -> list[dict[str, Any]]:
+    """Drafts awaiting review for the physician dashboard, urgent first."""
+    async with uow:
+        items = []
+        for rx in await uow.prescriptions.queue(limit):
+            patient = await uow.users.get(rx.patient_id)
+            items.append({
+                "id": str(rx.id), "consultation_id": str(rx.consultation_id),
+                "patient": {"id": str(rx.patient_id),
+                            "full_name": patient.full_name if patient else ""},
+                "urgent": rx.urgent, "diagnosis": rx.content.get("diagnosis", ""),
+                "safety_blocked": bool(rx.safety.get("blocked")),
+                "created_at": _iso(rx.created_at)})
+        return items
+
+
+async def view(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID) -> dict[str, Any]:
+    """A prescription as the viewer's role may see it.
+
+    Physicians and admins see everything (transcript, AI reasoning, safety result). Patients see
+    their own, with the clinical content only once a physician has signed it. Pharmacy and lab
+    see released prescriptions only. Others' prescriptions are reported as not found.
+    """
+    async with uow:
+        rx = await _visible(uow, viewer, prescription_id)
+        return await describe(uow, rx, Role(viewer.role))
+
+
+async def list_prescriptions(uow: UnitOfWork, viewer: Actor, status: Status | None,
+                             limit: int, offset: int) -> list[dict[str, Any]]:
+    """Prescriptions the viewer may see, newest first."""
+    role = Role(viewer.role)
+    patient_id = viewer.user_id if role == Role.PATIENT else None
+    statuses = [status] if status else None
+    if role in (Role.PHARMACY, Role.LAB):
+        if status not in (None, Status.RELEASED):
+            return []
+        statuses = [Status.RELEASED]
+    async with uow:
+        found = await uow.prescriptions.list(patient_id=patient_id, statuses=statuses,
+                                             limit=limit, offset=offset)
+        return [await describe(uow, rx, role, brief=True) for rx in found]
+
+
+async def _visible(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID, *,
+                   lock: bool = False) -> Prescription:
+    rx = await uow.prescriptions.get(prescription_id, lock=lock)
+    role = Role(viewer.role)
+    hidden = (rx is None
+              or (role == Role.PATIENT and rx.patient_id != viewer.user_id)
+              or (role in (Role.PHARMACY, Role.LAB) and rx.status != Status.RELEASED))
+    if hidden or rx is None:
+        raise NotFound("no such prescription")
+    return rx
+
+
+async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool = False
+                   ) -> dict[str, Any]:
+    """The JSON view of a prescription for ``role``."""
+    body: dict[str, Any] = {
+        "id": str(rx.id), "consultation_id": str(rx.consultation_id),
+        "patient_id": str(rx.patient_id), "status": rx.status.value, "urgent": rx.urgent,
+        "version": rx.version, "created_at": _iso(rx.created_at),
+        "updated_at": _iso(rx.updated_at), "approved_at": _iso(rx.approved_at),
+        "signed_at": _iso(rx.signed_at), "acknowledged_at": _iso(rx.acknowledged_at),
+        "released_at": _iso(rx.released_at), "rejection_reason": rx.rejection_reason,
+    }
+    clinical = role in (Role.PHYSICIAN, Role.ADMIN)
+    if clinical or rx.status in VISIBLE_TO_PATIENT:
+        body["content"] = rx.content
+        body["physician"] = await _physician(uow, rx.physician_id)
+    if clinical:
+        body["safety"] = rx.safety
+    if clinical and not brief:
+        body["ai_draft"] = rx.ai_draft
+        body["ai_reasoning"] = rx.ai_reasoning
+        body["transcript"] = rx.transcript
+        patient = await uow.users.patient(rx.patient_id)
+        if patient:
+            body["patient"] = {"allergies": patient.allergies, "conditions": patient.conditions,
+                               "medicines": patient.medicines, "sex": patient.sex,
+                               "date_of_birth": patient.date_of_birth}
+    return body
+
+
+async def _physician(uow: UnitOfWork, physician_id: uuid.UUID | None) -> dict[str, Any] | None:
+    if physician_id is None:
+        return None
+    user = await uow.users.get(physician_id)
+    profile = await uow.users.physician(physician_id)
+    return {"id": str(physician_id), "full_name": user.full_name if user else "",
+            "registration_number": profile.registration_number if profile else "",
+            "council": profile.council if profile else ""}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def edit(uow: UnitOfWork, gate: SafetyGate, actor: Actor, prescription_id: uuid.UUID,
+               draft: dict[str, Any]) -> dict[str, Any]:
+    """A physician replaces the content; the safety gate runs again on the new content."""
+    content = normalize_content(draft)
+    async with uow:
+        rx = await _visible(uow, actor, prescription_id, lock=True)
+        old = rx.snapshot()
+        safety = normalize_safety(await gate.check(content, await uow.users.patient(rx.patient_id)))
+        rx.edit(content, safety, uow.clock())
+        uow.record(actor, "prescription_edited", ENTITY, rx.id, old=old, new=rx.snapshot())
+        await uow.commit()
+        return await describe(uow, rx, Role(actor.role))
+
+
+async def approve(uow: UnitOfWork, actor: Actor, prescription_id: uuid.UUID) -> dict[str, Any]:
+    """The reviewing physician approves; signing comes next."""
+    async with uow:
+        rx = await _visible(uow, actor, prescription_id, lock=True)
+        old = rx.snapshot()
+        assert actor.user_id is not None
+        rx.approve(actor.user_id, uow.clock())
+        uow.record(actor, "prescription_approved", ENTITY, rx.id, old=old, new=rx.snapshot())
+        await uow.commit()
+        return await describe(uow, rx, Role(actor.role))
+
+
+async def reject(uow: UnitOfWork, actor: Actor, prescription_id: uuid.UUID, reason: str
+                 ) -> dict[str, Any]:
+    """The reviewing physician rejects the draft with a reason."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "required")
+    async with uow:
+        rx = await _visible(uow, actor, prescription_id, lock=True)
+        old = rx.snapshot()
+        assert actor.user_id is not None
+        rx.reject(actor.user_id, reason, uow.clock())
+        uow.record(actor, "prescription_rejected", ENTITY, rx.id, old=old, new=rx.snapshot())
+        await uow.commit()
+        return await describe(uow, rx, Role(actor.role))

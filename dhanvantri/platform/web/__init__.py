@@ -1,0 +1,64 @@
+"""The back office's HTTP API under ``/api/v1/``: ``install(app, settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ...settings import Settings
+from .. import openapi
+from ..bootstrap import SERVICES, Services, bootstrap
+from ..clock import Clock
+from ..esign import ESignProvider
+from ..notifier import Notifier
+from ..safety import SafetyGate
+from . import audit_routes, auth_routes, prescription_routes, user_routes
+from .common import Endpoint
+from .errors import error_middleware
+
+__all__ = ["ENDPOINTS", "SERVICES", "Services", "install"]
+
+ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
+                             *prescription_routes.ENDPOINTS, *audit_routes.ENDPOINTS]
+
+
+def install(app: web.Application, settings: Settings, *, notifier: Notifier | None = None,
+            clock: Clock | None = None, safety_gate: SafetyGate | None = None,
+            signer: ESignProvider | None = None, migrate: bool = True) -> Services:
+    """Add the back office to ``app``: routes, error middleware, OpenAPI, database lifecycle.
+
+    Args:
+        app: the application being built (not yet started).
+        settings: server settings (database URL, secrets, limits).
+        notifier: where one-time codes go (default: the server console).
+        clock: time source (tests pass a ``ManualClock``).
+        safety_gate: the clinical safety gate used when a physician edits a draft.
+        signer: the e-sign provider (default: local Ed25519 with OTP).
+        migrate: run migrations to head when the application starts.
+
+    Returns:
+        The services, also stored as ``app[SERVICES]``.
+    """
+    services = bootstrap(settings, notifier=notifier, clock=clock, safety_gate=safety_gate,
+                         signer=signer)
+    app[SERVICES] = services
+    app.middlewares.append(error_middleware)
+    docs = openapi.registry(app)
+    for endpoint in ENDPOINTS:
+        app.router.add_route(endpoint.method, openapi.PREFIX + endpoint.path, endpoint.handler)
+        docs.add_endpoint(endpoint)
+    app.router.add_get(openapi.PREFIX + "/openapi.json", openapi.serve)
+    docs.add_paths({openapi.PREFIX + "/openapi.json": {"get": {
+        "operationId": "openapi_document", "summary": "This OpenAPI document", "tags": ["meta"],
+        "security": [], "responses": {"200": {"description": "OpenAPI 3.1 document",
+                                              "content": {"application/json": {
+                                                  "schema": {"type": "object"}}}}}}}})
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await services.start(migrate=migrate)
+        yield
+        await services.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return services

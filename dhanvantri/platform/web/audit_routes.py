@@ -1,0 +1,36 @@
+"""Reading the audit trail (admins)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import audit
+from ..auth import require
+from ..permissions import Perm
+from .common import Endpoint, ok, parse_query, services
+from .schemas import AuditQuery
+
+
+async def list_events(request: web.Request) -> web.Response:
+    require(request, Perm.AUDIT_READ)
+    query = parse_query(request, AuditQuery)
+    events = await audit.list_events(services(request).uow(), query.entity_type, query.entity_id,
+                                     query.after_seq, query.limit)
+    return ok({"items": events})
+
+
+async def verify_chain(request: web.Request) -> web.Response:
+    require(request, Perm.AUDIT_READ)
+    count, broken = await audit.verify_trail(services(request).uow())
+    body = {"intact": broken is None, "checked": count}
+    if broken:
+        body["broken_at"] = {"seq": broken.seq, "reason": broken.reason}
+    return ok(body)
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/audit/events", list_events, "Audit events in chain order", "audit",
+             Perm.AUDIT_READ, query=AuditQuery, responses={200: "events"}),
+    Endpoint("GET", "/audit/verify", verify_chain, "Verify the audit hash chain", "audit",
+             Perm.AUDIT_READ, responses={200: "verification result"}),
+]

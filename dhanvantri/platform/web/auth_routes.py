@@ -1,0 +1,110 @@
+"""Login, token refresh, logout, own account, TOTP enrolment."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import accounts
+from ..auth import REQUEST_ID, actor_for, authenticate_request, require
+from ..permissions import Perm
+from .common import Endpoint, client_ip, ok, parse_body, services
+from .schemas import LoginIn, MfaConfirmIn, OtpRequestIn, OtpVerifyIn, PatientProfileIn, RefreshIn
+
+
+async def request_otp(request: web.Request) -> web.Response:
+    body = await parse_body(request, OtpRequestIn)
+    svc = services(request)
+    phone = accounts.normalize_phone(body.phone)
+    await svc.limits.hit("otp", f"ip:{client_ip(request)}", f"phone:{phone}")
+    result = await accounts.request_login_code(svc.uow(), svc.otps, svc.notifier, phone)
+    return ok(result, status=202)
+
+
+async def verify_otp(request: web.Request) -> web.Response:
+    body = await parse_body(request, OtpVerifyIn)
+    svc = services(request)
+    await svc.limits.hit("login", f"ip:{client_ip(request)}", f"otp:{body.challenge_id}")
+    pair = await accounts.verify_login_code(svc.uow(), svc.otps, svc.tokens, body.challenge_id,
+                                            body.code, request.get(REQUEST_ID))
+    return ok(pair.as_json())
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginIn)
+    svc = services(request)
+    await svc.limits.hit("login", f"ip:{client_ip(request)}", f"email:{body.email.lower()}")
+    pair = await accounts.staff_login(svc.uow(), svc.tokens, body.email, body.password,
+                                      body.totp_code, request.get(REQUEST_ID))
+    return ok(pair.as_json())
+
+
+async def refresh(request: web.Request) -> web.Response:
+    body = await parse_body(request, RefreshIn)
+    svc = services(request)
+    await svc.limits.hit("login", f"ip:{client_ip(request)}")
+    pair = await accounts.refresh(svc.uow(), svc.tokens, body.refresh_token,
+                                  request.get(REQUEST_ID))
+    return ok(pair.as_json())
+
+
+async def logout(request: web.Request) -> web.Response:
+    principal = authenticate_request(request)
+    body = await parse_body(request, RefreshIn)
+    await accounts.logout(services(request).uow(), principal, body.refresh_token,
+                          request.get(REQUEST_ID))
+    return web.Response(status=204)
+
+
+async def get_me(request: web.Request) -> web.Response:
+    principal = require(request, Perm.PROFILE_READ)
+    return ok(await accounts.me(services(request).uow(), principal))
+
+
+async def update_patient_profile(request: web.Request) -> web.Response:
+    principal = require(request, Perm.PATIENT_PROFILE_WRITE)
+    body = await parse_body(request, PatientProfileIn)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("date_of_birth") is not None:
+        changes["date_of_birth"] = changes["date_of_birth"].isoformat()
+    result = await accounts.update_patient_profile(services(request).uow(),
+                                                   actor_for(request, principal), changes)
+    return ok(result)
+
+
+async def mfa_setup(request: web.Request) -> web.Response:
+    principal = require(request, Perm.MFA_MANAGE)
+    return ok(await accounts.start_mfa(services(request).uow(), actor_for(request, principal)))
+
+
+async def mfa_confirm(request: web.Request) -> web.Response:
+    principal = require(request, Perm.MFA_MANAGE)
+    body = await parse_body(request, MfaConfirmIn)
+    svc = services(request)
+    await accounts.confirm_mfa(svc.uow(), actor_for(request, principal), body.code, svc.clock)
+    return ok({"mfa_enabled": True})
+
+
+TOKENS = {200: "access and refresh tokens"}
+ENDPOINTS = [
+    Endpoint("POST", "/auth/otp/request", request_otp, "Send a login code to a patient's phone",
+             "auth", None, OtpRequestIn, responses={202: "code sent (never in the response)"},
+             rate_limited=True),
+    Endpoint("POST", "/auth/otp/verify", verify_otp, "Exchange a login code for tokens",
+             "auth", None, OtpVerifyIn, responses=TOKENS, rate_limited=True),
+    Endpoint("POST", "/auth/login", login, "Staff login: e-mail, password, TOTP for admins",
+             "auth", None, LoginIn, responses=TOKENS, rate_limited=True),
+    Endpoint("POST", "/auth/refresh", refresh, "Rotate a refresh token", "auth", None, RefreshIn,
+             responses=TOKENS, rate_limited=True),
+    Endpoint("POST", "/auth/logout", logout, "Revoke the session of a refresh token", "auth",
+             Perm.PROFILE_READ, RefreshIn, responses={204: "revoked"}),
+    Endpoint("GET", "/me", get_me, "The caller's account and profile", "accounts",
+             Perm.PROFILE_READ, responses={200: "account"}),
+    Endpoint("PATCH", "/me/patient-profile", update_patient_profile,
+             "Update the caller's patient profile (ABHA, allergies, conditions, medicines)",
+             "accounts", Perm.PATIENT_PROFILE_WRITE, PatientProfileIn,
+             responses={200: "account"}),
+    Endpoint("POST", "/auth/mfa/setup", mfa_setup, "Start TOTP enrolment", "auth",
+             Perm.MFA_MANAGE, responses={200: "otpauth URI"}),
+    Endpoint("POST", "/auth/mfa/confirm", mfa_confirm, "Finish TOTP enrolment with a code",
+             "auth", Perm.MFA_MANAGE, MfaConfirmIn, responses={200: "enabled"}),
+]

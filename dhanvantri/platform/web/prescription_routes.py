@@ -1,0 +1,153 @@
+"""Physician review, e-sign, verification, patient acknowledgement and release."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import prescriptions, signing
+from ..auth import actor_for, require
+from ..consent import CONSENT_SHA256, CONSENT_TEXT, CONSENT_VERSION
+from ..permissions import Perm
+from .common import Endpoint, client_ip, ok, parse_body, parse_query, path_uuid, services
+from .schemas import (
+    AcknowledgeIn,
+    PrescriptionEditIn,
+    PrescriptionListQuery,
+    QueueQuery,
+    RejectIn,
+    SignCompleteIn,
+)
+
+
+async def queue(request: web.Request) -> web.Response:
+    require(request, Perm.RX_QUEUE)
+    query = parse_query(request, QueueQuery)
+    return ok({"items": await prescriptions.queue(services(request).uow(), query.limit)})
+
+
+async def list_all(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_READ)
+    query = parse_query(request, PrescriptionListQuery)
+    items = await prescriptions.list_prescriptions(
+        services(request).uow(), actor_for(request, principal), query.status, query.limit,
+        query.offset)
+    return ok({"items": items})
+
+
+async def get_one(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_READ)
+    return ok(await prescriptions.view(services(request).uow(), actor_for(request, principal),
+                                       path_uuid(request)))
+
+
+async def edit(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_REVIEW)
+    rx_id = path_uuid(request)
+    body = await parse_body(request, PrescriptionEditIn)
+    svc = services(request)
+    return ok(await prescriptions.edit(svc.uow(), svc.safety, actor_for(request, principal),
+                                       rx_id, body.model_dump()))
+
+
+async def approve(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_REVIEW)
+    return ok(await prescriptions.approve(services(request).uow(), actor_for(request, principal),
+                                          path_uuid(request)))
+
+
+async def reject(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_REVIEW)
+    rx_id = path_uuid(request)
+    body = await parse_body(request, RejectIn)
+    return ok(await prescriptions.reject(services(request).uow(), actor_for(request, principal),
+                                         rx_id, body.reason))
+
+
+async def sign_start(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_SIGN)
+    rx_id = path_uuid(request)
+    svc = services(request)
+    result = await signing.start_signing(svc.uow(), svc.signer, actor_for(request, principal),
+                                         rx_id, svc.verify_url(rx_id))
+    return ok(result, status=202)
+
+
+async def sign_complete(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_SIGN)
+    rx_id = path_uuid(request)
+    body = await parse_body(request, SignCompleteIn)
+    svc = services(request)
+    return ok(await signing.complete_signing(svc.uow(), svc.signer,
+                                             actor_for(request, principal), rx_id,
+                                             str(body.session_id), body.otp))
+
+
+async def verify(request: web.Request) -> web.Response:
+    svc = services(request)
+    return ok(await signing.verify(svc.uow(), svc.signer, path_uuid(request)))
+
+
+async def pdf(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_READ)
+    data = await signing.document(services(request).uow(), actor_for(request, principal),
+                                  path_uuid(request))
+    return web.Response(body=data, content_type="application/pdf")
+
+
+async def consent_text(request: web.Request) -> web.Response:
+    return ok({"version": CONSENT_VERSION, "text": CONSENT_TEXT, "sha256": CONSENT_SHA256})
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_ACKNOWLEDGE)
+    rx_id = path_uuid(request)
+    body = await parse_body(request, AcknowledgeIn)
+    device = body.device_info or request.headers.get("User-Agent", "")
+    return ok(await signing.acknowledge(
+        services(request).uow(), actor_for(request, principal), rx_id, consent=body.consent,
+        consent_sha256=body.consent_sha256, signature_png=body.signature_png,
+        ip_address=client_ip(request), device_info=device))
+
+
+async def release(request: web.Request) -> web.Response:
+    principal = require(request, Perm.RX_RELEASE)
+    return ok(await signing.release(services(request).uow(), actor_for(request, principal),
+                                    path_uuid(request)))
+
+
+RX = "prescriptions"
+ENDPOINTS = [
+    Endpoint("GET", "/prescriptions/queue", queue, "Drafts awaiting review, urgent first", RX,
+             Perm.RX_QUEUE, query=QueueQuery, responses={200: "queue"}),
+    Endpoint("GET", "/prescriptions/consent", consent_text,
+             "The consent text a patient accepts (and its SHA-256)", RX, None,
+             responses={200: "consent text"}),
+    Endpoint("GET", "/prescriptions", list_all, "Prescriptions the caller may see", RX,
+             Perm.RX_READ, query=PrescriptionListQuery, responses={200: "prescriptions"}),
+    Endpoint("GET", "/prescriptions/{id}", get_one,
+             "One prescription (physicians: with transcript and AI reasoning)", RX,
+             Perm.RX_READ, responses={200: "prescription"}),
+    Endpoint("PUT", "/prescriptions/{id}", edit,
+             "Edit a draft under review; the safety gate runs again", RX, Perm.RX_REVIEW,
+             PrescriptionEditIn, responses={200: "prescription"}),
+    Endpoint("POST", "/prescriptions/{id}/approve", approve, "Approve a draft", RX,
+             Perm.RX_REVIEW, responses={200: "prescription"}),
+    Endpoint("POST", "/prescriptions/{id}/reject", reject, "Reject a draft with a reason", RX,
+             Perm.RX_REVIEW, RejectIn, responses={200: "prescription"}),
+    Endpoint("POST", "/prescriptions/{id}/sign", sign_start,
+             "Render the PDF and send the e-sign OTP to the approving physician", RX,
+             Perm.RX_SIGN, responses={202: "signing session"}),
+    Endpoint("POST", "/prescriptions/{id}/sign/complete", sign_complete,
+             "Complete e-sign with the OTP", RX, Perm.RX_SIGN, SignCompleteIn,
+             responses={200: "prescription"}),
+    Endpoint("GET", "/prescriptions/{id}/verify", verify,
+             "Verify the signature, content and PDF (public; no patient data)", RX, None,
+             responses={200: "verification result"}),
+    Endpoint("GET", "/prescriptions/{id}/pdf", pdf, "The signed PDF", RX, Perm.RX_READ,
+             responses={200: "PDF"}, content_type="application/pdf"),
+    Endpoint("POST", "/prescriptions/{id}/acknowledge", acknowledge,
+             "Patient consent and drawn signature", RX, Perm.RX_ACKNOWLEDGE, AcknowledgeIn,
+             responses={200: "prescription"}),
+    Endpoint("POST", "/prescriptions/{id}/release", release, "Release an acknowledged prescription",
+             RX, Perm.RX_RELEASE, responses={200: "prescription"}),
+]

@@ -1,0 +1,53 @@
+"""Staff accounts (admins create them; support can look them up)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import accounts
+from ..auth import actor_for, require
+from ..domain.accounts import Role
+from ..permissions import Perm
+from .common import Endpoint, ok, parse_body, parse_query, path_uuid, services
+from .schemas import StaffIn, UserListQuery
+
+
+async def create_user(request: web.Request) -> web.Response:
+    principal = require(request, Perm.USERS_WRITE)
+    body = await parse_body(request, StaffIn)
+    new = accounts.NewStaff(**{**body.model_dump(), "role": Role(body.role)})
+    result = await accounts.create_staff(services(request).uow(), actor_for(request, principal),
+                                         new)
+    return ok(result, status=201)
+
+
+async def list_users(request: web.Request) -> web.Response:
+    require(request, Perm.USERS_READ)
+    query = parse_query(request, UserListQuery)
+    users = await accounts.list_users(services(request).uow(), query.role, query.limit,
+                                      query.offset)
+    return ok({"items": users})
+
+
+async def get_user(request: web.Request) -> web.Response:
+    require(request, Perm.USERS_READ)
+    return ok(await accounts.get_user(services(request).uow(), path_uuid(request)))
+
+
+async def deactivate_user(request: web.Request) -> web.Response:
+    principal = require(request, Perm.USERS_WRITE)
+    await accounts.deactivate_user(services(request).uow(), actor_for(request, principal),
+                                   path_uuid(request))
+    return web.Response(status=204)
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/users", create_user, "Create a staff account (admins get TOTP enrolled)",
+             "users", Perm.USERS_WRITE, StaffIn, responses={201: "created"}),
+    Endpoint("GET", "/users", list_users, "List accounts", "users", Perm.USERS_READ,
+             query=UserListQuery, responses={200: "accounts"}),
+    Endpoint("GET", "/users/{id}", get_user, "One account", "users", Perm.USERS_READ,
+             responses={200: "account"}),
+    Endpoint("DELETE", "/users/{id}", deactivate_user, "Deactivate an account (soft delete)",
+             "users", Perm.USERS_WRITE, responses={204: "deactivated"}),
+]
