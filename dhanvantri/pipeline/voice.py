@@ -1,0 +1,202 @@
+"""Assembles the voice pipeline: models loaded once per process, one pipeline per consultation.
+
+audio → TurnDetector → Transcriber → Redactor → Retriever → [clinical stages] → Responder →
+PhraseChunker → Reidentifier → Speaker → LipSync → the transport.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dhanvantri.pipeline.frames import Frame, InputAudioFrame, now
+from dhanvantri.pipeline.latency import LatencyObserver
+from dhanvantri.pipeline.lip_sync import LipSync
+from dhanvantri.pipeline.phrase_chunker import PhraseChunker
+from dhanvantri.pipeline.processor import FrameProcessor
+from dhanvantri.pipeline.redactor import Redactor
+from dhanvantri.pipeline.reidentifier import Reidentifier
+from dhanvantri.pipeline.responder import Responder
+from dhanvantri.pipeline.retriever import Retriever
+from dhanvantri.pipeline.services import LanguageModel, SpeechToText, TextToSpeech
+from dhanvantri.pipeline.speaker import Speaker
+from dhanvantri.pipeline.task import PipelineTask
+from dhanvantri.pipeline.transcriber import Transcriber
+from dhanvantri.pipeline.turn_detector import TurnDetector
+from dhanvantri.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class VoiceModels:
+    """Everything loaded once per process and shared by every consultation."""
+
+    settings: Settings
+    stt: SpeechToText
+    tts: TextToSpeech
+    llm: LanguageModel
+    detector: Any  # dhanvantri.privacy.PhiDetector
+    knowledge: Any  # dhanvantri.knowledge.KnowledgeBase
+    vault_key: bytes
+    load_seconds: dict[str, float] = field(default_factory=dict)
+    embedded_llm: Any = None  # EmbeddedLlamaServer when we started one
+
+    async def close(self) -> None:
+        """Stop the embedded LLM server and close clients."""
+        close = getattr(self.llm, "close", None)
+        if close is not None:
+            await close()
+        if self.embedded_llm is not None:
+            await self.embedded_llm.stop()
+
+
+async def load_models(settings: Settings, progress: ProgressFn | None = None) -> VoiceModels:
+    """Load every model (timed, reported through ``progress``) and start the LLM if embedded."""
+    import asyncio
+
+    from dhanvantri.knowledge import KnowledgeBase
+    from dhanvantri.models import smollm2_path
+    from dhanvantri.pipeline.llm_embedded import EmbeddedLlamaServer
+    from dhanvantri.pipeline.llm_openai import OpenAIChat
+    from dhanvantri.pipeline.stt_whisper import WhisperSTT
+    from dhanvantri.pipeline.tts_piper import PiperTTS
+    from dhanvantri.privacy import PhiDetector, vault_key_from_settings
+
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, load: Callable[[], Any]) -> Any:
+        if progress:
+            progress(f"loading {name}")
+        started = time.perf_counter()
+        value = load()
+        seconds[name] = round(time.perf_counter() - started, 3)
+        return value
+
+    embedded = None
+    started = time.perf_counter()
+    if settings.llm_base_url:
+        base_url, api_key = settings.llm_base_url, settings.llm_api_key
+        model = settings.llm_model
+    else:
+        if progress:
+            progress("starting embedded LLM server")
+        embedded = EmbeddedLlamaServer(smollm2_path(), port=settings.llm_port,
+                                       threads=settings.llm_threads)
+        server_start = asyncio.ensure_future(embedded.start())
+        base_url, api_key, model = embedded.base_url, None, "smollm2-135m-instruct"
+    stt = await asyncio.to_thread(timed, "stt", lambda: WhisperSTT(
+        settings.stt_model_dir, threads=settings.stt_threads, language=settings.stt_language))
+    tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
+    detector = await asyncio.to_thread(timed, "phi", PhiDetector)
+    knowledge = await asyncio.to_thread(timed, "knowledge", lambda: KnowledgeBase.open(settings))
+    if embedded is not None:
+        await server_start
+        seconds["llm"] = round(time.perf_counter() - started, 3)
+    llm = OpenAIChat(base_url=base_url, model=model,
+                     api_key=api_key.get_secret_value() if api_key else "local",
+                     max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
+    models = VoiceModels(settings=settings, stt=stt, tts=tts, llm=llm, detector=detector,
+                         knowledge=knowledge, vault_key=vault_key_from_settings(settings),
+                         load_seconds=seconds, embedded_llm=embedded)
+    await warm_up(models)
+    return models
+
+
+async def warm_up(models: VoiceModels) -> None:
+    """Run each model once so the first patient does not pay for lazy initialisation."""
+    import asyncio
+
+    from dhanvantri.pipeline.responder import SYSTEM_PROMPT
+    from dhanvantri.pipeline.services import ChatMessage
+
+    silence = np.zeros(16000, dtype=np.float32)
+    await asyncio.to_thread(models.stt.transcribe, silence)
+    await asyncio.to_thread(models.tts.synthesize, "Hello.")
+    await asyncio.to_thread(models.detector.detect, "warm up")
+    await asyncio.to_thread(models.knowledge.search, "fever", 1)
+    # Also fills the LLM server's prompt cache with the system prompt.
+    messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", "Hello.")]
+    async for _ in models.llm.stream(messages):
+        pass
+
+
+def vad(settings: Settings) -> Any:
+    """A fresh voice activity detector (it keeps per-stream state)."""
+    from dhanvantri.pipeline.vad_silero import SileroVAD
+
+    return SileroVAD()
+
+
+class VoiceSession:
+    """One consultation's live pipeline.
+
+    Args:
+        models: the shared models.
+        on_output: receives every frame leaving the pipeline (audio, visemes, events, errors).
+        consultation_id: id used for the PHI vault and logs.
+        extra_stages: stages inserted between retrieval and the LLM (clinical logic).
+    """
+
+    def __init__(self, models: VoiceModels, on_output: Callable[[Frame], Any], *,
+                 consultation_id: str | None = None,
+                 extra_stages: list[FrameProcessor] | None = None,
+                 observers: list[Any] | None = None) -> None:
+        from dhanvantri.privacy import TokenVault
+
+        settings = models.settings
+        self.id = consultation_id or uuid.uuid4().hex
+        self.vault = TokenVault(self.id, models.vault_key, detector=models.detector)
+        self.latency = LatencyObserver()
+        self.turn_detector = TurnDetector(
+            vad(settings), threshold=settings.vad_threshold,
+            min_speech_ms=settings.vad_min_speech_ms, hangover_ms=settings.vad_hangover_ms,
+            sample_rate=settings.sample_rate)
+        self.responder = Responder(models.llm, use_passages=bool(settings.llm_base_url))
+        stages: list[FrameProcessor] = [
+            self.turn_detector,
+            Transcriber(models.stt, partial_interval_ms=settings.stt_partial_interval_ms),
+            Redactor(self.vault),
+            Retriever(models.knowledge, k=settings.kb_top_k),
+            *(extra_stages or []),
+            self.responder,
+            PhraseChunker(),
+            Reidentifier(self.vault),
+            Speaker(models.tts, output_sample_rate=settings.output_sample_rate),
+            LipSync(),
+        ]
+        self.task = PipelineTask(stages, observers=[self.latency, *(observers or [])],
+                                 on_output=on_output)
+        self.settings = settings
+
+    async def start(self) -> None:
+        """Start every stage."""
+        await self.task.start(sample_rate=self.settings.sample_rate,
+                              output_sample_rate=self.settings.output_sample_rate)
+        log.info("session %s started", self.id)
+
+    async def push_audio(self, audio: np.ndarray, received_at: float | None = None) -> None:
+        """Feed patient audio: int16 mono at ``settings.sample_rate``."""
+        await self.task.queue_frame(InputAudioFrame(
+            audio=audio, sample_rate=self.settings.sample_rate, received_at=received_at or now()))
+
+    async def interrupt(self) -> None:
+        """Stop the current reply (e.g. a physician takes over)."""
+        await self.task.interrupt()
+
+    async def stop(self) -> None:
+        """End the session, letting queued work finish."""
+        await self.task.stop()
+        log.info("session %s stopped", self.id)
+
+    async def cancel(self) -> None:
+        """End the session now."""
+        await self.task.cancel()

@@ -1,0 +1,14 @@
+"""Exit 0 if llama-cpp-python can generate a token with the embedded model on this CPU."""
+
+import subprocess
+import sys
+
+CODE = """
+import llama_cpp
+from dhanvantri.models import smollm2_path
+llm = llama_cpp.Llama(model_path=str(smollm2_path()), n_ctx=64, n_threads=1, verbose=False)
+llm("Hi", max_tokens=1)
+"""
+
+# A child process: an illegal instruction kills it, not this check.
+sys.exit(0 if subprocess.run([sys.executable, "-c", CODE]).returncode == 0 else 1)
