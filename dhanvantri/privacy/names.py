@@ -14,7 +14,7 @@ import re
 from dhanvantri.privacy.entities import PERSON, Entity
 from dhanvantri.privacy.lexicon import Lexicon, lexicon
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_WORD = re.compile(r"\b[A-Za-z][A-Za-z']*\b")  # "SpO2" is not a word here
 
 # Phrases after which the next word is taken as a name even when no list knows it.
 _STRONG_CUES = [
@@ -33,6 +33,13 @@ for _rel in _RELATIONS:
     _WEAK_CUES += [f"my {_rel}", f"my {_rel} is", f"my {_rel}'s name is"]
     _STRONG_CUES += [f"my {_rel} named", f"my {_rel} called", f"my {_rel}'s name is"]
 # Words after a name that confirm it ("rajesh here", "this is anil calling").
+# Words that follow a name when a relative is introduced ("my son aarav has fever").
+_AFTER_NAME = frozenset(
+    "has had is was got gets and who age aged years took takes complains needs also".split()
+)
+_PHRASE_BREAKS = frozenset(
+    "and from i my with age aged calling speaking here this is the but so".split()
+)
 _POST_CUES = frozenset(["calling", "speaking", "here", "ji", "sahab", "saheb"])
 
 _STRONG = {tuple(c.split()) for c in _STRONG_CUES}
@@ -95,32 +102,60 @@ def _name_span(
 ) -> tuple[int, float] | None:
     """(index after the last name word, score) for a name starting at word ``i``, if any."""
     first, raw = lower[i], words[i].group()
-    if not _usable(first, lex) and first not in lex.given:
+    if not _usable(first, lex):
         return None
+    # The longest run of words that could form a name, and whether "calling"/"here" follows it.
+    run_end = i + 1
+    while (
+        run_end < len(words)
+        and run_end - i < _MAX_NAME_WORDS
+        and _joined(text, words, run_end)
+        and _usable(lower[run_end], lex)
+        and lower[run_end] not in _POST_CUES
+    ):
+        run_end += 1
+    post = run_end < len(words) and lower[run_end] in _POST_CUES and _joined(text, words, run_end)
     known = lex.is_name(first)
     capital = raw[0].isupper() and not raw.isupper()
-    post = i + 1 < len(lower) and lower[i + 1] in _POST_CUES
-    if cue == "strong" or (cue == "weak" and post):
-        score = 0.85
-    elif cue == "weak" and (known or capital):
-        score = 0.85 if known else 0.7
-    elif post and known:
-        score = 0.7
+    if post:
+        return run_end, 0.85 if cue or known else 0.7
+    if cue == "strong":
+        end = i + 1
+        while end < run_end and not lower[end].endswith(("ing", "ly")):
+            if capital and not words[end].group()[0].isupper():
+                break  # typed text capitalises every part of a name
+            end += 1
+        return end, 0.85
+    if cue == "weak":
+        if known or capital:
+            score = 0.85 if known else 0.7
+        elif i + 1 < run_end and lower[i + 1] in lex.surnames:
+            score = 0.8  # "i am tenzin reddy": an unknown given name before a known surname
+        elif _relation_before(lower, i) and i + 1 < len(lower) and lower[i + 1] in _AFTER_NAME:
+            return i + 1, 0.7  # "my daughter tanvi has ..."
+        else:
+            return None
     elif known and first not in lex.ambiguous:
         score = 0.6 if first in lex.given else 0.5
     else:
         return None
     end = i + 1
-    while end < len(words) and end - i < _MAX_NAME_WORDS and _joined(text, words, end):
-        word, raw = lower[end], words[end].group()
-        if word in _POST_CUES or not _usable(word, lex):
-            break
-        if lex.is_name(word) or (raw[0].isupper() and capital) or (
-            cue == "strong" and not word.endswith(("ing", "ly"))
-        ):
-            end += 1
-            continue
-        break
+    while end < run_end and (
+        lex.is_name(lower[end]) or (capital and words[end].group()[0].isupper())
+        or (score == 0.8 and end == i + 1)
+    ):
+        end += 1
+    if cue == "weak" and known and end == i + 1 < run_end and _ends_phrase(lower, i + 2):
+        end += 1  # "i am fatima acharya and ...": a known given name, then a surname we lack
     if end - i >= 2 and score < 0.75:
         score = 0.75  # two known name words in a row are rarely anything else
     return end, score
+
+
+def _ends_phrase(lower: list[str], k: int) -> bool:
+    """Whether word ``k`` ends the phrase: the text ends or a function word follows."""
+    return k >= len(lower) or lower[k] in _PHRASE_BREAKS
+
+
+def _relation_before(lower: list[str], i: int) -> bool:
+    return any(w in _RELATIONS for w in lower[max(0, i - 2) : i])

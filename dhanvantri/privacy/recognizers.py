@@ -8,6 +8,7 @@ and explanations apply to them like to any other.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -43,6 +44,11 @@ PRESIDIO_TO_OURS = {
 }
 
 
+# Results the detector already computed for the text being analysed (per thread), so a finder
+# that also decides whether spaCy must run is not run twice.
+PREFOUND = threading.local()
+
+
 class FinderRecognizer(EntityRecognizer):
     """Adapts a ``find_*(text) -> list[Entity]`` function to Presidio's recogniser interface."""
 
@@ -58,6 +64,11 @@ class FinderRecognizer(EntityRecognizer):
     ) -> list[RecognizerResult]:
         """Run the finder and keep the requested entity types."""
         wanted = set(entities)
+        cached = getattr(PREFOUND, "results", None)
+        if cached is not None and cached[0] == text and self.name in cached[1]:
+            found = cached[1][self.name]
+        else:
+            found = self._finder(text)
         return [
             RecognizerResult(
                 e.type,
@@ -71,7 +82,7 @@ class FinderRecognizer(EntityRecognizer):
                     RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
                 },
             )
-            for e in self._finder(text)
+            for e in found
             if e.type in wanted
         ]
 
