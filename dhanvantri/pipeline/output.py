@@ -21,6 +21,7 @@ from dhanvantri.pipeline.frames import (
     OutputAudioFrame,
     TurnEndFrame,
     UserStartedSpeakingFrame,
+    VisemeFrame,
 )
 from dhanvantri.pipeline.playout import PlayoutBuffer
 
@@ -38,8 +39,24 @@ class ClientOutput:
     def __init__(self, sample_rate: int, send_event: EventSink) -> None:
         self.send_event = send_event
         self.playout = PlayoutBuffer(sample_rate, on_started=lambda: self._state("speaking"),
-                                     on_stopped=lambda: self._state("listening"))
+                                     on_stopped=lambda: self._on_stopped(),
+                                     on_marker=self._on_audio_started)
         self.state = "listening"
+        self._visemes: dict[int, tuple[tuple[str, int, int], ...]] = {}
+        # Called with a viseme timeline the moment its audio starts playing (the avatar).
+        self.viseme_listeners: list[Callable[[tuple[tuple[str, int, int], ...]], None]] = []
+
+    def _on_audio_started(self, audio_id: object) -> None:
+        visemes = self._visemes.pop(audio_id, None)  # type: ignore[call-overload]
+        if visemes:
+            for listener in self.viseme_listeners:
+                listener(visemes)
+
+    def _on_stopped(self) -> None:
+        self._visemes.clear()
+        for listener in self.viseme_listeners:
+            listener(())  # mouth at rest
+        self._state("listening")
 
     def _state(self, value: str) -> None:
         if value != self.state:
@@ -49,7 +66,9 @@ class ClientOutput:
     def __call__(self, frame: Frame) -> None:
         """The pipeline task's ``on_output`` callback."""
         if isinstance(frame, OutputAudioFrame):
-            self.playout.push(frame.audio)
+            self.playout.push(frame.audio, marker=frame.id)
+        elif isinstance(frame, VisemeFrame):
+            self._visemes[frame.audio_id] = frame.visemes
         elif isinstance(frame, InterruptionFrame):
             self.playout.clear()
         elif isinstance(frame, UserStartedSpeakingFrame):

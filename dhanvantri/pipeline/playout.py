@@ -29,9 +29,12 @@ class PlayoutBuffer:
         *,
         on_started: Callable[[], None] | None = None,
         on_stopped: Callable[[], None] | None = None,
+        on_marker: Callable[[object], None] | None = None,
     ) -> None:
         self.sample_rate = sample_rate
         self._chunks: deque[np.ndarray] = deque()
+        self._markers: deque[object] = deque()  # one per chunk; None for unmarked chunks
+        self.on_marker = on_marker
         self._queued = 0
         self._playing = False
         self.on_started = on_started
@@ -49,15 +52,21 @@ class PlayoutBuffer:
         """True while reply audio is being pulled."""
         return self._playing
 
-    def push(self, audio: np.ndarray) -> None:
-        """Queue reply audio (int16 mono at ``sample_rate``)."""
+    def push(self, audio: np.ndarray, marker: object = None) -> None:
+        """Queue reply audio (int16 mono at ``sample_rate``).
+
+        ``on_marker(marker)`` is called when this chunk's first sample is pulled, so lip sync can
+        start exactly when its audio starts playing.
+        """
         if len(audio):
             self._chunks.append(audio)
+            self._markers.append(marker)
             self._queued += len(audio)
 
     def clear(self) -> None:
         """Drop everything not yet played (barge-in)."""
         self._chunks.clear()
+        self._markers.clear()
         self._queued = 0
         self.cleared_at = time.monotonic()
         self._set_playing(False)
@@ -71,11 +80,15 @@ class PlayoutBuffer:
         filled = 0
         while filled < samples and self._chunks:
             chunk = self._chunks[0]
+            marker, self._markers[0] = self._markers[0], None
+            if marker is not None and self.on_marker is not None:
+                self.on_marker(marker)
             take = min(samples - filled, len(chunk))
             out[filled:filled + take] = chunk[:take]
             filled += take
             if take == len(chunk):
                 self._chunks.popleft()
+                self._markers.popleft()
             else:
                 self._chunks[0] = chunk[take:]
         self._queued -= filled
