@@ -12,7 +12,7 @@ from .tokens import Principal
 
 __all__ = ["Principal", "actor_for", "authenticate_request", "require"]
 
-REQUEST_ID = "dhanvantri.request_id"
+REQUEST_ID = web.RequestKey("dhanvantri.request_id", str)
 
 
 def authenticate_request(request: web.Request) -> Principal:

@@ -63,7 +63,9 @@ class Prescription(Entity):
 
     def _require(self, *allowed: Status, action: str) -> None:
         if self.status not in allowed:
-            code = "PRESCRIPTION_LOCKED" if self.status in FROZEN else "INVALID_STATE"
+            # "Locked": the content or decision is final; otherwise the step is just out of order.
+            review = action in ("edit", "approve", "reject")
+            code = "PRESCRIPTION_LOCKED" if review and self.status in FROZEN else "INVALID_STATE"
             raise Conflict(f"cannot {action} a prescription that is {self.status.value}",
                            code=code, details={"status": self.status.value})
 

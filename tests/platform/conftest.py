@@ -1,0 +1,99 @@
+"""Back-office fixtures: a real app on SQLite and on PostgreSQL, with a manual clock and an outbox."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.clock import ManualClock
+from dhanvantri.platform.notifier import OutboxNotifier
+from dhanvantri.platform.web import install
+from dhanvantri.settings import Settings
+
+PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL URL tests use (CI sets it)."""
+    return os.environ.get("DHANVANTRI_TEST_DATABASE_URL", PG_DEFAULT)
+
+
+def _reachable(url: str) -> bool:
+    parsed = make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """Settings fields for a fresh, empty database: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}",
+               "database_schema": ""}
+        return
+    url = postgres_url()
+    if not _reachable(url):
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but {make_url(url).host} is unreachable")
+        pytest.skip("PostgreSQL not reachable")
+    schema = f"t_{uuid.uuid4().hex[:16]}"  # one schema per test: runs never see each other
+    yield {"database_url": url, "database_schema": schema}
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(database: dict[str, str], tmp_path: Path) -> Settings:
+    """Settings for one test: its own data dir (generated secrets) and database."""
+    return Settings(data_dir=tmp_path / "data", public_base_url="https://rx.example.test",
+                    **database)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Time that moves only when the test says so."""
+    return ManualClock()
+
+
+@pytest.fixture
+def outbox() -> OutboxNotifier:
+    """Where one-time codes go during tests."""
+    return OutboxNotifier()
+
+
+@pytest.fixture
+async def app_services(settings: Settings, clock: ManualClock, outbox: OutboxNotifier
+                       ) -> AsyncIterator[tuple[web.Application, Services]]:
+    """A small real application with the back office installed (not yet started)."""
+    app = web.Application()
+    services = install(app, settings, notifier=outbox, clock=clock)
+    yield app, services
+
+
+@pytest.fixture
+async def client(app_services: tuple[web.Application, Services]) -> AsyncIterator[TestClient]:
+    """An HTTP client talking to the running app (migrations ran at start-up)."""
+    app, _ = app_services
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def services(app_services: tuple[web.Application, Services]) -> Services:
+    """The app's services (for direct use-case calls, as other modules would make)."""
+    return app_services[1]
