@@ -1,0 +1,103 @@
+"""The prescription safety gate: every draft prescription passes here before a doctor signs it.
+
+:func:`check_prescription` resolves each line (brand or generic) against the medicine table and
+reports issues with a code and a severity:
+
+* ``CONTROLLED_SUBSTANCE`` (block): Schedule X or NDPS, never by teleconsultation.
+* ``ALLERGY`` (block; warn or info for cross-reacting classes).
+* ``INTERACTION`` (block, warn or info by the pair's level) among the new medicines and with
+  the patient's current medicines.
+* ``DOSE_RANGE`` (block above a maximum; warn below the adult minimum or when it cannot be
+  checked): single, daily and weekly limits, children's age, weight and per-kg limits, and one
+  generic given in several lines.
+* ``CONTRAINDICATION`` (by the table's severity): pregnancy, age, weight, older age.
+* ``DUPLICATE_THERAPY`` (warn): the same generic or therapeutic class twice, brand and generic
+  of one drug included.
+* ``UNKNOWN_DRUG`` (warn for a prescribed name, info for a current medicine).
+
+The verdict is the worst severity: ``block``, ``warn`` or ``ok`` (info alone is ``ok``).
+
+Example::
+
+    patient, orders = parse_safety_request(json.loads(text))
+    result = check_prescription(patient, orders)
+    result.verdict, [i.code for i in result.issues]
+"""
+
+from __future__ import annotations
+
+from dhanvantri.knowledge.interactions import InteractionTable, load_interactions
+from dhanvantri.knowledge.medicines import MedicineTable, load_medicines
+from dhanvantri.knowledge.safety_dose import check_dose
+from dhanvantri.knowledge.safety_input import (
+    MedicationOrder,
+    PatientContext,
+    SafetyInputError,
+    parse_safety_request,
+)
+from dhanvantri.knowledge.safety_issue import CODES, SafetyIssue, SafetyResult
+from dhanvantri.knowledge.safety_pairs import Item, check_combined_dose, check_pairs
+from dhanvantri.knowledge.safety_rules import (
+    check_allergy,
+    check_contraindications,
+    check_controlled,
+)
+
+__all__ = [
+    "CODES",
+    "MedicationOrder",
+    "PatientContext",
+    "SafetyInputError",
+    "SafetyIssue",
+    "SafetyResult",
+    "check_prescription",
+    "parse_safety_request",
+]
+
+
+def check_prescription(
+    patient: PatientContext,
+    medications: list[MedicationOrder],
+    *,
+    medicines: MedicineTable | None = None,
+    interactions: InteractionTable | None = None,
+) -> SafetyResult:
+    """Check a draft prescription for one patient.
+
+    Args:
+        patient: Age, sex, weight, pregnancy, allergies and current medicines.
+        medications: The prescription lines.
+        medicines: Table to use (default: the shipped one).
+        interactions: Interaction table to use (default: the shipped one).
+
+    Returns:
+        The verdict and the issues, worst first.
+    """
+    table = medicines or load_medicines()
+    pairs_table = interactions or load_interactions()
+    issues: list[SafetyIssue] = []
+    new: list[Item] = []
+    for order in medications:
+        med = table.lookup(order.name)
+        if med is None:
+            issues.append(SafetyIssue("UNKNOWN_DRUG", "warn", order.name,
+                                      f"{order.name} is not in the medicine table: check its "
+                                      "dose, interactions and allergies by hand"))
+            continue
+        new.append(Item(order.name, med, order))
+        issues += check_controlled(order, med)
+        issues += check_allergy(order, med, patient, table)
+        issues += check_contraindications(order, med, patient)
+        issues += check_dose(order, med, patient)
+    current: list[Item] = []
+    for name in patient.current_medications:
+        med = table.lookup(name)
+        if med is None:
+            issues.append(SafetyIssue("UNKNOWN_DRUG", "info", name,
+                                      f"current medicine {name} is not in the medicine table: "
+                                      "interactions with it were not checked"))
+        else:
+            current.append(Item(name, med))
+    issues += check_pairs(new, current, pairs_table)
+    issues += check_combined_dose(new, table)
+    return SafetyResult.from_issues(issues)

@@ -1,0 +1,122 @@
+"""DOSE_RANGE: single, daily and weekly limits, with children's age, weight and per-kg limits.
+
+The daily dose is the dose times administrations per day; an SOS (as-needed) order counts as
+the most administrations the table allows in a day. Children (below the medicine's paediatric
+age) are held to the lowest of the adult limit, their age band, their weight band and the
+per-kg limit for their weight. Per-kg limits get 10% headroom because doses are rounded to the
+strengths that exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dhanvantri.knowledge.medicines import DoseForm, Medicine
+from dhanvantri.knowledge.safety_input import MedicationOrder, PatientContext
+from dhanvantri.knowledge.safety_issue import SafetyIssue
+
+PER_KG_HEADROOM = 1.1
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A ceiling and where it comes from, for the message."""
+
+    value: float
+    basis: str
+
+
+def daily_amount(order: MedicationOrder, form: DoseForm) -> tuple[float, float]:
+    """``(dose in the form's unit, administrations per day)`` for an order."""
+    amount = form.convert(order.dose_amount, order.dose_unit)
+    per_day = order.times_per_day
+    if per_day is None:
+        per_day = form.times_per_day_when_needed()
+    return float(amount or 0.0), per_day
+
+
+def check_dose(order: MedicationOrder, med: Medicine, patient: PatientContext) -> list[SafetyIssue]:
+    """DOSE_RANGE issues for one order (an empty list when the dose is within limits)."""
+    form = med.dose_form(order.dose_unit)
+    if form is None:
+        units = ", ".join(sorted({f.unit for f in med.doses})) or "none"
+        return [_issue("warn", order, f"a dose in '{order.dose_unit}' cannot be checked for "
+                       f"{med.generic}; state it in {units}")]
+    amount, per_day = daily_amount(order, form)
+    child = patient.age_years < med.paediatric_age
+    singles, dailies = _limits(form, patient, child)
+    if not singles and not dailies and form.max_weekly is None:
+        return []  # e.g. topical applications and ORS: no ceiling in the table
+    unit = form.unit
+    issues = []
+    single_cap = min(singles, key=lambda x: x.value, default=None)
+    if single_cap and amount > single_cap.value + 1e-9:
+        issues.append(_issue("block", order, f"{med.generic} {amount:g} {unit} per dose is above "
+                             f"the maximum single dose of {single_cap.value:g} {unit} "
+                             f"({single_cap.basis})"))
+    daily = amount * per_day
+    daily_cap = min(dailies, key=lambda x: x.value, default=None)
+    if daily_cap and daily > daily_cap.value + 1e-9:
+        issues.append(_issue("block", order, f"{med.generic} {daily:g} {unit} a day "
+                             f"({amount:g} {unit} {order.frequency}) is above the maximum daily "
+                             f"dose of {daily_cap.value:g} {unit} ({daily_cap.basis})"))
+    if form.max_weekly is not None and daily * 7 > form.max_weekly + 1e-9:
+        issues.append(_issue("block", order, f"{med.generic} {daily * 7:g} {unit} a week is above "
+                             f"the weekly maximum of {form.max_weekly:g} {unit}; it is taken "
+                             "once a week (frequency WEEKLY)"))
+    if (not child and form.single_min is not None and amount < form.single_min - 1e-9
+            and order.frequency not in ("WEEKLY",)):
+        issues.append(_issue("warn", order, f"{med.generic} {amount:g} {unit} per dose is below "
+                             f"the usual adult minimum of {form.single_min:g} {unit}"))
+    if _needs_weight(form, patient, child):
+        issues.append(_issue("warn", order, f"weight is needed to check a child's dose of "
+                             f"{med.generic} ({form.per_kg_daily:g} {unit}/kg/day maximum)"))
+    return issues
+
+
+def _limits(
+    form: DoseForm, patient: PatientContext, child: bool
+) -> tuple[list[Limit], list[Limit]]:
+    singles: list[Limit] = []
+    dailies: list[Limit] = []
+    if form.single_max is not None:
+        singles.append(Limit(form.single_max, "adult maximum"))
+    if form.max_daily is not None:
+        dailies.append(Limit(form.max_daily, "adult maximum"))
+    if child:
+        band = next((b for b in form.child_bands if patient.age_years < b.below), None)
+        if band is not None:
+            _add(singles, dailies, band.single, band.daily, f"age under {band.below:g} years")
+    weight = patient.weight_kg
+    if weight is not None:
+        band = next((b for b in form.weight_bands if weight < b.below), None)
+        if band is not None:
+            _add(singles, dailies, band.single, band.daily, f"weight under {band.below:g} kg")
+        if child or form.per_kg_all_ages:
+            allowance = f"for {weight:g} kg, with rounding allowance"
+            if form.per_kg_single is not None:
+                singles.append(Limit(round(form.per_kg_single * weight * PER_KG_HEADROOM, 3),
+                                     f"{form.per_kg_single:g} {form.unit}/kg {allowance}"))
+            if form.per_kg_daily is not None:
+                dailies.append(Limit(round(form.per_kg_daily * weight * PER_KG_HEADROOM, 3),
+                                     f"{form.per_kg_daily:g} {form.unit}/kg/day {allowance}"))
+    return singles, dailies
+
+
+def _add(singles: list[Limit], dailies: list[Limit], single: float | None,
+         daily: float | None, basis: str) -> None:
+    if single is not None:
+        singles.append(Limit(single, basis))
+    if daily is not None:
+        dailies.append(Limit(daily, basis))
+
+
+def _needs_weight(form: DoseForm, patient: PatientContext, child: bool) -> bool:
+    """A child's per-kg-dosed medicine with no weight and no age band to fall back on."""
+    if not child or patient.weight_kg is not None or form.per_kg_daily is None:
+        return False
+    return not any(patient.age_years < b.below for b in form.child_bands)
+
+
+def _issue(severity: str, order: MedicationOrder, message: str) -> SafetyIssue:
+    return SafetyIssue("DOSE_RANGE", severity, order.name, message)
