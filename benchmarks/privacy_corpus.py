@@ -34,7 +34,9 @@ BUILDINGS = (
     "Sai Krupa Apartments|Green Park Society|Shanti Niwas|Lake View Residency|Prestige Towers|"
     "Ganga Enclave|Sunrise Heights|Om Sadan"
 ).split("|")
-STREETS = "MG Road|4th Cross|Station Road|Nehru Street|Gandhi Marg|Lane 5|2nd Main|Link Road".split("|")
+STREETS = "MG Road|4th Cross|Station Road|Nehru Street|Gandhi Marg|Lane 5|2nd Main|Link Road".split(
+    "|"
+)
 LOCALITIES = (
     "Indiranagar|Koramangala|Banjara Hills|Salt Lake|Anna Nagar|Kothrud|Gomti Nagar|"
     "Malviya Nagar|Vashi Sector 17|Jayanagar 4th Block|Aundh|Civil Lines"
@@ -145,8 +147,10 @@ def mobile(rng: random.Random) -> str:
 def pan(rng: random.Random) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return (
-        "".join(rng.choice(letters) for _ in range(3)) + rng.choice("PPPPCHFAT")
-        + rng.choice(letters) + "".join(str(rng.randint(0, 9)) for _ in range(4))
+        "".join(rng.choice(letters) for _ in range(3))
+        + rng.choice("PPPPCHFAT")
+        + rng.choice(letters)
+        + "".join(str(rng.randint(0, 9)) for _ in range(4))
         + rng.choice(letters)
     )
 
@@ -193,10 +197,18 @@ def render(kind: str, rng: random.Random, style: str) -> str:
         n = mobile(rng)
         if not typed and rng.random() < 0.5:
             return spoken_digits(rng, n)
-        return rng.choice([
-            f"+91 {n[:5]} {n[5:]}", f"+91-{n}", f"0{n}", f"{n[:5]}-{n[5:]}", f"{n[:3]} {n[3:6]} {n[6:]}",
-            n, f"{n[:5]} {n[5:]}", f"91 {n}",
-        ])
+        return rng.choice(
+            [
+                f"+91 {n[:5]} {n[5:]}",
+                f"+91-{n}",
+                f"0{n}",
+                f"{n[:5]}-{n[5:]}",
+                f"{n[:3]} {n[3:6]} {n[6:]}",
+                n,
+                f"{n[:5]} {n[5:]}",
+                f"91 {n}",
+            ]
+        )
     if kind == "PAN":
         p = pan(rng)
         if typed:
@@ -206,7 +218,9 @@ def render(kind: str, rng: random.Random, style: str) -> str:
         n = abha(rng)
         if not typed and rng.random() < 0.4:
             return spoken_digits(rng, n)
-        return rng.choice([f"{n[:2]}-{n[2:6]}-{n[6:10]}-{n[10:]}", n, f"{n[:2]} {n[2:6]} {n[6:10]} {n[10:]}"])
+        return rng.choice(
+            [f"{n[:2]}-{n[2:6]}-{n[6:10]}-{n[10:]}", n, f"{n[:2]} {n[2:6]} {n[6:10]} {n[10:]}"]
+        )
     if kind == "ABHA_ADDRESS":
         g, s = name(rng)
         handle = rng.choice([f"{g}.{s}", f"{g}{rng.randint(1, 999)}", f"{g}_{s}"])
@@ -217,8 +231,12 @@ def render(kind: str, rng: random.Random, style: str) -> str:
         return f"{spoken} {rng.choice(['at', 'at the rate'])} {domain}"
     if kind == "EMAIL":
         g, s = name(rng)
-        local = rng.choice([f"{g}.{s}", f"{g}{rng.randint(1, 99)}", f"{g}_{s}{rng.randint(70, 99)}"])
-        domain = rng.choice(["gmail.com", "yahoo.co.in", "rediffmail.com", "outlook.com", "hospital.org"])
+        local = rng.choice(
+            [f"{g}.{s}", f"{g}{rng.randint(1, 99)}", f"{g}_{s}{rng.randint(70, 99)}"]
+        )
+        domain = rng.choice(
+            ["gmail.com", "yahoo.co.in", "rediffmail.com", "outlook.com", "hospital.org"]
+        )
         if typed:
             return f"{local}@{domain}"
         spoken_local = local.replace(".", " dot ").replace("_", " underscore ")
@@ -227,10 +245,21 @@ def render(kind: str, rng: random.Random, style: str) -> str:
         d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1940, 2015)
         month = MONTHS.split()[m - 1]
         if typed:
-            return rng.choice([f"{d:02d}/{m:02d}/{y}", f"{d} {month.title()} {y}", f"{d}-{m}-{y}",
-                               f"{month.title()} {d}, {y}"])
-        return rng.choice([f"{ORDINALS[d - 1] if d <= 20 else d} {month} {y}",
-                           f"{d} {month} {y}", f"{ORDINALS[min(d, 20) - 1]} of {month} {y}"])
+            return rng.choice(
+                [
+                    f"{d:02d}/{m:02d}/{y}",
+                    f"{d} {month.title()} {y}",
+                    f"{d}-{m}-{y}",
+                    f"{month.title()} {d}, {y}",
+                ]
+            )
+        return rng.choice(
+            [
+                f"{ORDINALS[d - 1] if d <= 20 else d} {month} {y}",
+                f"{d} {month} {y}",
+                f"{ORDINALS[min(d, 20) - 1]} of {month} {y}",
+            ]
+        )
     if kind == "PIN_CODE":
         p = pin(rng)
         if not typed and rng.random() < 0.5:
@@ -240,9 +269,16 @@ def render(kind: str, rng: random.Random, style: str) -> str:
 
 
 def address(rng: random.Random, style: str) -> str:
-    house = rng.choice([f"Flat {rng.randint(101, 905)}", f"H.No. {rng.randint(1, 40)}-{rng.randint(1, 9)}",
-                        f"#{rng.randint(1, 300)}", f"No. {rng.randint(1, 99)}", f"Plot {rng.randint(1, 80)}",
-                        f"Door no {rng.randint(1, 40)}/{rng.randint(1, 9)}"])
+    house = rng.choice(
+        [
+            f"Flat {rng.randint(101, 905)}",
+            f"H.No. {rng.randint(1, 40)}-{rng.randint(1, 9)}",
+            f"#{rng.randint(1, 300)}",
+            f"No. {rng.randint(1, 99)}",
+            f"Plot {rng.randint(1, 80)}",
+            f"Door no {rng.randint(1, 40)}/{rng.randint(1, 9)}",
+        ]
+    )
     parts = [house]
     if rng.random() < 0.6:
         parts.append(rng.choice(BUILDINGS))
@@ -330,7 +366,11 @@ def negative(rng: random.Random, style: str) -> Sample:
     b.add(lead if style == "typed" else lead.lower().replace(",", "").replace(":", ""))
     for i in range(rng.randint(3, 5)):
         if i:
-            b.add(rng.choice([", ", " and ", "; "]) if style == "typed" else rng.choice([" ", " and "]))
+            b.add(
+                rng.choice([", ", " and ", "; "])
+                if style == "typed"
+                else rng.choice([" ", " and "])
+            )
         b.clin(rng.choice(CLINICAL)[0 if style == "typed" else 1])
     return b.sample()
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus module beside this file
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # dhanvantri from a checkout
 
-from privacy_corpus import Sample, build_corpus, latency_utterances  # noqa: E402
+from privacy_corpus import Sample, build_corpus, latency_utterances
 
 STRUCTURED = ("AADHAAR", "PAN", "ABHA_NUMBER", "ABHA_ADDRESS", "PHONE", "EMAIL")
 TARGETS = {**dict.fromkeys(STRUCTURED, 0.99), "PERSON": 0.95, "ADDRESS": 0.95}
@@ -50,8 +49,13 @@ class Counts:
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
         f2 = 5 * p * r / (4 * p + r) if p + r else 0.0
         return {
-            "precision": round(p, 4), "recall": round(r, 4), "f2": round(f2, 4),
-            "support": self.tp + self.fn, "tp": self.tp, "fp": self.fp, "fn": self.fn,
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f2": round(f2, 4),
+            "support": self.tp + self.fn,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
         }
 
 
@@ -81,8 +85,8 @@ def score_sample(sample: Sample, found: list, report: Report) -> None:
     for gold in sample.entities:
         counts = report.per_type.setdefault(gold.type, Counts())
         hit = any(
-            f.type == gold.type and _overlap(f.start, f.end, gold.start, gold.end)
-            >= 0.5 * (gold.end - gold.start)
+            f.type == gold.type
+            and _overlap(f.start, f.end, gold.start, gold.end) >= 0.5 * (gold.end - gold.start)
             for f in found
         )
         if hit:
@@ -100,7 +104,9 @@ def score_sample(sample: Sample, found: list, report: Report) -> None:
             g.type == f.type and _overlap(f.start, f.end, g.start, g.end) for g in sample.entities
         ):
             report.per_type.setdefault(f.type, Counts()).fp += 1
-            report.false_alarms.append(f"{f.type} {sample.text[f.start:f.end]!r} in {sample.text!r}")
+            report.false_alarms.append(
+                f"{f.type} {sample.text[f.start : f.end]!r} in {sample.text!r}"
+            )
     for start, end in sample.keep:
         report.clinical_total += 1
         if not any(_overlap(f.start, f.end, start, end) for f in found):
@@ -159,7 +165,8 @@ def run(n: int = 60, seed: int = 7, latency_runs: int = 300, detector=None) -> d
     clinical = report.clinical_kept / report.clinical_total if report.clinical_total else 1.0
     return {
         "corpus": {
-            "seed": seed, "samples": len(samples),
+            "seed": seed,
+            "samples": len(samples),
             "negatives": sum(1 for s in samples if not s.entities),
             "transcript_style": sum(1 for s in samples if s.style == "transcript"),
         },
@@ -183,21 +190,29 @@ def targets_met(per_type: dict, clinical: float) -> dict[str, bool]:
 
 def print_table(result: dict) -> None:
     c = result["corpus"]
-    print(f"corpus: {c['samples']} samples ({c['transcript_style']} transcript-style, "
-          f"{c['negatives']} clinical negatives), seed {c['seed']}")
+    print(
+        f"corpus: {c['samples']} samples ({c['transcript_style']} transcript-style, "
+        f"{c['negatives']} clinical negatives), seed {c['seed']}"
+    )
     print(f"{'type':<15}{'support':>8}{'precision':>11}{'recall':>9}{'F2':>8}  target")
     for kind, s in result["per_type"].items():
         goal = TARGETS.get(kind)
         mark = "" if goal is None else f"R>={goal} {'ok' if s['recall'] >= goal else 'MISSED'}"
-        print(f"{kind:<15}{s['support']:>8}{s['precision']:>11.3f}{s['recall']:>9.3f}"
-              f"{s['f2']:>8.3f}  {mark}")
+        print(
+            f"{kind:<15}{s['support']:>8}{s['precision']:>11.3f}{s['recall']:>9.3f}"
+            f"{s['f2']:>8.3f}  {mark}"
+        )
     ok = "ok" if result["clinical_kept"] >= CLINICAL_TARGET else "MISSED"
-    print(f"clinical words/numbers kept: {result['clinical_kept']:.4f} of "
-          f"{result['clinical_spans']} spans (target >= {CLINICAL_TARGET}: {ok})")
+    print(
+        f"clinical words/numbers kept: {result['clinical_kept']:.4f} of "
+        f"{result['clinical_spans']} spans (target >= {CLINICAL_TARGET}: {ok})"
+    )
     print(f"PHI characters covered by any detection: {result['phi_char_coverage']:.4f}")
     for style, lat in result["latency"].items():
-        print(f"latency {style:<11} ~{lat['mean_words']} words: p50 {lat['p50_ms']} ms, "
-              f"p95 {lat['p95_ms']} ms ({lat['runs']} calls after warm-up)")
+        print(
+            f"latency {style:<11} ~{lat['mean_words']} words: p50 {lat['p50_ms']} ms, "
+            f"p95 {lat['p95_ms']} ms ({lat['runs']} calls after warm-up)"
+        )
     print(f"detector load: {result['detector_load_s']} s")
 
 

@@ -17,8 +17,28 @@ from dhanvantri.privacy.lexicon import Lexicon, lexicon
 
 _TOKEN = re.compile(r"\d+(?:[/-]\d+)*(?:st|nd|rd|th|[A-Za-z])?\b|[A-Za-z][A-Za-z']*|[#,]")
 _LOCALITY_SUFFIXES = (
-    "nagar", "puram", "halli", "palya", "pura", "abad", "gaon", "wadi", "wada", "bagh", "ganj",
-    "garh", "palli", "patti", "cherry", "chery", "gudi", "kere", "peth", "pet", "pur", "vihar",
+    "nagar",
+    "puram",
+    "halli",
+    "palya",
+    "pura",
+    "abad",
+    "gaon",
+    "wadi",
+    "wada",
+    "bagh",
+    "ganj",
+    "garh",
+    "palli",
+    "patti",
+    "cherry",
+    "chery",
+    "gudi",
+    "kere",
+    "peth",
+    "pet",
+    "pur",
+    "vihar",
 )
 _HOUSE_WORDS = frozenset("flat house plot door h hno apt shop room quarter".split())
 _NUMBER_WORDS = frozenset(["no", "number", "num"])

@@ -60,8 +60,7 @@ def redact_stream(
             "text": text,
             "redacted": redaction.text,
             "entities": [
-                {"type": e.type, "start": e.start, "end": e.end, "token": e.token,
-                 "score": e.score}
+                {"type": e.type, "start": e.start, "end": e.end, "token": e.token, "score": e.score}
                 for e in redaction.entities
             ],
         }

@@ -29,9 +29,23 @@ _DAY = r"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|" + _ORD_WORD + r")"
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
 _TEEN = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 _SPOKEN_YEAR = (
-    r"(?:(?:nineteen|twenty)\s+(?:" + _TENS + r"(?:[\s-]" + _UNIT + r")?|" + _TEEN
-    + r"|oh\s+" + _UNIT + r")|two\s+thousand(?:\s+and)?(?:\s+(?:" + _TEEN + r"|" + _TENS
-    + r"(?:[\s-]" + _UNIT + r")?|" + _UNIT + r"))?)"
+    r"(?:(?:nineteen|twenty)\s+(?:"
+    + _TENS
+    + r"(?:[\s-]"
+    + _UNIT
+    + r")?|"
+    + _TEEN
+    + r"|oh\s+"
+    + _UNIT
+    + r")|two\s+thousand(?:\s+and)?(?:\s+(?:"
+    + _TEEN
+    + r"|"
+    + _TENS
+    + r"(?:[\s-]"
+    + _UNIT
+    + r")?|"
+    + _UNIT
+    + r"))?)"
 )
 _YEAR = r"(?:(?:19|20)\d{2}|" + _SPOKEN_YEAR + r")"
 

@@ -149,8 +149,13 @@ def _needs_ner(text: str, covered: list[tuple[int, int]]) -> bool:
             continue
         word = m.group().lower()
         if (
-            word in lex.common or word in lex.clinical or lex.is_name(word) or word in lex.cities
-            or word in lex.states or word in lex.street_strong or word in lex.street_weak
+            word in lex.common
+            or word in lex.clinical
+            or lex.is_name(word)
+            or word in lex.cities
+            or word in lex.states
+            or word in lex.street_strong
+            or word in lex.street_weak
         ):
             continue
         before = text[: m.start()].rstrip()

@@ -25,15 +25,40 @@ VOTER_ID = "VOTER_ID"
 CREDIT_CARD = "CREDIT_CARD"
 
 ENTITY_TYPES = (
-    PERSON, PHONE, AADHAAR, PAN, ABHA_NUMBER, ABHA_ADDRESS, EMAIL, ADDRESS, PIN_CODE,
-    DATE_OF_BIRTH, DATE, ID_NUMBER, PASSPORT, VOTER_ID, CREDIT_CARD,
+    PERSON,
+    PHONE,
+    AADHAAR,
+    PAN,
+    ABHA_NUMBER,
+    ABHA_ADDRESS,
+    EMAIL,
+    ADDRESS,
+    PIN_CODE,
+    DATE_OF_BIRTH,
+    DATE,
+    ID_NUMBER,
+    PASSPORT,
+    VOTER_ID,
+    CREDIT_CARD,
 )
 
 # When two detections overlap, the more specific type wins before score is considered:
 # a checksum-valid Aadhaar beats a generic phone or id match over the same digits.
 PRIORITY = {
-    ABHA_ADDRESS: 10, EMAIL: 9, AADHAAR: 8, ABHA_NUMBER: 8, PAN: 8, CREDIT_CARD: 7, PHONE: 6,
-    PASSPORT: 5, VOTER_ID: 5, DATE_OF_BIRTH: 5, PIN_CODE: 4, DATE: 4, ADDRESS: 3, ID_NUMBER: 2,
+    ABHA_ADDRESS: 10,
+    EMAIL: 9,
+    AADHAAR: 8,
+    ABHA_NUMBER: 8,
+    PAN: 8,
+    CREDIT_CARD: 7,
+    PHONE: 6,
+    PASSPORT: 5,
+    VOTER_ID: 5,
+    DATE_OF_BIRTH: 5,
+    PIN_CODE: 4,
+    DATE: 4,
+    ADDRESS: 3,
+    ID_NUMBER: 2,
     PERSON: 1,
 }
 
@@ -74,7 +99,8 @@ def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
     addresses = [e for e in entities if e.type == ADDRESS]
     # A PIN code inside an address is part of that address, not an entity of its own.
     entities = [
-        e for e in entities
+        e
+        for e in entities
         if e.type != PIN_CODE or not any(a.start <= e.start and e.end <= a.end for a in addresses)
     ]
     ranked = sorted(

@@ -46,9 +46,7 @@ _SPOKEN_ABHA_ADDRESS = re.compile(
     re.IGNORECASE,
 )
 # PAN: five letters, four digits, a letter; letters may be spelled out with spaces or dots.
-_PAN = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z][ .-]?){5}(?:\d[ .-]?){4}[A-Za-z](?![A-Za-z0-9])"
-)
+_PAN = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][ .-]?){5}(?:\d[ .-]?){4}[A-Za-z](?![A-Za-z0-9])")
 
 
 def find_identifiers(text: str) -> list[Entity]:
@@ -146,8 +144,22 @@ _AADHAAR_SHAPES = ((4, 4, 4),)
 _ABHA_SHAPES = ((2, 4, 4, 4),)
 # 98765 43210, 987 654 3210, 9876 543 210, 91 98765 43210, 0 98765 43210, 098765 43210 ...
 _PHONE_SHAPES = (
-    (5, 5), (3, 3, 4), (4, 3, 3), (2, 4, 4), (4, 6), (2, 5, 5), (2, 10), (1, 5, 5), (1, 10),
-    (6, 5), (3, 7), (2, 3, 3, 4), (3, 4, 4), (4, 7), (5, 6), (3, 8),
+    (5, 5),
+    (3, 3, 4),
+    (4, 3, 3),
+    (2, 4, 4),
+    (4, 6),
+    (2, 5, 5),
+    (2, 10),
+    (1, 5, 5),
+    (1, 10),
+    (6, 5),
+    (3, 7),
+    (2, 3, 3, 4),
+    (3, 4, 4),
+    (4, 7),
+    (5, 6),
+    (3, 8),
 )
 
 

@@ -18,10 +18,32 @@ _WORD = re.compile(r"\b[A-Za-z][A-Za-z']*\b")  # "SpO2" is not a word here
 
 # Phrases after which the next word is taken as a name even when no list knows it.
 _STRONG_CUES = [
-    "my name is", "my name's", "name is", "myself", "call me", "mera naam", "mera naam hai",
-    "patient name", "patient name is", "patient's name is", "name of the patient is", "named",
-    "mr", "mrs", "ms", "miss", "dr", "doctor", "shri", "shree", "sri", "smt", "kumari", "master",
-    "mister", "missus",
+    "my name is",
+    "my name's",
+    "name is",
+    "myself",
+    "call me",
+    "mera naam",
+    "mera naam hai",
+    "patient name",
+    "patient name is",
+    "patient's name is",
+    "name of the patient is",
+    "named",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "doctor",
+    "shri",
+    "shree",
+    "sri",
+    "smt",
+    "kumari",
+    "master",
+    "mister",
+    "missus",
 ]
 # Phrases after which a word is a name only if the lexicon knows it or it is capitalised.
 _WEAK_CUES = ["this is", "i am", "i'm", "im", "it's", "here is", "patient is", "with", "for"]
@@ -141,7 +163,8 @@ def _name_span(
         return None
     end = i + 1
     while end < run_end and (
-        lex.is_name(lower[end]) or (capital and words[end].group()[0].isupper())
+        lex.is_name(lower[end])
+        or (capital and words[end].group()[0].isupper())
         or (score == 0.8 and end == i + 1)
     ):
         end += 1

@@ -93,8 +93,16 @@ def india_recognizers() -> list[EntityRecognizer]:
         FinderRecognizer(
             "IndiaIdentifierRecognizer",
             find_identifiers,
-            [E.AADHAAR, E.ABHA_NUMBER, E.ABHA_ADDRESS, E.PHONE, E.EMAIL, E.PAN, E.PIN_CODE,
-             E.ID_NUMBER],
+            [
+                E.AADHAAR,
+                E.ABHA_NUMBER,
+                E.ABHA_ADDRESS,
+                E.PHONE,
+                E.EMAIL,
+                E.PAN,
+                E.PIN_CODE,
+                E.ID_NUMBER,
+            ],
         ),
         FinderRecognizer("IndianNameRecognizer", find_names, [E.PERSON]),
         FinderRecognizer("IndianAddressRecognizer", find_addresses, [E.ADDRESS]),

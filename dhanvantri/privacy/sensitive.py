@@ -43,4 +43,3 @@ class PhiText:
 
     def __reduce__(self) -> tuple[type, tuple[str]]:
         return (PhiText, (self._value,))
-

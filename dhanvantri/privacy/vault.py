@@ -217,9 +217,7 @@ class TokenVault:
         os.replace(tmp, path)
 
     @classmethod
-    def load(
-        cls, path: str | Path, key: bytes, detector: PhiDetector | None = None
-    ) -> TokenVault:
+    def load(cls, path: str | Path, key: bytes, detector: PhiDetector | None = None) -> TokenVault:
         """Read a vault written by :meth:`save`.
 
         Raises:

@@ -47,7 +47,10 @@ def test_reidentify_restores_values(vault: TokenVault) -> None:
         ("Hello <PERSON_7>, rest well.", "Hello Rajesh Kumar, rest well."),
         ("We will call <PHONE_3>.", "We will call 9876543210."),
         ("Your Aadhaar <AADHAAR_1> is noted.", "Your Aadhaar your Aadhaar number is noted."),
-        ("The person should rest; bring your PAN card.", "The person should rest; bring your PAN card."),
+        (
+            "The person should rest; bring your PAN card.",
+            "The person should rest; bring your PAN card.",
+        ),
     ],
 )
 def test_mangled_and_invented_tokens(vault: TokenVault, reply: str, expected: str) -> None:
@@ -63,18 +66,27 @@ def test_ambiguous_tokens_become_neutral_words(vault: TokenVault) -> None:
 
 
 _NAMES = ["rajesh kumar", "Sunita Sharma", "anil", "Priya Nair", "kavya reddy", "Imran Khan"]
-_PHONES = ["9876543210", "+91 91234 56780", "098450 12345", "nine eight seven six five four three two one zero"]
+_PHONES = [
+    "9876543210",
+    "+91 91234 56780",
+    "098450 12345",
+    "nine eight seven six five four three two one zero",
+]
 _FILLER = ["fever of 101 degrees", "sugar 180", "paracetamol 650 mg", "for 3 days", "HbA1c 7.8"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     name=st.sampled_from(_NAMES),
     phone=st.sampled_from(_PHONES),
     fillers=st.lists(st.sampled_from(_FILLER), min_size=1, max_size=3),
     order=st.booleans(),
 )
-def test_round_trip(detector: PhiDetector, name: str, phone: str, fillers: list[str], order: bool) -> None:
+def test_round_trip(
+    detector: PhiDetector, name: str, phone: str, fillers: list[str], order: bool
+) -> None:
     vault = TokenVault("c-rt", os.urandom(32), detector=detector)
     parts = [f"my name is {name}", f"call me on {phone}", *fillers]
     text = ", ".join(parts if order else reversed(parts))
@@ -84,7 +96,9 @@ def test_round_trip(detector: PhiDetector, name: str, phone: str, fillers: list[
     assert vault.reidentify(red.text).lower() == text.lower()
 
 
-def test_save_and_load_encrypted(vault: TokenVault, key: bytes, tmp_path, detector: PhiDetector) -> None:
+def test_save_and_load_encrypted(
+    vault: TokenVault, key: bytes, tmp_path, detector: PhiDetector
+) -> None:
     vault.tokenize("this is rajesh kumar, aadhaar 2345 6789 0124, mail rajesh.k@gmail.com")
     path = tmp_path / "c-1.vault"
     vault.save(path)
