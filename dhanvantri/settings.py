@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"  # per client address, and per account
     otp_rate_limit: str = "5/minute"  # code requests per phone number (and per address)
 
+    # --- realtime server (dhanvantri.realtime) ---
+    web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
+    max_sessions: int = 8  # live consultations at once; more get 503 server_busy
+    consultation_connect_timeout_s: float = 60.0  # a created consultation not joined by then expires
+
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""
         path = self.data_dir.expanduser().resolve()
