@@ -197,10 +197,15 @@ class LLMTextFrame(DataFrame):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SpeakFrame(DataFrame):
-    """A speakable phrase for text-to-speech. ``canned`` marks fillers and fixed instructions."""
+    """A speakable phrase for text-to-speech.
+
+    ``canned`` marks fillers that are not the reply itself; ``vetted`` marks fixed text from the
+    clinical logic (emergency instructions) that the reply guard lets through.
+    """
 
     text: str = field(repr=False)
     canned: bool = False
+    vetted: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -54,19 +54,25 @@ class Responder(FrameProcessor):
         self.history: list[ChatMessage] = []
         self._user_text = ""
         self._guidance = ""
+        self._topic = ""
         self._passages: tuple = ()
         self._partial = ""
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, RedactedTranscriptionFrame):
             self._user_text = frame.text
+            await self.push_frame(frame, direction)  # the reply guard reads it
         elif isinstance(frame, KnowledgeFrame):
             self._passages = frame.passages
         elif isinstance(frame, GuidanceFrame):
-            self._guidance = frame.instruction
+            self._guidance, self._topic = frame.instruction, frame.topic
         elif isinstance(frame, TurnEndFrame):
             await self.push_frame(frame, direction)
-            if self._user_text:
+            if self._topic == "emergency":
+                # The fixed emergency instruction is already on its way: no model in that path.
+                self.history.append(ChatMessage("user", self._user_text))
+                self._user_text, self._guidance, self._topic = "", "", ""
+            elif self._user_text:
                 await self._reply(frame.turn)
         else:
             await self.push_frame(frame, direction)
@@ -86,6 +92,7 @@ class Responder(FrameProcessor):
         messages = self.messages()
         self.history.append(ChatMessage("user", self._user_text))
         self._user_text, self._guidance, self._passages, self._partial = "", "", (), ""
+        self._topic = ""
         started = now()
         await self.push_frame(ReplyStartFrame(turn=turn))
         first = True

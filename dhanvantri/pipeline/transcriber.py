@@ -120,9 +120,13 @@ class Transcriber(FrameProcessor):
 
     async def _finish(self, frame: TurnEndFrame) -> None:
         started = now()
-        job = self._speculative or self._decode(self._audio())
         try:
-            result = await job
+            if self._speculative is not None:
+                result = await self._speculative
+            elif self._samples:
+                result = await self._decode(self._audio())
+            else:
+                result = Transcript(text="")
         except Exception:
             await self.push_error("stt_failed", "speech-to-text failed on this turn")
             result = Transcript(text="")

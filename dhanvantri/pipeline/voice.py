@@ -1,7 +1,7 @@
 """Assembles the voice pipeline: models loaded once per process, one pipeline per consultation.
 
-audio → TurnDetector → Transcriber → Redactor → Retriever → [clinical stages] → Responder →
-PhraseChunker → Reidentifier → Speaker → LipSync → the transport.
+audio → TurnDetector → Transcriber → Redactor → Retriever → ClinicalGuide → Responder →
+PhraseChunker → ReplyGuard → Reidentifier → Speaker → LipSync → the transport.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dhanvantri.pipeline.phrase_chunker import PhraseChunker
 from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.redactor import Redactor
 from dhanvantri.pipeline.reidentifier import Reidentifier
+from dhanvantri.pipeline.reply_guard import ReplyGuard
 from dhanvantri.pipeline.responder import Responder
 from dhanvantri.pipeline.retriever import Retriever
 from dhanvantri.pipeline.services import LanguageModel, SpeechToText, TextToSpeech
@@ -143,13 +144,14 @@ class VoiceSession:
         models: the shared models.
         on_output: receives every frame leaving the pipeline (audio, visemes, events, errors).
         consultation_id: id used for the PHI vault and logs.
-        extra_stages: stages inserted between retrieval and the LLM (clinical logic).
+        on_draft: called with the prescription draft when intake is complete.
     """
 
     def __init__(self, models: VoiceModels, on_output: Callable[[Frame], Any], *,
                  consultation_id: str | None = None,
-                 extra_stages: list[FrameProcessor] | None = None,
+                 on_draft: Callable[[dict[str, Any]], Any] | None = None,
                  observers: list[Any] | None = None) -> None:
+        from dhanvantri.pipeline.clinical_guide import ClinicalGuide
         from dhanvantri.privacy import TokenVault
 
         settings = models.settings
@@ -161,14 +163,16 @@ class VoiceSession:
             min_speech_ms=settings.vad_min_speech_ms, hangover_ms=settings.vad_hangover_ms,
             sample_rate=settings.sample_rate)
         self.responder = Responder(models.llm, use_passages=bool(settings.llm_base_url))
+        self.guide = ClinicalGuide(models.knowledge, on_draft=on_draft)
         stages: list[FrameProcessor] = [
             self.turn_detector,
             Transcriber(models.stt, partial_interval_ms=settings.stt_partial_interval_ms),
             Redactor(self.vault),
             Retriever(models.knowledge, k=settings.kb_top_k),
-            *(extra_stages or []),
+            self.guide,
             self.responder,
             PhraseChunker(),
+            ReplyGuard(),
             Reidentifier(self.vault),
             Speaker(models.tts, output_sample_rate=settings.output_sample_rate),
             LipSync(),

@@ -1,0 +1,106 @@
+"""The clinical logic's place in the pipeline: red flags first, then the next intake question.
+
+Every patient turn is checked for red flags deterministically. An emergency is answered at once
+with a fixed spoken instruction and an escalation, with no language model on that path. Other
+turns update the intake state, and the next question (chosen from the knowledge base) goes to
+the language model to be phrased. When intake is complete, the prescription draft is built for
+the physician and the patient is told a doctor will review it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from dhanvantri.pipeline.frames import (
+    Direction,
+    EscalationFrame,
+    EventFrame,
+    Frame,
+    GuidanceFrame,
+    MetricsFrame,
+    RedactedTranscriptionFrame,
+    SpeakFrame,
+    now,
+)
+from dhanvantri.pipeline.processor import FrameProcessor
+
+log = logging.getLogger(__name__)
+
+EMERGENCY_TOPIC = "emergency"
+_ASKS_FOR_DOCTOR = re.compile(
+    r"\b(speak|talk|connect)\w*\s+(to|with)\s+(a|the|real|human|an?\s+actual)?\s*(real\s+)?"
+    r"(doctor|physician|human|person)\b|\bi\s+(want|need)\s+(a|to see a)\s+(real\s+)?doctor\b",
+    re.IGNORECASE)
+DoctorRequestFn = Callable[[str], bool]
+
+
+def asks_for_doctor(text: str) -> bool:
+    """True when the patient asks to speak to a doctor or a person."""
+    return bool(_ASKS_FOR_DOCTOR.search(text))
+
+
+class ClinicalGuide(FrameProcessor):
+    """Triage, intake and the draft, between retrieval and the language model.
+
+    Args:
+        knowledge: the knowledge base (``dhanvantri.knowledge.KnowledgeBase``).
+        on_draft: called with the prescription draft (a dict) when intake is complete.
+    """
+
+    def __init__(self, knowledge: Any, *, on_draft: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        from dhanvantri.knowledge.intake import IntakeState
+
+        super().__init__()
+        self.knowledge = knowledge
+        self.intake = IntakeState()
+        self.on_draft = on_draft
+        self.draft: dict[str, Any] | None = None
+        self.red_flags: list[str] = []
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        await self.push_frame(frame, direction)
+        if isinstance(frame, RedactedTranscriptionFrame):
+            await self._on_patient_turn(frame)
+
+    async def _on_patient_turn(self, frame: RedactedTranscriptionFrame) -> None:
+        from dhanvantri.knowledge.triage import triage
+
+        started = now()
+        result = triage(frame.text)
+        await self.push_frame(MetricsFrame(name="triage", turn=frame.turn,
+                                           value_ms=(now() - started) * 1e3))
+        if result.emergency:
+            self.red_flags.extend(f for f in result.red_flags if f not in self.red_flags)
+            await self.push_frame(EscalationFrame(reason="red_flag", red_flags=tuple(result.red_flags),
+                                                  emergency=True, turn=frame.turn))
+            await self.push_frame(GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn))
+            await self.push_frame(SpeakFrame(text=result.advice, vetted=True, turn=frame.turn))
+            return
+        if asks_for_doctor(frame.text):
+            await self.push_frame(EscalationFrame(reason="patient_request", turn=frame.turn))
+            await self.push_frame(GuidanceFrame(
+                instruction="Tell the patient a doctor has been asked to join the call.",
+                topic="doctor_requested", turn=frame.turn))
+            return
+        self.intake.update(frame.text)
+        step = self.intake.next_step(self.knowledge)
+        if step.kind != "ask" and self.draft is None:
+            await self._make_draft(frame.turn)
+        await self.push_frame(GuidanceFrame(instruction=step.question, topic=step.topic,
+                                            turn=frame.turn))
+
+    async def _make_draft(self, turn: int) -> None:
+        from dhanvantri.knowledge.draft import build_draft
+
+        draft = await asyncio.to_thread(build_draft, self.intake, self.knowledge)
+        self.draft = draft.to_dict()
+        await self.push_frame(EventFrame(turn=turn, event={"type": "draft_ready", "turn": turn}))
+        if self.on_draft is not None:
+            result = self.on_draft(self.draft)
+            if asyncio.iscoroutine(result):
+                await result
+        log.info("draft ready for turn %d", turn)
