@@ -317,6 +317,13 @@ TYPED = [
     "Dr. {NAME} advised {CLIN}.",
     "My PAN card: {PAN}. ABHA: {ABHA_NUMBER}.",
     "Here is my Aadhaar {AADHAAR}, and my wife {GIVEN} will come with me.",
+    "Booked by {NAME} for a follow-up: {CLIN}.",
+    "Name - {NAME}; Mob - {PHONE}; Email - {EMAIL}",
+    "{GIVEN} here. {CLIN}, {CLIN}.",
+    "Thanks, doctor. Regards, {NAME}",
+    "Aadhaar no. {AADHAAR}, DOB: {DATE_OF_BIRTH}",
+    "Call me at {PHONE} (evening), {CLIN}.",
+    "Bought Dolo 650 from Apollo Pharmacy; {CLIN}.",
 ]
 TRANSCRIPT = [
     "hello doctor this is {NAME} calling i have {CLIN}",
@@ -335,6 +342,12 @@ TRANSCRIPT = [
     "my daughter {GIVEN} has {CLIN} since yesterday",
     "address is {ADDRESS} pin code {PIN_CODE}",
     "phone number {PHONE} aadhaar {AADHAAR}",
+    "i came with my husband {NAME} he has {CLIN}",
+    "name {NAME} age 45 {CLIN}",
+    "hello this side {NAME} {CLIN}",
+    "{GIVEN} ji has {CLIN} since morning",
+    "number is {PHONE} whatsapp also same",
+    "my mother {NAME} is 70 years she has {CLIN}",
 ]
 
 

@@ -70,6 +70,7 @@ class Report:
     phi_chars_covered: int = 0
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
+    clinical_lost: list[str] = field(default_factory=list)
 
 
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
@@ -111,6 +112,8 @@ def score_sample(sample: Sample, found: list, report: Report) -> None:
         report.clinical_total += 1
         if not any(_overlap(f.start, f.end, start, end) for f in found):
             report.clinical_kept += 1
+        else:
+            report.clinical_lost.append(f"{sample.text[start:end]!r} in {sample.text!r}")
 
 
 def evaluate(detector, samples: list[Sample]) -> Report:
@@ -177,7 +180,11 @@ def run(n: int = 60, seed: int = 7, latency_runs: int = 300, detector=None) -> d
         "latency": latency,
         "detector_load_s": round(load_s, 2),
         "targets_met": targets_met(per_type, clinical),
-        "examples": {"misses": report.misses[:15], "false_alarms": report.false_alarms[:15]},
+        "examples": {
+            "misses": report.misses[:15],
+            "false_alarms": report.false_alarms[:15],
+            "clinical_lost": report.clinical_lost[:15],
+        },
     }
 
 
@@ -232,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.show_errors:
             print("\nmisses:", *result["examples"]["misses"], sep="\n  ")
             print("\nfalse alarms:", *result["examples"]["false_alarms"], sep="\n  ")
+            print("\nclinical lost:", *result["examples"]["clinical_lost"], sep="\n  ")
     return 0
 
 

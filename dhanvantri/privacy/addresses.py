@@ -15,7 +15,9 @@ import re
 from dhanvantri.privacy.entities import ADDRESS, Entity
 from dhanvantri.privacy.lexicon import Lexicon, lexicon
 
-_TOKEN = re.compile(r"\d+(?:[/-]\d+)*(?:st|nd|rd|th|[A-Za-z])?\b|[A-Za-z][A-Za-z']*|[#,]")
+_TOKEN = re.compile(
+    r"\d+\.\d+|\d+(?:[/-]\d+)*(?:st|nd|rd|th|[A-Za-z])?\b|[A-Za-z][A-Za-z0-9']*|[#,]"
+)
 _LOCALITY_SUFFIXES = (
     "nagar",
     "puram",
@@ -59,6 +61,8 @@ def _classify(tok: str, lex: Lexicon) -> int:
         return COMMA
     if tok == "#":
         return HASH
+    if re.fullmatch(r"\d+\.\d+", tok):
+        return STOP  # a decimal is a reading ("7.8"), never part of an address
     if tok[0].isdigit():
         if len(tok) == 6 and tok.isdigit() and tok[0] != "0":
             return PIN

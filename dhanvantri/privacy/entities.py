@@ -93,8 +93,9 @@ class Entity:
 def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
     """Keep one entity per overlapping region, sorted by position.
 
-    Structured ids outrank free-text kinds; within a kind the higher score, then the longer span,
-    wins. A PIN code inside an address is absorbed by the address.
+    Structured ids outrank free-text kinds; among equals the longer span wins (a 14-digit ABHA
+    number over a 12-digit Aadhaar-looking tail of it), then the higher score. A PIN code inside
+    an address is absorbed by the address.
     """
     addresses = [e for e in entities if e.type == ADDRESS]
     # A PIN code inside an address is part of that address, not an entity of its own.
@@ -105,7 +106,7 @@ def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
     ]
     ranked = sorted(
         entities,
-        key=lambda e: (PRIORITY.get(e.type, 0), e.score, e.end - e.start),
+        key=lambda e: (PRIORITY.get(e.type, 0), e.end - e.start, e.score),
         reverse=True,
     )
     kept: list[Entity] = []

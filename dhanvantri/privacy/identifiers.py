@@ -173,7 +173,8 @@ def _classify_run(text: str, run: DigitRun) -> list[Entity]:
         return parts
     # An unreadable long number said or typed as one piece is still an identifier; numerals in
     # several groups that fit no format are a list of readings ("120 130 140 150 160").
-    if len(run.digits) >= 9 and (run.spoken or len(run.groups) == 1):
+    numerals = sum(g > 1 for g in run.groups)
+    if len(run.digits) >= 9 and (len(run.groups) == 1 or (run.spoken and numerals <= 1)):
         return [_unknown_id(text, run)]
     return []
 

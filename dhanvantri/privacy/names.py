@@ -44,6 +44,9 @@ _STRONG_CUES = [
     "master",
     "mister",
     "missus",
+    "name",
+    "naam",
+    "this side",
 ]
 # Phrases after which a word is a name only if the lexicon knows it or it is capitalised.
 _WEAK_CUES = ["this is", "i am", "i'm", "im", "it's", "here is", "patient is", "with", "for"]
@@ -60,7 +63,8 @@ _AFTER_NAME = frozenset(
     "has had is was got gets and who age aged years took takes complains needs also".split()
 )
 _PHRASE_BREAKS = frozenset(
-    "and from i my with age aged calling speaking here this is the but so".split()
+    "and from i my with age aged calling speaking here this is the but so he she they has had "
+    "was who".split()
 )
 _POST_CUES = frozenset(["calling", "speaking", "here", "ji", "sahab", "saheb"])
 
@@ -79,12 +83,24 @@ def find_names(text: str) -> list[Entity]:
     i = 0
     while i < len(words):
         cue = _cue_before(lower, i)
-        span = _name_span(text, words, lower, i, cue, lex)
+        span = _name_span(text, words, lower, i, cue, lex) or _capitalised_run(text, words, i, lex)
         if span is None:
             i += 1
             continue
         end_i, score = span
-        start, end = words[i].start(), words[end_i - 1].end()
+        first = i
+        if (
+            i > 0
+            and lower[i] in lex.surnames
+            and lower[i] not in lex.given
+            and _joined(text, words, i)
+            and _plain(lower[i - 1], lex)
+            and words[i - 1].group()[0].isupper() == words[i].group()[0].isupper()
+            and (not found or found[-1].end < words[i - 1].start())
+        ):
+            first = i - 1  # "Bhupinder Verma", "tanvir verma": a given name we lack, then a surname
+            score = max(score, 0.75)
+        start, end = words[first].start(), words[end_i - 1].end()
         found.append(Entity(PERSON, start, end, score, text[start:end]))
         i = end_i
     return found
@@ -153,8 +169,17 @@ def _name_span(
             score = 0.85 if known else 0.7
         elif i + 1 < run_end and lower[i + 1] in lex.surnames:
             score = 0.8  # "i am tenzin reddy": an unknown given name before a known surname
-        elif _relation_before(lower, i) and i + 1 < len(lower) and lower[i + 1] in _AFTER_NAME:
-            return i + 1, 0.7  # "my daughter tanvi has ..."
+        elif _relation_before(lower, i):
+            # "my daughter tanvi has ...", "my mother ishwari kothandaraman is 70": a relative's
+            # name is the words up to the verb or pronoun that follows it.
+            end = i + 1
+            while end < run_end and end - i < 3 and _plain(lower[end], lex):
+                end += 1
+            if end < len(lower) and lower[end] in _AFTER_NAME | _PHRASE_BREAKS:
+                return end, 0.7
+            return None
+        elif i + 1 < run_end and _plain(lower[i + 1], lex) and _ends_phrase(lower, i + 2):
+            return i + 2, 0.6  # "i am jothika nambiar and ...": two unknown words, then a break
         else:
             return None
     elif known and first not in lex.ambiguous:
@@ -178,6 +203,36 @@ def _name_span(
 def _ends_phrase(lower: list[str], k: int) -> bool:
     """Whether word ``k`` ends the phrase: the text ends or a function word follows."""
     return k >= len(lower) or lower[k] in _PHRASE_BREAKS
+
+
+def _plain(word: str, lex: Lexicon) -> bool:
+    """A word no list explains: not clinical, everyday, a place or a street word."""
+    return _usable(word, lex) and not (
+        word in lex.cities
+        or word in lex.states
+        or word in lex.street_strong
+        or word in lex.street_weak
+    )
+
+
+def _capitalised_run(
+    text: str, words: list[re.Match[str]], i: int, lex: Lexicon
+) -> tuple[int, float] | None:
+    """Two or three capitalised words no list explains, in typed text: "Oviya Acharya has"."""
+    end = i
+    while (
+        end < len(words)
+        and end - i < 3
+        and (end == i or _joined(text, words, end))
+        and _is_title(words[end].group())
+        and _plain(words[end].group().lower(), lex)
+    ):
+        end += 1
+    return (end, 0.6) if end - i >= 2 else None
+
+
+def _is_title(word: str) -> bool:
+    return word[0].isupper() and word[1:].islower()
 
 
 def _relation_before(lower: list[str], i: int) -> bool:
