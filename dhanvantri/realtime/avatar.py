@@ -82,7 +82,7 @@ class AvatarRenderer:
         self._badge_text: str | None = None
         s = self.layout.s
         # Boxes redrawn every frame, in unshifted coordinates: (top, left, height, width).
-        (lx, ly), (rx, ry) = self.layout.eyes
+        (lx, ly), (rx, _ry) = self.layout.eyes
         mx, my = self.layout.mouth
         self._eye_box = self._box(lx - 14 * s, ly - 11 * s, rx + 14 * s, ly + 10 * s)
         self._mouth_box = self._box(mx - 26 * s, my - 12 * s, mx + 26 * s, my + 20 * s)
@@ -91,7 +91,7 @@ class AvatarRenderer:
 
     def _box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
         top, left = int(y0), int(x0)
-        return top, left, int(math.ceil(y1)) - top, int(math.ceil(x1)) - left
+        return top, left, math.ceil(y1) - top, math.ceil(x1) - left
 
     # --- inputs ---
 

@@ -61,7 +61,7 @@ def arc(x: np.ndarray, y: np.ndarray, cx: float, cy: float, half_length: float, 
     """Coverage of a thick parabolic stroke; ``bend`` > 0 lifts the middle (a brow, a lash)."""
     u = (x - cx) / max(half_length, 1e-3)
     curve = cy - bend * (1.0 - u * u)
-    along = coverage((np.abs(x - cx) - half_length))
+    along = coverage(np.abs(x - cx) - half_length)
     return np.minimum(coverage(np.abs(y - curve) - thickness / 2), along)
 
 

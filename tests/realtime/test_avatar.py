@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -61,7 +63,7 @@ def test_open_vowel_opens_the_mouth_more_than_closed_lips() -> None:
     assert open_dark > 80
     assert open_dark > 4 * max(closed_dark, 1)
     # Only the mouth differs: the rest of the face is the same picture.
-    top, _, h, _ = r._mouth_box
+    top, _, _h, _ = r._mouth_box
     assert np.array_equal(open_frame[: top - 3], closed_frame[: top - 3])
 
 
@@ -123,7 +125,7 @@ def test_eyes_blink_over_time() -> None:
 def test_idle_head_motion_moves_the_picture() -> None:
     r = renderer()
     frames = [r.frame(at=T0 + i / 15) for i in range(45)]
-    changed = sum(not np.array_equal(a, b) for a, b in zip(frames, frames[1:], strict=False))
+    changed = sum(not np.array_equal(a, b) for a, b in itertools.pairwise(frames))
     assert changed >= 3
     # Subtle: never more than a few pixels of movement.
     assert all(abs(dx) <= 3 and abs(dy) <= 3 for dx, dy in

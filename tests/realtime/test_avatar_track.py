@@ -1,4 +1,4 @@
-"""The avatar video track: pacing, lip sync from the client output, stopping, and WebRTC delivery."""
+"""The avatar video track: pacing, lip sync from the output, stopping, WebRTC delivery."""
 
 from __future__ import annotations
 
