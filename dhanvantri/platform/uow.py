@@ -57,7 +57,9 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         try:
-            await self.rollback()
+            # close() rolls back anything uncommitted and detaches objects without expiring
+            # them, so results read inside the unit of work stay readable after it.
+            self._pending = []
             await self.session.close()
         finally:
             if self._serialize is not None:

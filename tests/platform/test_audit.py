@@ -1,0 +1,108 @@
+"""The audit trail is a hash chain: altering or removing any row is found and named."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from dhanvantri.cli import main
+from dhanvantri.platform.accounts import NewStaff, create_staff
+from dhanvantri.platform.audit import verify_trail
+from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.domain.accounts import Role
+from dhanvantri.platform.domain.audit import Actor
+from dhanvantri.settings import Settings
+
+from .helpers import PASSWORD
+
+
+async def _events(services: Services, count: int) -> None:
+    await services.start()
+    for i in range(count):
+        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
+            email=f"staff{i}@clinic.example", password=PASSWORD, role=Role.SUPPORT,
+            full_name=f"Support {i}"))
+
+
+async def _sql(services: Services, statement: str, **params: object) -> None:
+    async with services.engine.begin() as conn:
+        await conn.execute(text(statement), params)
+
+
+async def _cli_verify(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                      capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+    monkeypatch.setenv("DHANVANTRI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DHANVANTRI_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DHANVANTRI_DATABASE_SCHEMA", settings.database_schema)
+    code = await asyncio.to_thread(main, ["audit", "verify", "--json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+async def test_intact_chain(services: Services, settings: Settings,
+                            monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    await _events(services, 4)
+    count, broken = await verify_trail(services.uow())
+    assert (count, broken) == (4, None)
+    code, result, _ = await _cli_verify(settings, monkeypatch, capsys)
+    assert code == 0 and result == {"intact": True, "checked": 4}
+    await services.close()
+
+
+async def test_altered_row_is_named(services: Services, settings: Settings,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    await _events(services, 5)
+    await _sql(services, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
+    _, broken = await verify_trail(services.uow())
+    assert broken is not None and broken.seq == 3 and "altered" in broken.reason
+    code, result, err = await _cli_verify(settings, monkeypatch, capsys)
+    assert code == 1 and result["broken_at"]["seq"] == 3
+    assert "event 3" in err
+    await services.close()
+
+
+async def test_rehashed_row_breaks_the_next_link(services: Services) -> None:
+    # A forger who also recomputes the altered row's hash still breaks the link after it.
+    await _events(services, 4)
+    async with services.uow() as uow:
+        event = (await uow.audit.events(after_seq=1, limit=1))[0]
+        event.new_values = {"role": "admin", "email": "x@clinic.example"}
+        event.hash = event.compute_hash()
+        await uow.session.commit()
+    _, broken = await verify_trail(services.uow())
+    assert broken is not None and broken.seq == 3 and "previous-hash" in broken.reason
+    await services.close()
+
+
+async def test_removed_rows_are_found(services: Services) -> None:
+    await _events(services, 5)
+    await _sql(services, "DELETE FROM audit_events WHERE seq = 5")
+    _, broken = await verify_trail(services.uow())
+    assert broken is not None and broken.seq == 5 and "removed" in broken.reason
+    await _sql(services, "DELETE FROM audit_events WHERE seq = 2")
+    _, broken = await verify_trail(services.uow())
+    assert broken is not None and broken.seq == 2 and "missing" in broken.reason
+    await services.close()
+
+
+async def test_every_state_change_lands_with_its_event(services: Services) -> None:
+    await services.start()
+    await _events(services, 1)
+    async with services.uow() as uow:
+        events = await uow.audit.events(entity_type="user")
+    assert [e.action for e in events] == ["user_created"]
+    assert events[0].new_values == {"role": "support", "email": "staff0@clinic.example"}
+    # A failed use case leaves neither the change nor an event behind.
+    with pytest.raises(Exception, match="already registered"):
+        await create_staff(services.uow(), Actor(uuid.uuid4(), "admin"), NewStaff(
+            email="staff0@clinic.example", password=PASSWORD, role=Role.SUPPORT,
+            full_name="Dup"))
+    count, broken = await verify_trail(services.uow())
+    assert (count, broken) == (1, None)
+    await services.close()

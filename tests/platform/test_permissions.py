@@ -1,0 +1,86 @@
+"""Every protected route × every role: allowed roles get past the check, others get 403."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.domain.accounts import Role
+from dhanvantri.platform.notifier import OutboxNotifier
+from dhanvantri.platform.web import ENDPOINTS
+
+from .helpers import login_patient, make_staff
+
+P, D, PH, L, A, S = (Role.PATIENT, Role.PHYSICIAN, Role.PHARMACY, Role.LAB, Role.ADMIN,
+                     Role.SUPPORT)
+EVERYONE = {P, D, PH, L, A, S}
+STAFF = EVERYONE - {P}
+
+# Written out by hand (not derived from permissions.py) so a change to the table shows up here.
+MATRIX: dict[tuple[str, str], set[Role] | None] = {
+    ("POST", "/auth/otp/request"): None,
+    ("POST", "/auth/otp/verify"): None,
+    ("POST", "/auth/login"): None,
+    ("POST", "/auth/refresh"): None,
+    ("POST", "/auth/logout"): EVERYONE,
+    ("GET", "/me"): EVERYONE,
+    ("PATCH", "/me/patient-profile"): {P},
+    ("POST", "/auth/mfa/setup"): STAFF,
+    ("POST", "/auth/mfa/confirm"): STAFF,
+    ("POST", "/users"): {A},
+    ("GET", "/users"): {A, S},
+    ("GET", "/users/{id}"): {A, S},
+    ("DELETE", "/users/{id}"): {A},
+    ("GET", "/prescriptions/queue"): {D},
+    ("GET", "/prescriptions/consent"): None,
+    ("GET", "/prescriptions"): {P, D, PH, L, A},
+    ("GET", "/prescriptions/{id}"): {P, D, PH, L, A},
+    ("PUT", "/prescriptions/{id}"): {D},
+    ("POST", "/prescriptions/{id}/approve"): {D},
+    ("POST", "/prescriptions/{id}/reject"): {D},
+    ("POST", "/prescriptions/{id}/sign"): {D},
+    ("POST", "/prescriptions/{id}/sign/complete"): {D},
+    ("GET", "/prescriptions/{id}/verify"): None,
+    ("GET", "/prescriptions/{id}/pdf"): {P, D, PH, L, A},
+    ("POST", "/prescriptions/{id}/acknowledge"): {P},
+    ("POST", "/prescriptions/{id}/release"): {P, D, A},
+    ("GET", "/audit/events"): {A},
+    ("GET", "/audit/verify"): {A},
+}
+
+
+def test_matrix_covers_every_route() -> None:
+    assert {(e.method, e.path) for e in ENDPOINTS} == set(MATRIX)
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_role_route_matrix(client: TestClient, services: Services,
+                                 outbox: OutboxNotifier) -> None:
+    people = {Role.PATIENT: await login_patient(client, outbox)}
+    for role in STAFF:
+        people[role] = await make_staff(client, services, role)
+    missing = str(uuid.uuid4())
+    failures = []
+    for endpoint in ENDPOINTS:
+        allowed = MATRIX[(endpoint.method, endpoint.path)]
+        path = "/api/v1" + endpoint.path.replace("{id}", missing)
+        if allowed is None:
+            response = await client.request(endpoint.method, path, json={})
+            if response.status in (401, 403) and endpoint.path != "/auth/login":
+                failures.append(f"{endpoint.method} {path}: public route said {response.status}")
+            continue
+        response = await client.request(endpoint.method, path, json={})
+        if response.status != 401:
+            failures.append(f"{endpoint.method} {path} without token: {response.status}")
+        for role, person in people.items():
+            # An empty body: allowed roles fail later (422/404/409...), never with 401/403.
+            response = await client.request(endpoint.method, path, json={},
+                                            headers=person.headers)
+            body = await response.json() if response.status != 204 else {}
+            forbidden = response.status == 403 and body["error"]["code"] == "FORBIDDEN"
+            if forbidden == (role in allowed) or response.status == 401:
+                failures.append(f"{endpoint.method} {path} as {role.value}: {response.status}")
+    assert failures == []
