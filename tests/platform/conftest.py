@@ -1,4 +1,4 @@
-"""Back-office fixtures: a real app on SQLite and on PostgreSQL, with a manual clock and an outbox."""
+"""Back-office fixtures: a real app on SQLite and PostgreSQL, a manual clock, an outbox."""
 
 from __future__ import annotations
 

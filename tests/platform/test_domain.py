@@ -12,8 +12,13 @@ from dhanvantri.platform.domain.accounts import OtpPurpose, PatientProfile, Role
 from dhanvantri.platform.domain.audit import AuditEvent, verify_chain
 from dhanvantri.platform.domain.prescriptions import Prescription, Status
 from dhanvantri.platform.drafts import normalize_content
-from dhanvantri.platform.errors import Conflict, Forbidden, RateLimited, Unauthorized
-from dhanvantri.platform.errors import ValidationFailed
+from dhanvantri.platform.errors import (
+    Conflict,
+    Forbidden,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
 from dhanvantri.platform.otp import OtpIssuer
 from dhanvantri.platform.safety import BasicSafetyGate
 from dhanvantri.platform.tokens import TokenService

@@ -1,4 +1,4 @@
-"""Every protected route × every role: allowed roles get past the check, others get 403."""
+"""Every protected route for every role: allowed roles pass the check, others get 403."""
 
 from __future__ import annotations
 
