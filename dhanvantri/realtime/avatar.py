@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -179,20 +180,32 @@ class AvatarRenderer:
         image = base_frame(self.width, self.height, dx, dy).copy()
         s = self.layout.s
         openness, gaze = self.eye_openness(at), self._gaze_at(at)
-        top, left, h, w = self._eye_box
-        box = image[top + dy:top + dy + h, left + dx:left + dx + w]
-        x, y = self._eye_grid
-        for ex, ey in self.layout.eyes:
-            draw_eye(box, x, y, ex - left, ey - top, openness, gaze, s)
-        top, left, h, w = self._mouth_box
-        box = image[top + dy:top + dy + h, left + dx:left + dx + w]
-        mx, my = self.layout.mouth
-        draw_mouth(box, *self._mouth_grid, mx - left, my - top, self.mouth_at(at), s)
+        with _drawing(image, self._eye_box, dx, dy) as box:
+            x, y = self._eye_grid
+            top, left = self._eye_box[:2]
+            for ex, ey in self.layout.eyes:
+                draw_eye(box, x, y, ex - left, ey - top, openness, gaze, s)
+        with _drawing(image, self._mouth_box, dx, dy) as box:
+            (mx, my), (top, left) = self.layout.mouth, self._mouth_box[:2]
+            draw_mouth(box, *self._mouth_grid, mx - left, my - top, self.mouth_at(at), s)
         if self._badge is not None and self._badge_alpha is not None:
-            band = image[:self._badge.shape[0]]
-            band *= 1 - self._badge_alpha
-            band += self._badge
-        return np.clip(image, 0, 255).astype(np.uint8)
+            band = (0, 0, self._badge.shape[0], self.width)
+            with _drawing(image, band, 0, 0) as box:
+                box *= 1 - self._badge_alpha
+                box += self._badge
+        return image
+
+
+@contextmanager
+def _drawing(image: np.ndarray, box: tuple[int, int, int, int], dx: int,
+             dy: int) -> Iterator[np.ndarray]:
+    """A float32 copy of one box of a uint8 image, written back when the block ends."""
+    top, left, h, w = box
+    view = image[top + dy:top + dy + h, left + dx:left + dx + w]
+    region = view.astype(np.float32)
+    yield region
+    np.clip(region + 0.5, 0, 255, out=region)
+    view[:] = region
 
 
 def _banner(text: str, width: int, s: float) -> tuple[np.ndarray, np.ndarray]:

@@ -172,7 +172,7 @@ def _layers(width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 @lru_cache(maxsize=256)
 def base_frame(width: int, height: int, dx: int, dy: int) -> np.ndarray:
-    """The static face shifted by whole pixels over the background (float32, read-only).
+    """The static face shifted by whole pixels over the background (uint8 RGB, read-only).
 
     Shared by every session; the head moves only by whole pixels, so a handful of shifts cover
     all the idle motion.
@@ -184,7 +184,7 @@ def base_frame(width: int, height: int, dx: int, dy: int) -> np.ndarray:
         person[:dy], alpha[:dy] = 0, 0
     elif dy < 0:
         person[dy:], alpha[dy:] = person[dy - 1], alpha[dy - 1]
-    frame = background * (1 - alpha[..., None]) + person
+    frame = np.clip(background * (1 - alpha[..., None]) + person + 0.5, 0, 255).astype(np.uint8)
     frame.setflags(write=False)
     return frame
 
