@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "dhanvantri.pipeline.cli",
     "dhanvantri.privacy.cli",
     "dhanvantri.knowledge.cli",
+    "dhanvantri.knowledge.safety_cli",
     "dhanvantri.platform.cli",
 )
 
