@@ -225,9 +225,14 @@ class MedicineTable:
             if found is not None:
                 return found
         if _COMBO_SPLIT.search(text):
-            parts = [self.lookup(part) for part in _COMBO_SPLIT.split(text) if part.strip()]
-            if len(parts) > 1 and all(parts):
-                return self._index.get(_combo_key(p.generic for p in parts if p))
+            # Components outside the table (clavulanic acid) still match a combination by name.
+            parts = [part.strip() for part in _COMBO_SPLIT.split(text) if part.strip()]
+            if len(parts) > 1:
+                names = []
+                for part in parts:
+                    found = self.lookup(part)
+                    names.append(found.generic if found else _STRENGTH.sub(" ", part))
+                return self._index.get(_combo_key(names))
         return None
 
     def allergy_group(self, name: str) -> str | None:
