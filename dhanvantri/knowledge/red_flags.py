@@ -20,7 +20,8 @@ CONCEPTS: dict[str, str] = {
     "chest_pain": (
         rf"(?:chest|seene|seena|sine|chhati|chaati)\s+{_W}{{0,2}}(?:pain|ache|aching|pressure|"
         rf"tightness|tight|heaviness|heavy|discomfort|hurts|hurting|dard)"
-        rf"|(?:pain|pressure|tightness|heaviness|discomfort|ache)\s+{_W}{{0,5}}(?:chest|seene)"
+        rf"|(?:pain|pressure|tightness|tight|band|heaviness|discomfort|ache)\s+{_W}{{0,5}}"
+        r"(?:chest|seene)"
         r"|(?:seene|chhati|chaati|sine)\s+(?:me|mein|main)\s+dard"
         rf"|(?:clutch|grabb|hold)\w*\s+{_W}?chest"
     ),
@@ -65,7 +66,11 @@ CONCEPTS: dict[str, str] = {
         r"|zinda\s+nahi\s+rehna|hang\w*\s+(?:my|him|her)self|jump\w*\s+(?:off|from)\s+(?:a\s+|the\s+)?"
         r"(?:building|bridge|roof|terrace)|not\s+worth\s+living|nothing\s+to\s+live\s+for|slit\w*\s+"
         r"(?:my\s+)?wrists?|wish\s+i\s+(?:was|were)\s+dead|to\s+end\s+(?:it|everything)\b|"
-        r"(?:cant|cannot)\s+go\s+on\s+(?:living|anymore)|never\s+wake\s+up\s+again"
+        r"(?:cant|cannot)\s+go\s+on\s+(?:living|anymore)|never\s+wake\s+up\s+again|(?:no|dont\s+"
+        r"see\s+any|dont\s+have\s+any|lost\s+(?:the|my|all))\s+reason\s+to\s+(?:go\s+on|live|keep\s+"
+        r"going|be\s+alive)|(?:saved|saving|stockpil\w*|collect\w*|hoard\w*)\s+(?:up\s+)?(?:\w+\s+)?"
+        r"(?:pills|tablets|medicines)|(?:pills|tablets|medicines)\s+(?:\w+\s+)?(?:saved|stockpiled|"
+        r"collected|hoarded)"
     ),
     # --- neurological ---
     "seizure": (
@@ -123,11 +128,11 @@ CONCEPTS: dict[str, str] = {
         r"stop|continuously|wont\s+stop|not\s+stopping|doesnt\s+stop|isnt\s+stopping|hasnt\s+"
         r"stopped)|(?:heavy|severe|profuse|massive|uncontrolled|lot\s+of|lots\s+of|so\s+much|"
         rf"too\s+much)\s+{_W}?(?:bleeding|blood)|(?:wont|cant|not|doesnt)\s+stop\s+(?:the\s+)?"
-        rf"bleeding|spurt\w*|soak\w*\s+{_W}{{0,3}}(?:pad|pads|cloth|towel)|cough\w*\s+(?:up\s+)?"
+        rf"bleeding|spurt\w*|(?:blood|bleeding)\s+(?:is\s+)?(?:pouring|gushing|streaming)|soak\w*\s+{_W}{{0,3}}(?:pad|pads|cloth|towel)|cough\w*\s+(?:up\s+)?"
         rf"{_W}{{0,2}}blood|blood\s+everywhere|khoon\s+{_W}{{0,2}}(?:ruk\s+nahi|bahut)"
     ),
     "gi_bleeding": (
-        rf"(?:vomit\w*|throw\w*\s+up|threw\s+up)\s+{_W}{{0,2}}blood|blood\s+{_W}{{0,2}}(?:vomit"
+        rf"(?:vomit\w*|throw\w*\s+up|threw\s+up)\s+{_W}{{0,3}}blood|blood\s+{_W}{{0,2}}(?:vomit"
         rf"\w*|in\s+(?:my\s+|the\s+|his\s+|her\s+)?vomit)|(?:black|tarry|tar\s+like)\s+{_W}{{0,2}}"
         rf"(?:stool|stools|poo|potty|motion|motions|latrine)|(?:stool|stools|poo|potty|motions?)"
         rf"\s+{_W}{{0,3}}(?:black|tarry)|coffee\s+grounds?|khoon\s+(?:ki|ka)\s+(?:ulti|ultee)|"
@@ -139,7 +144,7 @@ CONCEPTS: dict[str, str] = {
     ),
     "pregnancy_bleeding": (
         rf"(?<!gum\s)(?<!gums\s)(?<!nose\s)bleed\w*|spotting|blood\s+{_W}{{0,2}}(?:vagina\w*|"
-        rf"down\s+there|private)|khoon\s+(?:aa|aana|ja|jaa|nikal)\w*|waters?\s+{_W}{{0,2}}"
+        rf"down\s+there|private)|khoon\s+(?:aa|aana|ja|jaa|nikal)\w*|blood\s+(?:is\s+)?(?:coming|came|flowing|passing)|waters?\s+{_W}{{0,2}}"
         rf"(?:broke|break|leak\w*)|leak\w*\s+{_W}{{0,2}}"
         r"(?:water|fluid)"
     ),
@@ -195,6 +200,7 @@ CONCEPTS: dict[str, str] = {
         r"not\s+(?:drinking|feeding|taking\s+(?:feeds|milk|fluids))|(?:refus\w*|unable\s+to)\s+"
         r"(?:drink|feed)|too\s+weak\s+to\s+(?:cry|drink|feed|suck)|lethargic|floppy|\blimp\b|very\s+(?:drowsy|sleepy)|skin\s+pinch\s+"
         rf"{_W}{{0,3}}slow\w*|peshab\s+nahi"
+        rf"|(?:not|hasnt|havent|no|didnt)\s+{_W}{{0,2}}wet\s+{_W}?(?:nappy|nappies|diapers?)"
     ),
     "severe_dehydration": r"severe(?:ly)?\s+dehydrat\w*",
     # --- poisoning, bites, burns ---
@@ -202,7 +208,7 @@ CONCEPTS: dict[str, str] = {
         rf"poison\w*|overdos\w*|(?:drank|drunk|swallowed|ate|consumed|took|taken|had)\s+{_W}{{0,3}}"
         r"(?:kerosene|petrol|diesel|pesticide|insecticide|rat\s+kill\w*|phenyl|phenol|bleach|acid|"
         r"harpic|toilet\s+cleaner|organophosphate|weed\s*killer|mosquito\s+(?:liquid|repellent)|"
-        rf"zeher|zehar)|(?:took|taken|swallowed|ate|had|consumed)\s+{_W}{{0,2}}(?:\d+|many|too\s+"
+        rf"zeher|zehar)|(?:took|taken|swallowed|ate|had|consumed)\s+{_W}{{0,2}}(?:\d+(?:\.\d+)?|many|too\s+"
         r"many|lots\s+of|a\s+lot\s+of|handful\s+of|whole\s+(?:bottle|strip|packet)|all\s+(?:my|"
         rf"the|his|her))\s+{_W}{{0,2}}(?:tablets|pills|capsules|medicines|tabs)|ze(?:he|ha|h)r\b"
         r"|(?:drank|drunk|swallowed|ate|consumed|took|had)\s+(?:a|an|the|whole|full|entire)\s+"
@@ -214,6 +220,8 @@ CONCEPTS: dict[str, str] = {
         r"sting|stung)\b|scorpion\s+sting|sa+n?p\s+(?:ne\s+)?(?:kaat|kata|kaata|dasa|das)\w*|"
         r"bichhu\s+(?:ne\s+)?(?:kaat|kata|dank)\w*"
     ),
+    "bitten": r"(?:bit|bitten|bite)\b",
+    "snake": r"snakes?\b|cobra|krait|viper|saa?np\b",
     "severe_burn": (
         rf"(?:big|large|severe|bad|deep|major|huge|serious)\s+{_W}{{0,2}}burns?\b|\bburn\w*\s+"
         rf"{_W}{{0,4}}(?:face|whole|all\s+over)|electric\w*\s+(?:shock|burn)|(?:boiling|hot)\s+"
@@ -274,7 +282,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             "Keep giving ORS in small sips on the way."),
     RedFlag("poisoning", "poisoning or overdose", (("poisoning",),),
             "Do not make them vomit; take the bottle, strip or container with you."),
-    RedFlag("envenomation", "a snake bite or scorpion sting", (("envenomation",),),
+    RedFlag("envenomation", "a snake bite or scorpion sting",
+            (("envenomation",), ("bitten", "snake")),
             "Keep still and keep the bitten limb still and low; do not cut, suck or tie the "
             "wound."),
     RedFlag("head_injury", "a head injury with warning signs",

@@ -45,8 +45,8 @@ _NEG_BEFORE = re.compile(
 _NEG_AFTER = re.compile(
     r"\b(?:went\s+away|gone|resolved|subsided|settled|(?<!not\s)(?<!hasnt\s)(?<!havent\s)"
     r"(?<!never\s)stopped|better\s+now|fine\s+now|ok\s+now|okay\s+now|years?\s+ago|months?\s+ago|"
-    r"last\s+(?:year|month)|in\s+the\s+past|as\s+a\s+child|when\s+i\s+was\s+(?:young|a\s+child|"
-    r"little)|nahi|nahin|nai|not\s+anymore|no\s+more|none\s+for|in\s+(?:19|20)\d\d|"
+    r"last\s+(?:year|month)|in\s+the\s+past|as\s+an?\s+(?:child|kid|teen\w*|baby)|when\s+i\s+was\s+"
+    r"(?:young|a\s+child|little|a\s+kid|a\s+teen\w*|in\s+school)|nahi|nahin|nai|not\s+anymore|no\s+more|none\s+for|in\s+(?:19|20)\d\d|"
     r"been\s+fine|fine\s+since|since\s+then)\b"
 )
 # A new assertion starts after these, so an earlier negation does not reach past them.
@@ -55,7 +55,8 @@ _SCOPE_BREAK = re.compile(
     r"i\s+feel|i\s+think|he\s+has|she\s+has|he\s+is|she\s+is|there\s+is|theres|having|"
     r"has\s+been)\b"
 )
-_SENTENCE_END = re.compile(r"[.;!?\n]")
+# A full stop inside a number ("2.5 tablets") does not end a sentence.
+_SENTENCE_END = re.compile(r"[.;!?](?!\d)|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,6 @@ def normalise(text: str) -> str:
     """Lower-case, drop apostrophes (``can't`` -> ``cant``), keep sentence ends, squash spaces."""
     text = text.lower().replace("\u2019", "'").replace("'", "")
     text = re.sub(r"[^\w.;!?\n]+", " ", text)
-    text = re.sub(r"(?<=\d)\.(?=\d)", "", text)  # "2.5" is not a sentence end
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

@@ -194,8 +194,9 @@ NEGATIVES: list[str] = [
     "my score was zero in the exam and i feel stressed",
 ]
 
-# Written after the lexicon was fixed and not used to tune it: an estimate of how the rules
-# generalise to phrasings they were not built from. Misses here are reported, not hidden.
+# Written after the development set's lexicon was fixed: an estimate of how the rules
+# generalise to phrasings they were not built from. Measured before any change for it: recall
+# 31/42 (0.74), false alarms 1/40. Its misses were then fixed and stay as regression cases.
 HELDOUT_POSITIVES: list[tuple[str, str]] = [
     ("my dad is clutching his chest and sweating buckets", "chest_pain"),
     ("tightness in my chest and the pain goes into my left shoulder", "chest_pain"),
@@ -284,8 +285,8 @@ HELDOUT_NEGATIVES: list[str] = [
     "my legs feel weak after the flu",
 ]
 
-# A second unseen set, written after the first held-out set was used for tuning; its numbers
-# were recorded before any further change to the lexicon.
+# A second unseen set, written after the first held-out set was used for tuning. Measured
+# before any change for it: recall 33/39 (0.85), right flag 31/39, false alarms 0/35.
 FRESH_POSITIVES: list[tuple[str, str]] = [
     ("my husband has a squeezing feeling in his chest and his left arm is numb", "chest_pain"),
     ("heavy chest pain and i feel like im going to die", "chest_pain"),
@@ -365,4 +366,77 @@ FRESH_NEGATIVES: list[str] = [
     "is a stiff neck after sleeping normal",
     "he passed his exams",
     "she is expecting and wants a diet plan",
+]
+
+# A blind set, written last. Measured before the lexicon was changed for it: recall 25/32
+# (0.78), right flag 24/32, false alarms 1/30. Its misses were then fixed and stay here as
+# regression cases.
+BLIND_POSITIVES: list[tuple[str, str]] = [
+    ("doctor my father is sweating a lot and says there is pain in his chest going to his back",
+     "chest_pain"),
+    ("i feel a tight band across my chest and my jaw hurts", "chest_pain"),
+    ("my wife cannot raise her left arm and her speech sounds drunk", "stroke"),
+    ("his face suddenly went crooked while eating", "stroke"),
+    ("my mother is confused and cannot talk properly since an hour", "stroke"),
+    ("my asthma is very bad today, i am gasping and my inhaler is not helping", "breathing"),
+    ("the baby is grunting and her lips are purple", "breathing"),
+    ("i have pills saved up and i am going to take them all tonight", "suicidal"),
+    ("i dont see any reason to go on living", "suicidal"),
+    ("sometimes i think about killing myself", "suicidal"),
+    ("my daughter is fitting right now what do i do", "seizure"),
+    ("he had three seizures today and is not fully awake", "seizure"),
+    ("my mother fainted and hit the floor", "unconscious"),
+    ("my father is lying on the floor and won't wake up", "unconscious"),
+    ("there is blood pouring from his leg after the accident", "heavy_bleeding"),
+    ("i have been bleeding heavily from my nose for 30 minutes", "heavy_bleeding"),
+    ("i passed black sticky stool twice today and feel dizzy", "gi_bleeding"),
+    ("my father vomited a lot of blood", "gi_bleeding"),
+    ("i am 5 months pregnant and there is blood coming", "pregnancy_emergency"),
+    ("my daughter in law is expecting a baby and has severe abdominal pain", "pregnancy_emergency"),
+    ("i got the worst headache of my life while coughing", "thunderclap_headache"),
+    ("my face is swelling up after the tablet and i am wheezing", "anaphylaxis"),
+    ("my throat is closing up after eating cashews", "anaphylaxis"),
+    ("my son has high fever and neck pain and he is very drowsy and confused", "meningitis"),
+    ("my one year old has vomited all day and has not wet his nappy since morning",
+     "child_dehydration"),
+    ("my toddler has diarrhoea and is very sleepy and not drinking", "child_dehydration"),
+    ("my grandmother swallowed her whole strip of bp tablets", "poisoning"),
+    ("my brother drank pesticide after a fight", "poisoning"),
+    ("something bit me in the paddy field, i think it was a snake", "envenomation"),
+    ("my uncle was stung by a scorpion and is sweating and vomiting", "envenomation"),
+    ("my son fell off his bike, hit his head and passed out", "head_injury"),
+    ("her saree caught fire and she has burns on her arms and chest", "severe_burn"),
+]
+
+BLIND_NEGATIVES: list[str] = [
+    "i have had a dry cough for a week but no fever",
+    "my chest feels a little congested from the cold",
+    "i fainted once as a teenager at school",
+    "my son hit his head on the table but he is playing normally and not vomiting",
+    "i am pregnant and have mild back pain",
+    "my periods are heavier than usual this month",
+    "no bleeding, no pain, just want a check up",
+    "i am feeling stressed about work and cannot sleep well",
+    "my mother has had diabetes for ten years and her sugar is controlled",
+    "i had a panic attack last year",
+    "the child has mild diarrhoea but is drinking ORS and passing urine",
+    "small burn on my hand from the iron",
+    "i have a mild allergy with sneezing in the morning",
+    "my lips are a bit swollen from a cold sore",
+    "my headache is not severe, it is just a dull ache",
+    "he is breathing normally now after using the inhaler",
+    "my knee is swollen after a fall but i can walk",
+    "i want to know if i can take crocin with my bp tablets",
+    "my grandfather had a heart attack in 2015 and is stable on medicines",
+    "i feel breathless when i climb three floors of stairs",
+    "my stomach pain is mild and comes after eating spicy food",
+    "there was a small amount of blood on the tissue after wiping, i have piles",
+    "i get dizzy if i skip breakfast",
+    "my son vomited once but is fine now",
+    "my face gets red in the sun",
+    "i cut my hair too short and i want to cry",
+    "i am worried about getting dengue because of mosquitoes",
+    "my baby cries a lot in the evening but feeds well",
+    "can you refill my thyroid tablets",
+    "i have had a runny nose and itchy eyes since spring started",
 ]
