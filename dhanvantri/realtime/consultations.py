@@ -1,0 +1,127 @@
+"""The registry of consultations: created by the API, joined by one transport, then closed.
+
+A consultation holds a slot from creation until its transport hangs up, so ``max_sessions``
+bounds the work the server takes on. One created but never joined gives its slot back after
+``consultation_connect_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from dhanvantri.platform.errors import Conflict, NotFound, PlatformError
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+
+
+class ServerBusy(PlatformError):
+    """Every session slot is taken."""
+
+    status = 503
+    code = "server_busy"
+
+
+class NotReady(PlatformError):
+    """The models are still loading."""
+
+    status = 503
+    code = "not_ready"
+
+
+@dataclass(eq=False)
+class Consultation:
+    """One consultation's live state.
+
+    Attributes:
+        id: unguessable id; its URLs act as the capability to join.
+        owner: the patient's user id when authentication is required, else None (guest).
+        transport: "webrtc" or "ws" once joined.
+    """
+
+    id: str
+    owner: uuid.UUID | None = None
+    created: float = field(default_factory=time.monotonic)
+    transport: str | None = None
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    _closer: Closer | None = None
+
+    def join(self, transport: str, closer: Closer) -> None:
+        """Attach the transport; ``closer`` tears it down. A second join is a conflict."""
+        if self.transport is not None:
+            raise Conflict("consultation already joined", code="already_joined")
+        if self.closed.is_set():
+            raise NotFound("consultation ended", code="not_found")
+        self.transport = transport
+        self._closer = closer
+
+
+class ConsultationRegistry:
+    """Live consultations by id.
+
+    Args:
+        max_sessions: consultations allowed at once.
+        connect_timeout: seconds a created consultation may wait to be joined.
+    """
+
+    def __init__(self, max_sessions: int, connect_timeout: float = 60.0) -> None:
+        self.max_sessions = max_sessions
+        self.connect_timeout = connect_timeout
+        self._items: dict[str, Consultation] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, consultation_id: str) -> bool:
+        return consultation_id in self._items
+
+    def create(self, owner: uuid.UUID | None = None) -> Consultation:
+        """A new consultation; raises :class:`ServerBusy` when every slot is taken."""
+        self._expire_unjoined()
+        if len(self._items) >= self.max_sessions:
+            raise ServerBusy("too many live consultations; try again shortly",
+                             details={"max_sessions": self.max_sessions})
+        consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner)
+        self._items[consultation.id] = consultation
+        log.info("consultation %s created (%d live)", consultation.id, len(self._items))
+        return consultation
+
+    def get(self, consultation_id: str) -> Consultation:
+        """The live consultation; raises :class:`NotFound`."""
+        consultation = self._items.get(consultation_id)
+        if consultation is None:
+            raise NotFound("no such consultation", code="not_found")
+        return consultation
+
+    async def close(self, consultation_id: str) -> None:
+        """Tear down the transport (if any) and free the slot; safe to call twice."""
+        consultation = self._items.pop(consultation_id, None)
+        if consultation is None or consultation.closed.is_set():
+            return
+        consultation.closed.set()
+        closer, consultation._closer = consultation._closer, None
+        if closer is not None:
+            try:
+                await closer()
+            except Exception:
+                log.exception("consultation %s: error while closing", consultation_id)
+        log.info("consultation %s closed (%d live)", consultation_id, len(self._items))
+
+    async def close_all(self) -> None:
+        """Close every consultation (server shutdown)."""
+        await asyncio.gather(*(self.close(cid) for cid in list(self._items)))
+
+    def _expire_unjoined(self) -> None:
+        deadline = time.monotonic() - self.connect_timeout
+        for cid, consultation in list(self._items.items()):
+            if consultation.transport is None and consultation.created < deadline:
+                del self._items[cid]
+                consultation.closed.set()
+                log.info("consultation %s expired unjoined", cid)

@@ -1,0 +1,110 @@
+"""One joined consultation's voice pipeline, shared by both transports.
+
+The transport supplies ``send_event`` (a non-blocking JSON sender) and drains reply audio from
+``output``; this class adds the per-turn metrics event and the Prometheus observations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dhanvantri.pipeline.frames import Direction, Frame, TurnEndFrame
+from dhanvantri.pipeline.latency import TurnTimes
+from dhanvantri.pipeline.output import ClientOutput
+from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
+from dhanvantri.realtime.metrics import ServerMetrics
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+class _TurnCounter:
+    """Pipeline observer counting ended patient turns."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self.metrics = metrics
+
+    def on_push(self, source: object, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, TurnEndFrame) and direction is Direction.DOWNSTREAM:
+            self.metrics.turns.inc()
+
+
+class LiveSession:
+    """The voice pipeline of one consultation, producing audio at ``output_rate``.
+
+    Args:
+        models: the process's shared models.
+        consultation_id: id for the PHI vault and logs.
+        output_rate: sample rate the transport plays reply audio at.
+        send_event: delivers a JSON event to the patient; must not block.
+        metrics: where latencies are recorded.
+    """
+
+    def __init__(self, models: VoiceModels, consultation_id: str, output_rate: int,
+                 send_event: EventSink, metrics: ServerMetrics) -> None:
+        if output_rate != models.settings.output_sample_rate:
+            # The Speaker resamples TTS output to the rate the pipeline starts with.
+            settings = models.settings.model_copy(update={"output_sample_rate": output_rate})
+            models = dataclasses.replace(models, settings=settings)
+        self.id = consultation_id
+        self.sample_rate = models.settings.sample_rate
+        self.event_sink = send_event  # the transport may swap it once its channel exists
+        self._metrics = metrics
+        self.output = ClientOutput(output_rate, send_event=self.send_event)
+        self.voice = VoiceSession(models, self.output, consultation_id=consultation_id,
+                                  observers=[_TurnCounter(metrics)])
+        self.voice.latency.on_reply_audio = self._on_reply_audio
+        self.started = False
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        """Deliver one JSON event to the patient."""
+        self.event_sink(event)
+
+    def _on_reply_audio(self, times: TurnTimes) -> None:
+        self._metrics.observe_turn(times)
+        self.send_event({"type": "metrics", "turn": times.turn,
+                          "ms": times.ms_since(times.speech_end)})
+
+    async def start(self) -> None:
+        """Start the pipeline; tell the client it is listening."""
+        await self.voice.start()
+        self.started = True
+        self.send_event({"type": "state", "value": "listening"})
+
+    async def push_audio(self, audio: np.ndarray, received_at: float | None = None) -> None:
+        """Patient audio, int16 mono at the pipeline rate (16 kHz)."""
+        if not self.voice.task.ended:
+            await self.voice.push_audio(audio, received_at=received_at)
+
+    async def close(self) -> None:
+        """Stop the pipeline now and drop queued reply audio."""
+        self.output.playout.clear()
+        self.output.viseme_listeners.clear()
+        await self.voice.cancel()
+        await asyncio.sleep(0)
+        self._reap_stages()
+        log.info("session %s pipeline closed", self.id)
+
+    def _reap_stages(self) -> None:
+        """Make sure no stage task outlives the session.
+
+        A frame an upstream stage pushes in the instant before the cancel reaches it (or a
+        transcription finishing in its worker thread afterwards) restarts the downstream stage's
+        task after that stage shut down, and the task would then wait on its queue forever.
+        """
+        for stage in self.voice.task.processors:
+            stage._ensure_task = _no_task  # type: ignore[method-assign]
+            task = stage._task
+            if task is not None and not task.done():
+                task.cancel()
+
+
+def _no_task() -> None:
+    """A closed session's stages start no new task."""

@@ -1,0 +1,178 @@
+"""``POST /api/v1/consultations/{id}/webrtc``: join a consultation over WebRTC (aiortc).
+
+The browser's offer carries its microphone, a receive-only video transceiver for the avatar and
+a data channel named ``events``. The answer adds the reply audio track and, when the avatar
+module is installed, its video track. No STUN or TURN server is configured: the server is
+reached on its own addresses, and nothing is sent to a public service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from dhanvantri.platform.errors import Conflict, ValidationFailed
+from dhanvantri.platform.web.common import parse_body
+from dhanvantri.realtime.consultations import Consultation
+from dhanvantri.realtime.live import LiveSession
+from dhanvantri.realtime.routes import check_access
+from dhanvantri.realtime.state import RUNTIME, Runtime
+
+log = logging.getLogger(__name__)
+MAX_PENDING_EVENTS = 256  # events held until the data channel opens
+
+
+class SdpOffer(BaseModel):
+    """The browser's session description."""
+
+    sdp: str = Field(min_length=1, max_length=65536)
+    type: Literal["offer"]
+
+
+async def webrtc_offer(request: web.Request) -> web.Response:
+    """Accept an SDP offer for a consultation and return the answer."""
+    runtime = request.app[RUNTIME]
+    models = runtime.require_models()
+    consultation = runtime.registry.get(request.match_info["id"])
+    check_access(request, consultation)
+    offer = await parse_body(request, SdpOffer)
+    if consultation.transport is not None:
+        raise Conflict("consultation already joined", code="already_joined")
+    live = LiveSession(models, consultation.id, 48000, lambda event: None, runtime.metrics)
+    peer = WebRtcPeer(consultation, live, runtime)
+    try:
+        answer = await peer.accept(offer.sdp)
+    except ValueError as exc:  # aiortc rejects malformed or unsupported SDP with ValueError
+        await peer.close()
+        raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
+    except BaseException:
+        await peer.close()
+        raise
+    return web.json_response(answer)
+
+
+class WebRtcPeer:
+    """The server side of one consultation's peer connection."""
+
+    def __init__(self, consultation: Consultation, live: LiveSession, runtime: Runtime) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        self.consultation = consultation
+        self.live = live
+        self.runtime = runtime
+        live.event_sink = self.send_event
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._channel: Any = None
+        self._pending: deque[str] = deque(maxlen=MAX_PENDING_EVENTS)
+        self._tracks: list[Any] = []
+        self._closed = False
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    async def accept(self, sdp: str) -> dict[str, str]:
+        """Negotiate; join the consultation; start the pipeline. Returns the answer."""
+        from aiortc import RTCSessionDescription
+
+        from dhanvantri.realtime.audio_tracks import ReplyAudioTrack
+
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        kinds = {t.kind for t in self.pc.getTransceivers()}
+        if "audio" not in kinds:
+            raise ValueError("the offer has no audio")
+        self._add(ReplyAudioTrack(self.live.output))
+        if "video" in kinds:
+            video = avatar_track(self.live.output)
+            if video is not None:
+                self._add(video)
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        self.consultation.join("webrtc", self.close)
+        await self.live.start()
+        self.runtime.metrics.sessions_active.labels(transport="webrtc").inc()
+        self.runtime.metrics.sessions_total.labels(transport="webrtc").inc()
+        log.info("consultation %s joined over WebRTC", self.consultation.id)
+        local = self.pc.localDescription
+        return {"sdp": local.sdp, "type": local.type}
+
+    def _add(self, track: Any) -> None:
+        self._tracks.append(track)
+        self.pc.addTrack(track)
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        """Send a JSON event on the ``events`` channel (held until it opens)."""
+        text = json.dumps(event)
+        channel = self._channel
+        if channel is not None and channel.readyState == "open":
+            channel.send(text)
+        elif not self._closed:
+            self._pending.append(text)
+
+    def _on_datachannel(self, channel: Any) -> None:
+        if channel.label != "events":
+            return
+        self._channel = channel
+        channel.on("message", self._on_message)
+        channel.on("open", self._flush)
+        if channel.readyState == "open":
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._pending and self._channel is not None:
+            self._channel.send(self._pending.popleft())
+
+    def _on_message(self, message: Any) -> None:
+        try:
+            kind = json.loads(message).get("type") if isinstance(message, str) else None
+        except (ValueError, AttributeError):
+            kind = None
+        if kind == "hangup":
+            self._hang_up()
+
+    def _on_track(self, track: Any) -> None:
+        from dhanvantri.realtime.audio_tracks import consume_audio
+
+        if track.kind == "audio":
+            self.runtime.spawn(consume_audio(track, self.live.push_audio),
+                               name=f"webrtc-audio-in-{self.consultation.id}")
+
+    async def _on_state(self) -> None:
+        state = self.pc.connectionState
+        log.info("consultation %s: WebRTC %s", self.consultation.id, state)
+        if state in ("failed", "closed"):
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        if not self._closed:
+            self.runtime.spawn(self.runtime.registry.close(self.consultation.id),
+                               name=f"webrtc-close-{self.consultation.id}")
+
+    async def close(self) -> None:
+        """Stop the tracks, the pipeline and the peer connection; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.live.started:
+            self.runtime.metrics.sessions_active.labels(transport="webrtc").dec()
+        self._pending.clear()
+        for track in self._tracks:
+            track.stop()
+        self._tracks.clear()
+        await self.live.close()
+        await self.pc.close()  # also ends the remote track, so the inbound reader returns
+        self._channel = None
+
+
+def avatar_track(output: Any) -> Any:
+    """The avatar's video track, or None when that module is not installed."""
+    try:
+        from dhanvantri.realtime.avatar_track import AvatarVideoTrack
+    except ImportError as exc:
+        log.warning("avatar video unavailable (%s); sending audio only", exc)
+        return None
+    return AvatarVideoTrack(output)

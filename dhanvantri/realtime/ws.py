@@ -1,0 +1,215 @@
+"""``GET /api/v1/consultations/{id}/ws``: the WebSocket fallback transport.
+
+Protocol: the client sends ``{"type":"start","sample_rate":16000,"encoding":"pcm_s16le"}``,
+then binary 16-bit little-endian mono audio at that rate. The server answers
+``{"type":"ready","sample_rate":N,"encoding":"pcm_s16le"}``, then JSON events and binary reply
+audio at the same rate, sent in 20 ms frames at real-time pace so barge-in cuts it off at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from typing import Any
+
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from dhanvantri.pipeline.frames import now
+from dhanvantri.platform.errors import Conflict
+from dhanvantri.realtime.consultations import Consultation
+from dhanvantri.realtime.live import LiveSession
+from dhanvantri.realtime.routes import check_access
+from dhanvantri.realtime.state import RUNTIME, Runtime
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.020
+START_TIMEOUT = 10.0  # seconds to wait for the start message
+MIN_RATE, MAX_RATE = 8000, 48000
+# Application close codes (4000-4999): the HTTP status they echo.
+CLOSE_BAD_START = 4400
+CLOSE_SHUTDOWN = 1001  # going away
+
+
+class BadStart(ValueError):
+    """The start message is missing or wrong."""
+
+
+def parse_start(message: str) -> int:
+    """The client's sample rate from its start message; raises :class:`BadStart`."""
+    try:
+        start = json.loads(message)
+    except ValueError as exc:
+        raise BadStart("start message is not JSON") from exc
+    if not isinstance(start, dict) or start.get("type") != "start":
+        raise BadStart('the first message must be {"type": "start", ...}')
+    if start.get("encoding", "pcm_s16le") != "pcm_s16le":
+        raise BadStart("encoding: only pcm_s16le is supported")
+    rate = start.get("sample_rate")
+    if not isinstance(rate, int) or isinstance(rate, bool) or not MIN_RATE <= rate <= MAX_RATE:
+        raise BadStart(f"sample_rate: must be an integer from {MIN_RATE} to {MAX_RATE}")
+    return rate
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """Upgrade to a WebSocket and run the consultation until either side hangs up."""
+    runtime = request.app[RUNTIME]
+    models = runtime.require_models()
+    consultation = runtime.registry.get(request.match_info["id"])
+    check_access(request, consultation)
+    if consultation.transport is not None:
+        raise Conflict("consultation already joined", code="already_joined")
+    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=1 << 20)
+    await ws.prepare(request)
+    try:
+        rate = await _read_start(ws)
+    except BadStart as exc:
+        await ws.send_json({"type": "error", "code": "bad_start", "message": str(exc)})
+        await ws.close(code=CLOSE_BAD_START, message=str(exc)[:120].encode())
+        return ws
+    if rate is None or consultation.closed.is_set():
+        return ws
+    peer = WsPeer(ws, consultation, runtime, LiveSession(
+        models, consultation.id, rate, lambda event: None, runtime.metrics))
+    try:
+        await peer.run()
+    finally:
+        # aiohttp cancels the handler when the client's connection drops; the teardown must
+        # still run to the end, so it runs as its own task.
+        closing = runtime.spawn(runtime.registry.close(consultation.id),
+                                name=f"ws-close-{consultation.id}")
+        await asyncio.shield(closing)
+    return ws
+
+
+async def _read_start(ws: web.WebSocketResponse) -> int | None:
+    """The start message's rate; None when the client left first."""
+    try:
+        msg = await ws.receive(timeout=START_TIMEOUT)
+    except TimeoutError as exc:
+        raise BadStart("no start message within 10 s") from exc
+    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+        return None
+    if msg.type is not WSMsgType.TEXT:
+        raise BadStart("the first message must be the JSON start message")
+    return parse_start(msg.data)
+
+
+class WsPeer:
+    """One consultation over a WebSocket: reads audio in, writes events and paced audio out."""
+
+    def __init__(self, ws: web.WebSocketResponse, consultation: Consultation, runtime: Runtime,
+                 live: LiveSession) -> None:
+        self.ws = ws
+        self.consultation = consultation
+        self.runtime = runtime
+        self.live = live
+        self.rate = live.output.playout.sample_rate
+        self.frame_samples = int(self.rate * FRAME_SECONDS)
+        self._events: deque[dict[str, Any]] = deque()
+        self._wake = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._resampler: Any = None
+        self._odd = b""  # a trailing byte of a split sample
+        self._closed = False
+        live.event_sink = self._queue_event
+        if self.rate != live.sample_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self.rate, live.sample_rate, 1, dtype="int16")
+
+    def _queue_event(self, event: dict[str, Any]) -> None:
+        self._events.append(event)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Serve the consultation until the client leaves or the server closes it."""
+        self.consultation.join("ws", self.close)
+        metrics = self.runtime.metrics
+        metrics.sessions_active.labels(transport="ws").inc()
+        metrics.sessions_total.labels(transport="ws").inc()
+        try:
+            await self.ws.send_json({"type": "ready", "sample_rate": self.rate,
+                                     "encoding": "pcm_s16le"})
+            await self.live.start()
+            self._sender = asyncio.get_running_loop().create_task(
+                self._send_loop(), name=f"ws-send-{self.consultation.id}")
+            log.info("consultation %s joined over WebSocket at %d Hz", self.consultation.id,
+                     self.rate)
+            await self._receive_loop()
+        finally:
+            metrics.sessions_active.labels(transport="ws").dec()
+
+    async def _receive_loop(self) -> None:
+        async for msg in self.ws:
+            if msg.type is WSMsgType.BINARY:
+                await self._on_audio(msg.data)
+            elif msg.type is WSMsgType.TEXT:
+                if not await self._on_text(msg.data):
+                    return
+            elif msg.type is WSMsgType.ERROR:
+                return
+
+    async def _on_audio(self, data: bytes) -> None:
+        data = self._odd + data
+        cut = len(data) - len(data) % 2
+        self._odd = data[cut:]
+        samples = np.frombuffer(data[:cut], dtype="<i2").astype(np.int16)
+        if self._resampler is not None:
+            samples = self._resampler.resample_chunk(samples)
+        if len(samples):
+            await self.live.push_audio(samples, received_at=now())
+
+    async def _on_text(self, text: str) -> bool:
+        """Handle a control message; False ends the session."""
+        try:
+            kind = json.loads(text).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        if kind in ("hangup", "stop"):
+            return False
+        self._queue_event({"type": "error", "code": "bad_message",
+                           "message": 'expected binary audio or {"type": "hangup"}'})
+        return True
+
+    async def _send_loop(self) -> None:
+        """Events as soon as they exist; reply audio one frame per 20 ms tick."""
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
+        try:
+            while not self.ws.closed:
+                delay = next_tick - loop.time()
+                if delay > 0 and not self._events:
+                    try:
+                        async with asyncio.timeout(delay):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
+                self._wake.clear()
+                while self._events:
+                    await self.ws.send_str(json.dumps(self._events.popleft()))
+                current = loop.time()
+                if current >= next_tick:
+                    audio = self.live.output.playout.pull(self.frame_samples)
+                    if audio is not None:
+                        await self.ws.send_bytes(audio.astype("<i2").tobytes())
+                    # Fell behind (a stalled loop): skip ahead rather than send a burst.
+                    next_tick = max(next_tick + FRAME_SECONDS, current - 2 * FRAME_SECONDS)
+        except (ConnectionError, RuntimeError):
+            log.info("consultation %s: WebSocket gone while sending", self.consultation.id)
+
+    async def close(self) -> None:
+        """Stop sending, stop the pipeline and close the socket; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+        await self.live.close()
+        if not self.ws.closed:
+            await self.ws.close(code=CLOSE_SHUTDOWN, message=b"consultation ended")

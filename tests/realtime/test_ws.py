@@ -1,0 +1,168 @@
+"""The WebSocket transport with stand-in models: protocol, paced audio, resampling, teardown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp import WSMsgType
+from aiohttp.test_utils import TestClient
+
+from dhanvantri.realtime.state import RUNTIME
+
+FRAME_MS = 20
+
+
+async def join(client: TestClient) -> Any:
+    cid = (await (await client.post("/api/v1/consultations")).json())["id"]
+    return cid, await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
+
+
+async def send_paced(ws: Any, audio: np.ndarray, rate: int) -> None:
+    step = rate * FRAME_MS // 1000
+    for offset in range(0, len(audio), step):
+        await ws.send_bytes(audio[offset:offset + step].astype("<i2").tobytes())
+        await asyncio.sleep(FRAME_MS / 1000 / 4)  # 4x real time: enough for the VAD, quick
+
+
+async def collect(ws: Any, until: str, limit: float = 20.0
+                  ) -> tuple[list[dict[str, Any]], list[tuple[float, bytes]]]:
+    """Events and (arrival time, audio) until an event of type ``until`` came and audio stops."""
+    events: list[dict[str, Any]] = []
+    audio: list[tuple[float, bytes]] = []
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            msg = await ws.receive(timeout=0.5)
+        except TimeoutError:
+            if any(e.get("type") == until for e in events) and audio:
+                break
+            continue
+        if msg.type is WSMsgType.BINARY:
+            audio.append((time.monotonic(), msg.data))
+        elif msg.type is WSMsgType.TEXT:
+            events.append(json.loads(msg.data))
+        else:
+            break
+    return events, audio
+
+
+@pytest.mark.parametrize("start", [
+    "not json",
+    json.dumps({"type": "hello"}),
+    json.dumps({"type": "start", "sample_rate": 16000, "encoding": "opus"}),
+    json.dumps({"type": "start", "sample_rate": 1000, "encoding": "pcm_s16le"}),
+    json.dumps({"type": "start", "sample_rate": "16000", "encoding": "pcm_s16le"}),
+])
+async def test_bad_start_message_gets_error_event_and_close_4400(client: TestClient,
+                                                                 start: str) -> None:
+    cid, ws = await join(client)
+    await ws.send_str(start)
+    msg = await ws.receive(timeout=5)
+    event = json.loads(msg.data)
+    assert event["type"] == "error" and event["code"] == "bad_start" and event["message"]
+    assert (await ws.receive(timeout=5)).type is WSMsgType.CLOSE
+    assert ws.close_code == 4400
+    await ws.close()
+    # The consultation was never joined: a corrected client may try again.
+    retry = await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
+    await retry.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+    assert json.loads((await retry.receive(timeout=5)).data)["type"] == "ready"
+    await retry.close()
+
+
+async def test_binary_before_start_is_refused(client: TestClient) -> None:
+    _, ws = await join(client)
+    await ws.send_bytes(b"\x00\x00" * 320)
+    assert json.loads((await ws.receive(timeout=5)).data)["code"] == "bad_start"
+    await ws.receive(timeout=5)
+    assert ws.close_code == 4400
+
+
+async def test_second_join_is_409(client: TestClient) -> None:
+    cid, ws = await join(client)
+    await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+    assert json.loads((await ws.receive(timeout=5)).data)["type"] == "ready"
+    response = await client.get(f"/api/v1/consultations/{cid}/ws")
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "already_joined"
+    await ws.close()
+
+
+@pytest.mark.parametrize("rate", [16000, 8000])
+async def test_a_turn_gives_events_and_real_time_reply_audio(client: TestClient, speech: Any,
+                                                             rate: int) -> None:
+    from dhanvantri.pipeline.speaker import resample
+
+    cid, ws = await join(client)
+    await ws.send_json({"type": "start", "sample_rate": rate, "encoding": "pcm_s16le"})
+    ready = json.loads((await ws.receive(timeout=5)).data)
+    assert ready == {"type": "ready", "sample_rate": rate, "encoding": "pcm_s16le"}
+    said = resample(speech("I have a fever since yesterday."), 16000, rate)
+    silence = np.zeros(rate, dtype=np.int16)
+    sender = asyncio.ensure_future(send_paced(ws, np.concatenate([silence, said, silence,
+                                                                  silence]), rate))
+    events, audio = await collect(ws, until="metrics")
+    await sender
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "state" and events[0]["value"] == "listening"
+    patient = [e for e in events if e["type"] == "transcript" and e["role"] == "patient"
+               and e["final"]]
+    assert [e["text"] for e in patient] == ["I have a fever"]
+    assistant = " ".join(e["text"] for e in events
+                         if e["type"] == "transcript" and e["role"] == "assistant")
+    assert "fever" in assistant
+    states = [e["value"] for e in events if e["type"] == "state"]
+    assert "thinking" in states and "speaking" in states
+    metrics = next(e for e in events if e["type"] == "metrics")
+    assert metrics["turn"] == 1 and metrics["ms"]["tts_first_audio"] > 0
+    # Reply audio: 20 ms frames at the client's rate, paced no faster than real time.
+    frame_bytes = rate * FRAME_MS // 1000 * 2
+    assert audio and all(len(data) == frame_bytes for _, data in audio)
+    assert np.abs(np.frombuffer(b"".join(d for _, d in audio), "<i2")).max() > 1000
+    played = len(audio) * FRAME_MS / 1000
+    assert audio[-1][0] - audio[0][0] >= 0.8 * (played - FRAME_MS / 1000)
+    await ws.send_json({"type": "hangup"})
+    assert (await ws.receive(timeout=5)).type is WSMsgType.CLOSE
+    await asyncio.sleep(0.05)
+    assert cid not in client.app[RUNTIME].registry
+
+
+async def test_sessions_leave_nothing_behind(client: TestClient, speech: Any) -> None:
+    runtime = client.app[RUNTIME]
+    before = {t.get_name() for t in asyncio.all_tasks()}
+    said = speech("Hello doctor.")
+    for _ in range(4):
+        _, ws = await join(client)
+        await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+        await ws.receive(timeout=5)
+        await ws.send_bytes(said.astype("<i2").tobytes())
+        await ws.close()
+    for _ in range(100):
+        if not len(runtime.registry):
+            break
+        await asyncio.sleep(0.02)
+    assert len(runtime.registry) == 0
+    await asyncio.sleep(0.1)
+    left = {t.get_name() for t in asyncio.all_tasks()} - before
+    assert not [name for name in left if name.startswith(("ws-", "webrtc-"))
+                or "Transcriber" in name or "Speaker" in name], left
+    text = await (await client.get("/metrics")).text()
+    assert 'dhanvantri_sessions_active{transport="ws"} 0.0' in text
+    assert 'dhanvantri_sessions_total{transport="ws"} 4.0' in text
+
+
+async def test_server_shutdown_closes_live_sockets(client: TestClient) -> None:
+    _, ws = await join(client)
+    await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+    await ws.receive(timeout=5)
+    await client.app[RUNTIME].registry.close_all()
+    while True:
+        msg = await ws.receive(timeout=5)
+        if msg.type is not WSMsgType.TEXT:
+            break
+    assert msg.type is WSMsgType.CLOSE and ws.close_code == 1001
