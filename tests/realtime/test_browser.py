@@ -1,0 +1,271 @@
+"""The patient page in real headless Chromium against the real server and models.
+
+Chromium's fake microphone plays a WAV of a patient describing a headache; the test sees the
+words in ``#transcript``, the assistant's reply, reply audio arriving and the avatar's video
+frames changing. Other tests drive the page's error paths (busy clinic, blocked microphone,
+unreachable server) and check the layout on a phone-sized screen.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.realtime.conftest import make_settings, stand_in_models
+from tests.speech import espeak_available
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+PATIENT_SAYS = "I have had a bad headache and a fever since yesterday."
+
+
+def chromium_args(wav: Path | None) -> list[str]:
+    args = [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+        # The server and the browser share this machine; let ICE pair loopback addresses.
+        "--allow-loopback-in-peer-connection",
+    ]
+    if wav is not None:
+        args.append(f"--use-file-for-fake-audio-capture={wav}")
+    return args
+
+
+@pytest.fixture(scope="module")
+def patient_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The patient's words at 48 kHz with 1 s of silence before and 4 s after (it loops)."""
+    if not espeak_available():
+        pytest.skip("espeak-ng and sox are needed to make the patient's speech")
+    folder = tmp_path_factory.mktemp("browser_audio")
+    raw, wav = folder / "raw.wav", folder / "patient.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(raw), PATIENT_SAYS],
+                   check=True)
+    subprocess.run(["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(wav),
+                    "pad", "1", "4"], check=True)
+    return wav
+
+
+@pytest.fixture(scope="module")
+def loopback_ice() -> Iterator[None]:
+    """Let aioice offer 127.0.0.1 too: the browser under test runs on this machine.
+
+    aioice leaves loopback out of its host candidates; whatever other interfaces exist, the
+    server (running in this process) can then always be reached.
+    """
+    import aioice.ice
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is needed at /usr/bin/chromium")
+    original = aioice.ice.get_host_addresses
+
+    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        addresses = original(use_ipv4, use_ipv6)
+        return ["127.0.0.1", *addresses] if use_ipv4 else addresses
+
+    aioice.ice.get_host_addresses = with_loopback
+    yield
+    aioice.ice.get_host_addresses = original
+
+
+@pytest.fixture(scope="module")
+def server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The full server with the real models on a free loopback port, in this process."""
+    from dhanvantri.realtime.app import free_port, run_app_in_background
+
+    folder = tmp_path_factory.mktemp("browser_server")
+    running = run_app_in_background(make_settings(folder, max_sessions=2), free_port())
+    try:
+        running.wait_ready(timeout=240)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def quick_server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The full server with the stand-in speech and language models (ready at once)."""
+    from dhanvantri.realtime.app import free_port, run_app_in_background
+
+    settings = make_settings(tmp_path_factory.mktemp("browser_quick"), max_sessions=2)
+    running = run_app_in_background(settings, free_port(), models=stand_in_models(settings))
+    try:
+        running.wait_ready(timeout=30)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch(playwright: Any, wav: Path | None = None) -> Any:
+    # Never `playwright install`: the system Chromium is the browser under test.
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=chromium_args(wav))
+
+
+RECEIVED_AUDIO = """async () => {
+  const pc = window.dhanvantri.session && window.dhanvantri.session.pc;
+  if (!pc) return null;
+  const stats = await pc.getStats();
+  for (const s of stats.values()) {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      return {bytes: s.bytesReceived, samples: s.totalSamplesReceived || 0,
+              energy: s.totalAudioEnergy || 0};
+    }
+  }
+  return null;
+}"""
+
+VIDEO_SNAPSHOT = """() => {
+  const video = document.getElementById('avatar');
+  if (!video.videoWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let sum = 0;
+  const pixels = [];
+  for (let i = 0; i < data.length; i += 4 * 7) { pixels.push(data[i], data[i + 1], data[i + 2]); }
+  return {width: canvas.width, height: canvas.height, pixels,
+          frames: video.getVideoPlaybackQuality().totalVideoFrames};
+}"""
+
+
+def poll(page: Any, script: str, done: Callable[[Any], Any], seconds: float) -> Any:
+    """Evaluate ``script`` until ``done`` accepts its result; that result."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = page.evaluate(script)
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {seconds} s")
+        page.wait_for_timeout(250)
+
+
+def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot: Path) -> None:
+    """Start a consultation with the WAV as the microphone and check what the page shows."""
+    browser = launch(playwright, wav)
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 860})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        assert "Telemedicine Practice Guidelines 2020" in page.inner_text("footer")
+        page.click("#start")
+
+        # The patient's words, recognised on the server, come back into the transcript.
+        page.wait_for_function(
+            f"document.querySelector('#transcript').innerText.toLowerCase()"
+            f".includes('{patient_word}')", timeout=90_000)
+        assert page.locator("#transcript li.patient").count() >= 1
+        # The assistant answers, in text and in speech.
+        page.wait_for_function(
+            "[...document.querySelectorAll('#transcript li.assistant .text')]"
+            ".some(el => el.textContent.trim().length > 3)", timeout=90_000)
+        audio = poll(page, RECEIVED_AUDIO, lambda stats: stats and stats["energy"] > 0, 60)
+        assert audio["bytes"] > 0 and audio["samples"] > 0  # sound, not just silent packets
+
+        # The avatar's video plays and its pictures change (blinks, breathing, the mouth).
+        page.wait_for_function("document.getElementById('avatar').videoWidth > 0",
+                               timeout=30_000)
+        first = page.evaluate(VIDEO_SNAPSHOT)
+        page.wait_for_timeout(1500)
+        second = page.evaluate(VIDEO_SNAPSHOT)
+        assert (first["width"], first["height"]) == (256, 256)
+        assert second["frames"] > first["frames"]
+        changed = sum(abs(a - b) > 8 for a, b in zip(first["pixels"], second["pixels"],
+                                                       strict=True))
+        assert changed > 20
+        assert page.get_attribute("#state", "data-state") in {"listening", "thinking", "speaking"}
+
+        page.screenshot(path=str(screenshot), full_page=True)
+        page.click("#stop")
+        assert page.get_attribute("#state", "data-state") == "idle"
+        assert errors == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.models
+def test_a_consultation_with_the_real_models(server: Any, playwright_instance: Any,
+                                              patient_wav: Path, tmp_path: Path) -> None:
+    consult(playwright_instance, server.url, patient_wav, "headache",
+            tmp_path / "consultation.png")
+
+
+def test_a_consultation_with_stand_in_models(quick_server: Any, playwright_instance: Any,
+                                              patient_wav: Path, tmp_path: Path) -> None:
+    # The stand-in recogniser hears "I have a fever" in any audible speech.
+    consult(playwright_instance, quick_server.url, patient_wav, "fever",
+            tmp_path / "consultation.png")
+
+
+def test_busy_clinic_blocked_microphone_and_lost_connection(
+        quick_server: Any, playwright_instance: Any) -> None:
+    browser = launch(playwright_instance)
+    try:
+        page = browser.new_page()
+        page.goto(quick_server.url + "/")
+        # The server is at capacity.
+        page.route("**/api/v1/consultations", lambda route: route.fulfill(
+            status=503, content_type="application/json",
+            body='{"error": {"code": "server_busy", "message": "busy", "details": {}}}'))
+        page.click("#start")
+        page.wait_for_selector("#alert:not([hidden])")
+        assert "The clinic is busy" in page.inner_text("#alert-text")
+        assert page.get_attribute("#state", "data-state") == "error"
+        assert page.is_visible("#start")
+        page.unroute("**/api/v1/consultations")
+
+        # The offer cannot be delivered: a message and a way to try again.
+        page.route("**/webrtc", lambda route: route.abort())
+        page.click("#start")
+        page.wait_for_function(
+            "document.getElementById('alert-text').textContent.includes('Could not reach')")
+        assert page.is_visible("#retry")
+        page.unroute("**/webrtc")
+
+        # The patient refuses the microphone.
+        page.add_init_script("""navigator.mediaDevices.getUserMedia = () =>
+            Promise.reject(new DOMException('denied', 'NotAllowedError'));""")
+        page.reload()
+        page.click("#start")
+        page.wait_for_selector("#alert:not([hidden])")
+        assert "Microphone access was blocked" in page.inner_text("#alert-text")
+    finally:
+        browser.close()
+
+
+def test_page_fits_a_phone_screen(quick_server: Any, playwright_instance: Any,
+                                  tmp_path: Path) -> None:
+    browser = launch(playwright_instance)
+    try:
+        context = browser.new_context(viewport={"width": 375, "height": 740},
+                                      device_scale_factor=2, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(quick_server.url + "/")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        start = page.locator("#start").bounding_box()
+        assert start is not None and start["height"] >= 44 and start["width"] >= 200
+        assert page.locator("#avatar-placeholder").is_visible()
+        assert "AI assistant" in page.inner_text("footer")
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    finally:
+        browser.close()
+
