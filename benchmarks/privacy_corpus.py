@@ -351,6 +351,40 @@ TRANSCRIPT = [
 ]
 
 
+# Phrasings written after the detector was tuned and never tuned against: reported apart
+# ("held-out") as an honest estimate of how the detector does on wording it has not seen.
+HELD_OUT_TYPED = [
+    "Hi, {NAME} here from {ADDRESS}; my sugar has been high, {CLIN}.",
+    "For OTP please use {PHONE} — it's my son's number, he is {NAME}.",
+    "Kindly update records: UID {AADHAAR}, PAN {PAN}, health ID {ABHA_NUMBER}.",
+    "I'm writing on behalf of my father {NAME} (DOB {DATE_OF_BIRTH}), {CLIN}.",
+    "{NAME}, {CLIN}, contact: {EMAIL} / {PHONE}",
+    "Sir, send it on WhatsApp {PHONE} please. {CLIN}.",
+    "Reg. patient {NAME}: ABHA {ABHA_ADDRESS}, {CLIN}.",
+    "We shifted to {ADDRESS} last month.",
+]
+HELD_OUT_TRANSCRIPT = [
+    "good morning doctor {NAME} this side my sugar is {CLIN}",
+    "uh my phone is {PHONE} and my wife's number is {PHONE}",
+    "aadhaar card number is {AADHAAR} doctor",
+    "i'm calling for my grandmother {NAME} she is having {CLIN}",
+    "yes my mail id is {EMAIL}",
+    "we live in {ADDRESS}",
+    "she was born on {DATE_OF_BIRTH} doctor and {CLIN}",
+    "okay so my abha id is {ABHA_NUMBER}",
+    "hello am i speaking to the doctor i am {NAME} {CLIN}",
+    "pan number {PAN} for the bill",
+]
+
+
+def build_held_out(n: int = 30, seed: int = 99) -> list[Sample]:
+    """``n`` samples of each style from the held-out phrasings."""
+    rng = random.Random(seed)
+    samples = [_fill(rng, rng.choice(HELD_OUT_TYPED), "typed") for _ in range(n)]
+    samples += [_fill(rng, rng.choice(HELD_OUT_TRANSCRIPT), "transcript") for _ in range(n)]
+    return samples
+
+
 def _fill(rng: random.Random, template: str, style: str) -> Sample:
     b = _Builder(style)
     for piece in re.split(r"(\{\w+\})", template):
@@ -368,7 +402,7 @@ def _fill(rng: random.Random, template: str, style: str) -> Sample:
             b.ent(slot, render(slot, rng, style))
     sample = b.sample()
     if style == "transcript":
-        assert sample.text == sample.text.lower() or "ABHA" in template, sample.text
+        assert sample.text == sample.text.lower(), sample.text
     return sample
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the corpus module beside this file
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # dhanvantri from a checkout
 
-from privacy_corpus import Sample, build_corpus, latency_utterances
+from privacy_corpus import Sample, build_corpus, build_held_out, latency_utterances
 
 STRUCTURED = ("AADHAAR", "PAN", "ABHA_NUMBER", "ABHA_ADDRESS", "PHONE", "EMAIL")
 TARGETS = {**dict.fromkeys(STRUCTURED, 0.99), "PERSON": 0.95, "ADDRESS": 0.95}
@@ -168,9 +168,8 @@ def run(
         load_s = 0.0
     samples = build_corpus(n=n, seed=seed)
     report = evaluate(detector, samples)
-    per_type = {t: report.per_type.get(t, Counts()).scores() for t in REPORTED}
-    extra = sorted(set(report.per_type) - set(REPORTED))
-    per_type.update({t: report.per_type[t].scores() for t in extra})
+    per_type = _table(report)
+    held_out = evaluate(detector, build_held_out(n=max(n // 2, 10), seed=seed + 1000))
     rng = random.Random(seed + 1)
     latency = {}
     if latency_runs:
@@ -196,6 +195,13 @@ def run(
         "clinical_kept": round(clinical, 4),
         "clinical_spans": report.clinical_total,
         "phi_char_coverage": round(report.phi_chars_covered / max(report.phi_chars, 1), 4),
+        "held_out": {
+            "samples": max(n // 2, 10) * 2,
+            "per_type": _table(held_out),
+            "clinical_kept": round(held_out.clinical_kept / max(held_out.clinical_total, 1), 4),
+            "misses": held_out.misses[:10],
+            "false_alarms": held_out.false_alarms[:10],
+        },
         "latency": latency,
         "detector_load_s": round(load_s, 2),
         "targets_met": targets_met(per_type, clinical),
@@ -205,6 +211,14 @@ def run(
             "clinical_lost": report.clinical_lost[:15],
         },
     }
+
+
+def _table(report: Report) -> dict[str, dict]:
+    table = {t: report.per_type.get(t, Counts()).scores() for t in REPORTED}
+    table.update(
+        {t: report.per_type[t].scores() for t in sorted(set(report.per_type) - set(REPORTED))}
+    )
+    return table
 
 
 def targets_met(per_type: dict, clinical: float) -> dict[str, bool]:
@@ -220,20 +234,17 @@ def print_table(result: dict) -> None:
         f"corpus: {c['samples']} samples ({c['transcript_style']} transcript-style, "
         f"{c['negatives']} clinical negatives), seed {c['seed']}"
     )
-    print(f"{'type':<15}{'support':>8}{'precision':>11}{'recall':>9}{'F2':>8}  target")
-    for kind, s in result["per_type"].items():
-        goal = TARGETS.get(kind)
-        mark = "" if goal is None else f"R>={goal} {'ok' if s['recall'] >= goal else 'MISSED'}"
-        print(
-            f"{kind:<15}{s['support']:>8}{s['precision']:>11.3f}{s['recall']:>9.3f}"
-            f"{s['f2']:>8.3f}  {mark}"
-        )
+    _print_types(result["per_type"])
     ok = "ok" if result["clinical_kept"] >= CLINICAL_TARGET else "MISSED"
     print(
         f"clinical words/numbers kept: {result['clinical_kept']:.4f} of "
         f"{result['clinical_spans']} spans (target >= {CLINICAL_TARGET}: {ok})"
     )
     print(f"PHI characters covered by any detection: {result['phi_char_coverage']:.4f}")
+    held = result["held_out"]
+    print(f"\nheld-out phrasings (never tuned on): {held['samples']} samples")
+    _print_types(held["per_type"])
+    print(f"clinical words/numbers kept: {held['clinical_kept']:.4f}\n")
     for style, lat in result["latency"].items():
         print(
             f"latency {style:<21} ~{lat['mean_words']} words: wall p50 {lat['p50_ms']} ms, "
@@ -241,6 +252,17 @@ def print_table(result: dict) -> None:
             f" ({lat['runs']} calls after warm-up)"
         )
     print(f"detector load: {result['detector_load_s']} s")
+
+
+def _print_types(per_type: dict[str, dict]) -> None:
+    print(f"{'type':<15}{'support':>8}{'precision':>11}{'recall':>9}{'F2':>8}  target")
+    for kind, s in per_type.items():
+        goal = TARGETS.get(kind)
+        mark = "" if goal is None else f"R>={goal} {'ok' if s['recall'] >= goal else 'MISSED'}"
+        print(
+            f"{kind:<15}{s['support']:>8}{s['precision']:>11.3f}{s['recall']:>9.3f}"
+            f"{s['f2']:>8.3f}  {mark}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,6 +244,9 @@ def _unknown_id(text: str, run: DigitRun) -> Entity:
         return _entity(text, AADHAAR, run.start, run.end, 0.6)
     if near & ctx.ABHA_WORDS:
         return _entity(text, ABHA_NUMBER, run.start, run.end, 0.6)
-    if near & ctx.PHONE_WORDS:
+    phone_words = near & ctx.PHONE_WORDS
+    # "number" alone says phone only for a phone-sized run ("my number is ..."), not for a
+    # 15-digit policy number.
+    if phone_words - {"number", "no"} or (phone_words and 10 <= len(run.digits) <= 12):
         return _entity(text, PHONE, run.start, run.end, 0.6)
     return _entity(text, ID_NUMBER, run.start, run.end, 0.5)

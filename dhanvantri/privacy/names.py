@@ -178,7 +178,7 @@ def _name_span(
             if end < len(lower) and lower[end] in _AFTER_NAME | _PHRASE_BREAKS:
                 return end, 0.7
             return None
-        elif i + 1 < run_end and _plain(lower[i + 1], lex) and _ends_phrase(lower, i + 2):
+        elif i + 1 < run_end and _plain(lower[i + 1], lex) and _ends_phrase(lower, i + 2, lex):
             return i + 2, 0.6  # "i am jothika nambiar and ...": two unknown words, then a break
         else:
             return None
@@ -193,16 +193,16 @@ def _name_span(
         or (score == 0.8 and end == i + 1)
     ):
         end += 1
-    if cue == "weak" and known and end == i + 1 < run_end and _ends_phrase(lower, i + 2):
+    if cue == "weak" and known and end == i + 1 < run_end and _ends_phrase(lower, i + 2, lex):
         end += 1  # "i am fatima acharya and ...": a known given name, then a surname we lack
     if end - i >= 2 and score < 0.75:
         score = 0.75  # two known name words in a row are rarely anything else
     return end, score
 
 
-def _ends_phrase(lower: list[str], k: int) -> bool:
-    """Whether word ``k`` ends the phrase: the text ends or a function word follows."""
-    return k >= len(lower) or lower[k] in _PHRASE_BREAKS
+def _ends_phrase(lower: list[str], k: int, lex: Lexicon) -> bool:
+    """Whether word ``k`` ends the phrase: the text ends, or a function or clinical word follows."""
+    return k >= len(lower) or lower[k] in _PHRASE_BREAKS or not _plain(lower[k], lex)
 
 
 def _plain(word: str, lex: Lexicon) -> bool:

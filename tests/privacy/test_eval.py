@@ -29,6 +29,9 @@ def test_recall_targets_on_a_small_corpus(detector: PhiDetector) -> None:
     for kind in ("PERSON", "ADDRESS"):
         assert per_type[kind]["recall"] >= 0.95, (kind, per_type[kind], result["examples"])
     assert result["clinical_kept"] >= 0.98, result["examples"]
+    held = result["held_out"]["per_type"]
+    for kind in ("PHONE", "PERSON", "ADDRESS"):
+        assert held[kind]["support"] > 0 and held[kind]["recall"] >= 0.95, (kind, held[kind])
 
 
 def test_corpus_is_deterministic_and_checksummed() -> None:
