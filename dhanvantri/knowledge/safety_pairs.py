@@ -43,7 +43,10 @@ def check_pairs(new: list[Item], current: list[Item],
     issues = []
     for first, second in pairs:
         issues += _duplicate(first, second)
-        if first.med.generic != second.med.generic:
+        a, b = first.med.ingredients, second.med.ingredients
+        # When one product contains the other (Pan-D and domperidone) the duplicate says it
+        # all; an "interaction" of a medicine with itself would only add noise.
+        if not (a <= b or b <= a):
             issues += _interaction(first, second, interactions)
     return issues
 

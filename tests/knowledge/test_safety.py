@@ -111,6 +111,12 @@ def test_interaction(meds: list, current: list[str], expected: str | None) -> No
     assert severity(result, "INTERACTION") == expected
 
 
+def test_a_product_and_its_own_component_are_a_duplicate_not_an_interaction() -> None:
+    result = rx(("Pan D", "1 capsule", "OD"), ("domperidone", "10 mg", "TDS"))
+    assert severity(result, "DUPLICATE_THERAPY") == "warn"
+    assert not issues(result, "INTERACTION")  # not "domperidone QT + domperidone QT"
+
+
 def test_interaction_between_current_medicines_is_not_reported() -> None:
     result = rx(("cetirizine", "10 mg", "OD"), patient={"current_medications": ["warfarin",
                                                                                  "aspirin"]})
