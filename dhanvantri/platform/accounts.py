@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -112,7 +113,9 @@ async def staff_login(uow: UnitOfWork, tokens: TokenService, email: str, passwor
     """E-mail and password (Argon2id); admins, and staff who enabled it, also give a TOTP code."""
     async with uow:
         user = await uow.users.by_email(email.strip().lower())
-        ok = verify_password(user.password_hash if user else None, password)
+        # Argon2 is deliberately slow: keep it off the event loop.
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None,
+                                     password)
         if user is None or not ok or not user.is_staff:
             uow.record(Actor(None, "anonymous", request_id), "login_failed", "user",
                        user.id if user else "unknown", new={"reason": "INVALID_CREDENTIALS"})
@@ -216,6 +219,7 @@ async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str
         field = "registration_number" if not new.registration_number else "council"
         raise ValidationFailed.field(field, "required for physicians")
     phone = normalize_phone(new.phone) if new.phone else None
+    password_hash = await asyncio.to_thread(hash_password, new.password)
     async with uow:
         if await uow.users.by_email(email):
             raise Conflict("e-mail already registered", code="ALREADY_EXISTS",
@@ -225,7 +229,7 @@ async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str
                            details=[{"field": "phone", "message": "already registered"}])
         now = uow.clock()
         user = User(role=new.role, email=email, phone=phone, full_name=new.full_name.strip(),
-                    password_hash=hash_password(new.password))
+                    password_hash=password_hash)
         uri = None
         if new.role == Role.ADMIN:
             user.mfa_secret, user.mfa_enabled = mfa.new_secret(), True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -11,11 +13,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from dhanvantri.platform import passwords
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
+from dhanvantri.platform.db import migrate
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
@@ -37,12 +42,35 @@ def _reachable(url: str) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> None:
+    # Argon2 at production cost takes ~0.5 s per hash on a loaded CI machine.
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once; each test starts from a copy (start-up still migrates,
+    finding it at head)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+
+    async def build() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate(engine)
+        await engine.dispose()
+
+    asyncio.run(build())
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    """Settings fields for a fresh, empty database: a SQLite file, or a PostgreSQL schema."""
+async def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+                   ) -> AsyncIterator[dict[str, str]]:
+    """Settings fields for a fresh database: a SQLite file, or a PostgreSQL schema."""
     if request.param == "sqlite":
-        yield {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}",
-               "database_schema": ""}
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(sqlite_template, target)
+        yield {"database_url": f"sqlite+aiosqlite:///{target}", "database_schema": ""}
         return
     url = postgres_url()
     if not _reachable(url):

@@ -106,3 +106,13 @@ async def test_every_state_change_lands_with_its_event(services: Services) -> No
     count, broken = await verify_trail(services.uow())
     assert (count, broken) == (1, None)
     await services.close()
+
+
+async def test_concurrent_writers_do_not_fork_the_chain(services: Services) -> None:
+    await services.start()
+    await asyncio.gather(*(create_staff(services.uow(), Actor(None, "cli"), NewStaff(
+        email=f"parallel{i}@clinic.example", password=PASSWORD, role=Role.LAB,
+        full_name=f"Lab {i}")) for i in range(8)))
+    count, broken = await verify_trail(services.uow())
+    assert (count, broken) == (8, None)
+    await services.close()

@@ -159,7 +159,7 @@ def test_no_server_errors(live_api: LiveApi) -> None:
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
+        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
         def fuzz(case: schemathesis.Case) -> None:
             for headers in live_api.headers:
