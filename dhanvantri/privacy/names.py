@@ -57,7 +57,6 @@ _RELATIONS = (
 for _rel in _RELATIONS:
     _WEAK_CUES += [f"my {_rel}", f"my {_rel} is", f"my {_rel}'s name is"]
     _STRONG_CUES += [f"my {_rel} named", f"my {_rel} called", f"my {_rel}'s name is"]
-# Words after a name that confirm it ("rajesh here", "this is anil calling").
 # Words that follow a name when a relative is introduced ("my son aarav has fever").
 _AFTER_NAME = frozenset(
     "has had is was got gets and who age aged years took takes complains needs also".split()
@@ -66,6 +65,7 @@ _PHRASE_BREAKS = frozenset(
     "and from i my with age aged calling speaking here this is the but so he she they has had "
     "was who".split()
 )
+# Words after a name that confirm it ("rajesh here", "this is anil calling", "sharma ji").
 _POST_CUES = frozenset(["calling", "speaking", "here", "ji", "sahab", "saheb"])
 
 _STRONG = {tuple(c.split()) for c in _STRONG_CUES}
@@ -140,7 +140,7 @@ def _name_span(
 ) -> tuple[int, float] | None:
     """(index after the last name word, score) for a name starting at word ``i``, if any."""
     first, raw = lower[i], words[i].group()
-    if not _usable(first, lex):
+    if not _usable(first, lex) or first in _POST_CUES:
         return None
     # The longest run of words that could form a name, and whether "calling"/"here" follows it.
     run_end = i + 1

@@ -46,6 +46,12 @@ def test_names_in_typed_text_and_transcripts(detector: PhiDetector, text: str, n
         "i am worried about my sugar",
         "SpO2 96% and temperature 102 F",
         "readings 120 130 140 150 160",
+        "hello doctor sahab, doctor ji my stomach is paining",
+        "I am Hindu and fasting on Mondays.",
+        "Can I take Pan 40 with Dolo 650?",
+        "Yesterday I went to Apollo Hospital for an ECG.",
+        "my bp was 150 by 100 in the morning",
+        "i am pregnant seven months",
     ],
 )
 def test_clinical_text_passes_untouched(detector: PhiDetector, text: str) -> None:
