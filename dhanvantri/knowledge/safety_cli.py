@@ -3,7 +3,7 @@
 ``safety check`` reads one JSON object on stdin (or ``--input FILE``)::
 
     {"patient": {"age_years", "sex", "weight_kg", "pregnant", "allergies", "current_medications"},
-     "medications": [{"name", "dose": "500 mg", "frequency": "OD|BD|TDS|QID|HS|SOS",
+     "medications": [{"name", "dose": "500 mg", "frequency": "OD|BD|TDS|QID|HS|SOS|1-0-1",
                       "duration_days"}]}
 
 and prints ``{"verdict": "ok"|"warn"|"block", "issues": [...]}``. A malformed request exits 2

@@ -17,6 +17,8 @@ FREQUENCIES: dict[str, float | None] = {
     "OD": 1, "BD": 2, "TDS": 3, "TID": 3, "QID": 4, "QDS": 4, "HS": 1, "SOS": None,
     "STAT": 1, "ONCE": 1, "Q6H": 4, "Q8H": 3, "Q12H": 2, "WEEKLY": 1 / 7,
 }
+# Indian slot notation: morning-afternoon-night (optionally a fourth slot), 1 = a dose.
+_SLOTS = re.compile(r"^[01](?:-[01]){2,3}$")
 SEXES = ("male", "female", "other")
 _DOSE = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([^\d\s].*?)\s*$")
 
@@ -60,6 +62,8 @@ class MedicationOrder:
     @property
     def times_per_day(self) -> float | None:
         """Administrations per day, or None for an as-needed (SOS) order."""
+        if _SLOTS.match(self.frequency):
+            return float(self.frequency.count("1"))
         return FREQUENCIES[self.frequency]
 
 
@@ -129,8 +133,9 @@ def _order(raw: Any, where: str) -> MedicationOrder:
     amount, unit = parse_dose(raw.get("dose"), f"{where}.dose")
     freq = raw.get("frequency", "OD")
     key = freq.strip().upper().replace(" ", "") if isinstance(freq, str) else None
-    if key not in FREQUENCIES:
-        raise SafetyInputError(f"{where}.frequency", f"expected one of {', '.join(FREQUENCIES)}")
+    if key not in FREQUENCIES and not (key and _SLOTS.match(key) and "1" in key):
+        raise SafetyInputError(f"{where}.frequency",
+                               f"expected one of {', '.join(FREQUENCIES)} or slots like 1-0-1")
     duration = raw.get("duration_days")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)
                                  or not 1 <= duration <= 3650):

@@ -137,6 +137,8 @@ def test_info_interaction_alone_keeps_the_verdict_ok() -> None:
         ("paracetamol", "1 g", "TDS", {}, None),  # unit conversion
         ("paracetamol", "1500 mg", "OD", {}, "block"),  # single dose too high
         ("paracetamol", "650 mg", "Q6H", {}, None),
+        ("paracetamol", "1000 mg", "1-1-1-1", {}, None),  # Indian slot notation: 4 a day
+        ("ibuprofen", "800 mg", "1-1-1-1", {}, "block"),  # 3200 mg a day
         ("Dolo 650", "1000 mg", "SOS", {}, None),  # SOS counts as 4 a day: 4 g
         ("ibuprofen", "800 mg", "SOS", {}, "block"),  # 4 x 800 = 3200 > 2400
         ("ibuprofen", "800 mg", "TDS", {}, None),
@@ -146,7 +148,8 @@ def test_info_interaction_alone_keeps_the_verdict_ok() -> None:
         ("vitamin D3", "60000 IU", "WEEKLY", {}, None),
         ("vitamin D3", "60000 IU", "OD", {}, "block"),
         ("Asthalin inhaler", "2 puffs", "QID", {}, None),  # 200 mcg
-        ("Asthalin inhaler", "4 puffs", "QID", {}, "block"),  # 400 mcg per dose
+        ("Asthalin inhaler", "4 puffs", "SOS", {}, None),  # 400 mcg, 4 times a day at most
+        ("Asthalin inhaler", "8 puffs", "SOS", {}, "block"),  # 800 mcg per dose
         ("paracetamol", "5 ml", "TDS", {}, "warn"),  # cannot be checked in ml
         ("clotrimazole cream", "1 application", "BD", {}, None),  # no ceiling for topicals
         ("paracetamol", "250 mg", "QID", {"age_years": 6, "weight_kg": 20}, None),

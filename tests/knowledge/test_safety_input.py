@@ -33,6 +33,11 @@ def test_parse_good_request() -> None:
     assert orders[1].dose_amount == 60000 and orders[1].frequency == "WEEKLY"
 
 
+def test_parse_indian_slot_frequency() -> None:
+    _, orders = parse_safety_request(_with("medications.0.frequency", "1-0-1"))
+    assert orders[0].frequency == "1-0-1" and orders[0].times_per_day == 2
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("500 mg", (500, "mg")), ("1g", (1, "g")), ("0.5 MG", (0.5, "mg")), ("2 puffs", (2, "puff")),
@@ -80,6 +85,8 @@ _DELETE = object()
         ("medications.1.dose", "500 furlongs", "medications[1].dose", 'unknown unit "furlongs"'),
         ("medications.1.dose", "0 mg", "medications[1].dose", "greater than zero"),
         ("medications.0.frequency", "thrice", "medications[0].frequency", "expected one of"),
+        ("medications.0.frequency", "0-0-0", "medications[0].frequency", "expected one of"),
+        ("medications.0.frequency", "2-0-2", "medications[0].frequency", "expected one of"),
         ("medications.0.duration_days", 0, "medications[0].duration_days", "whole number"),
         ("medications.0.duration_days", 2.5, "medications[0].duration_days", "whole number"),
     ],
