@@ -5,11 +5,12 @@ Signing, acknowledgement and release are in ``signing.py``.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from .domain.accounts import Role
-from .domain.audit import SYSTEM, Actor
+from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
 from .drafts import normalize_content
 from .errors import NotFound, ValidationFailed
@@ -39,6 +40,7 @@ async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient
         The new prescription's id.
     """
     content = normalize_content(draft)
+    draft = json.loads(canonical_json(draft))  # JSON-safe copy (dates and ids become text)
     transcript = draft.get("transcript") or []
     if not isinstance(transcript, list):
         raise ValidationFailed.field("transcript", "must be a list of turns")
@@ -51,7 +53,7 @@ async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient
         rx = Prescription(consultation_id=consultation_id, patient_id=patient_id,
                           urgent=bool(urgent), content=content, ai_draft=dict(draft),
                           ai_reasoning=str(reasoning), transcript=list(transcript),
-                          safety=normalize_safety(safety))
+                          safety=json.loads(canonical_json(normalize_safety(safety))))
         rx.touch(uow.clock())
         uow.prescriptions.add(rx)
         uow.record(actor, "prescription_drafted", ENTITY, rx.id, new=rx.snapshot())
@@ -80,11 +82,16 @@ async def view(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID) -> di
 
     Physicians and admins see everything (transcript, AI reasoning, safety result). Patients see
     their own, with the clinical content only once a physician has signed it. Pharmacy and lab
-    see released prescriptions only. Others' prescriptions are reported as not found.
+    see released prescriptions only. Others' prescriptions are reported as not found. Every
+    view is audited (access to health records).
     """
     async with uow:
         rx = await _visible(uow, viewer, prescription_id)
-        return await describe(uow, rx, Role(viewer.role))
+        body = await describe(uow, rx, Role(viewer.role))
+        uow.record(viewer, "prescription_viewed", ENTITY, rx.id,
+                   new={"status": rx.status.value})
+        await uow.commit()
+        return body
 
 
 async def list_prescriptions(uow: UnitOfWork, viewer: Actor, status: Status | None,
