@@ -31,7 +31,7 @@ MENTAL_HEALTH_ADVICE = (
     "You do not have to face this alone. Please call Tele-MANAS on 14416, free at any hour, or "
     "112 if you are in immediate danger."
 )
-_PRE_WINDOW_WORDS = 4
+_PRE_WINDOW_WORDS = 5
 _POST_WINDOW_WORDS = 6
 
 # Cues before a concept that negate it, make it hypothetical, or place it in someone's history.
@@ -52,8 +52,7 @@ _NEG_AFTER = re.compile(
 # A new assertion starts after these, so an earlier negation does not reach past them.
 _SCOPE_BREAK = re.compile(
     r"\b(?:but|however|although|though|except|yet|now|then|suddenly|today|i\s+have|i\s+am|im|"
-    r"i\s+feel|i\s+think|he\s+has|she\s+has|he\s+is|she\s+is|there\s+is|theres|having|"
-    r"has\s+been)\b"
+    r"i\s+feel|i\s+think|he\s+has|she\s+has|he\s+is|she\s+is|there\s+is|theres)\b"
 )
 # A full stop inside a number ("2.5 tablets") does not end a sentence.
 _SENTENCE_END = re.compile(r"[.;!?](?!\d)|\n")

@@ -43,6 +43,8 @@ def test_each_flag_fires(text: str, flag: str) -> None:
         "she had fits as a child", "the bleeding stopped", "seene mein dard nahi hai",
         "never had a seizure", "what if it is a stroke", "I am not pregnant, just bleeding gums",
         "my father died of a heart attack", "i have no thoughts of hurting myself",
+        "i am not having chest pain or sweating", "he is not having a seizure, just shivering",
+        "im not having any thoughts of suicide",
     ],
 )
 def test_negated_hypothetical_and_past_mentions_do_not_fire(text: str) -> None:
