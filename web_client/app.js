@@ -235,6 +235,7 @@ class Consultation {
 
   async start() {
     setState("connecting");
+    ui.frame.classList.add("running");
     this.mic = await openMicrophone();
     this.stopMeter = meter(this.mic);
     const created = await postJson(API, {});
@@ -275,7 +276,7 @@ class Consultation {
       const shown = () => {
         clearTimeout(this.videoTimer);
         this.fallback.stop();
-        ui.frame.classList.add("has-video");
+        ui.frame.classList.remove("fallback");
       };
       ui.video.addEventListener("loadeddata", shown, { once: true });
     }
@@ -283,7 +284,7 @@ class Consultation {
 
   useFallbackAvatar() {
     if (this.ended || ui.video.readyState >= 2) return;
-    ui.frame.classList.add("has-video"); // hide the placeholder; the canvas covers the video
+    ui.frame.classList.add("fallback");
     this.fallback.start();
   }
 
@@ -362,7 +363,7 @@ class Consultation {
     this.stopMeter();
     this.fallback.stop();
     ui.video.srcObject = null;
-    ui.frame.classList.remove("has-video");
+    ui.frame.classList.remove("fallback", "running");
   }
 }
 
@@ -418,3 +419,4 @@ ui.retry.addEventListener("click", start);
 ui.stop.addEventListener("click", stop);
 window.addEventListener("pagehide", () => current?.close());
 setState("idle");
+new FallbackAvatar(ui.fallback); // a still face until the consultation starts

@@ -23,12 +23,12 @@ export class FallbackAvatar {
     this.nextBlink = performance.now() + 2500;
     this.open = 0;
     this.width = 1;
+    this.draw(performance.now());
   }
 
   start() {
     if (this.running) return;
     this.running = true;
-    this.canvas.hidden = false;
     const tick = (now) => {
       if (!this.running) return;
       this.draw(now);
@@ -39,8 +39,8 @@ export class FallbackAvatar {
 
   stop() {
     this.running = false;
-    this.canvas.hidden = true;
     this.clear();
+    this.draw(performance.now()); // leave a still face behind
   }
 
   /** A viseme event: [[viseme, start_ms, dur_ms], ...] for the next piece of reply audio. */
@@ -106,18 +106,42 @@ export class FallbackAvatar {
     const cy = h / 2 - 14 * s + bob;
     ctx.fillStyle = "#aa7458"; // neck
     ctx.fillRect(w / 2 - 19 * s, cy + 40 * s, 38 * s, 40 * s);
-    ctx.fillStyle = "#261e1e"; // hair behind
+    const cx = w / 2;
+    const oval = (x, y, rx, ry, color, alpha = 1) => {
+      ctx.globalAlpha = alpha;
+      ctx.fillStyle = color;
+      ctx.beginPath();
+      ctx.ellipse(x, y, rx, ry, 0, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+    };
+    oval(cx, cy - 10 * s, 61 * s, 62 * s, "#261e1e"); // hair behind
+    oval(cx - 53 * s, cy + 4 * s, 8 * s, 13 * s, "#aa7458"); // ears
+    oval(cx + 53 * s, cy + 4 * s, 8 * s, 13 * s, "#aa7458");
+    oval(cx, cy, 54 * s, 66 * s, "#c48d6c"); // face
+    // Hair on top, above a parabolic hairline with a side parting, and a fringe.
+    ctx.save();
     ctx.beginPath();
-    ctx.ellipse(w / 2, cy - 10 * s, 61 * s, 62 * s, 0, 0, Math.PI * 2);
-    ctx.fill();
-    ctx.fillStyle = "#c48d6c"; // face
+    ctx.ellipse(cx, cy - 12 * s, 57 * s, 62 * s, 0, 0, Math.PI * 2);
+    ctx.clip();
+    ctx.fillStyle = "#261e1e";
     ctx.beginPath();
-    ctx.ellipse(w / 2, cy, 54 * s, 66 * s, 0, 0, Math.PI * 2);
+    ctx.moveTo(cx - 70 * s, cy - 80 * s);
+    for (let x = -70; x <= 70; x += 4) {
+      ctx.lineTo(cx + x * s, cy + (-30 + 0.01 * (x - 8) ** 2) * s);
+    }
+    ctx.lineTo(cx + 70 * s, cy - 80 * s);
     ctx.fill();
-    ctx.fillStyle = "#261e1e"; // hair on top
+    ctx.restore();
+    ctx.save();
     ctx.beginPath();
-    ctx.ellipse(w / 2, cy - 38 * s, 56 * s, 30 * s, 0, Math.PI, Math.PI * 2);
-    ctx.fill();
+    ctx.ellipse(cx, cy, 54 * s, 66 * s, 0, 0, Math.PI * 2);
+    ctx.clip();
+    oval(cx - 20 * s, cy - 32 * s, 30 * s, 11 * s, "#261e1e"); // fringe
+    ctx.restore();
+    oval(cx - 30 * s, cy + 20 * s, 11 * s, 7 * s, "#d6786e", 0.14); // cheeks
+    oval(cx + 30 * s, cy + 20 * s, 11 * s, 7 * s, "#d6786e", 0.14);
+    oval(cx, cy + 20 * s, 6.5 * s, 4 * s, "#aa7458", 0.5); // nose
     for (const side of [-1, 1]) {
       const ex = w / 2 + side * 22 * s, ey = cy - 2 * s;
       if (blinking) {

@@ -269,3 +269,34 @@ def test_page_fits_a_phone_screen(quick_server: Any, playwright_instance: Any,
     finally:
         browser.close()
 
+
+FALLBACK_MOUTH = """async () => {
+  const { FallbackAvatar } = await import('/avatar_fallback.js');
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 256;
+  const avatar = new FallbackAvatar(canvas);
+  const mouth = () => Array.from(canvas.getContext('2d').getImageData(98, 130, 60, 40).data);
+  const dark = (px) => px.filter((v, i) => i % 4 === 0 && v < 90).length;
+  const rest = dark(mouth());
+  avatar.push([['AI', 0, 2000]]);
+  avatar.setSpeaking(true);
+  for (let i = 0; i < 20; i++) avatar.draw(performance.now());
+  const open = dark(mouth());
+  avatar.setSpeaking(false);
+  for (let i = 0; i < 20; i++) avatar.draw(performance.now());
+  return { rest, open, closed: dark(mouth()) };
+}"""
+
+
+def test_page_draws_the_mouth_from_viseme_events(quick_server: Any,
+                                                 playwright_instance: Any) -> None:
+    # The page's own avatar, used when no video arrives, opens its mouth for "AI".
+    browser = launch(playwright_instance)
+    try:
+        page = browser.new_page()
+        page.goto(quick_server.url + "/")
+        result = page.evaluate(FALLBACK_MOUTH)
+        assert result["open"] > result["rest"] + 50
+        assert result["closed"] < result["open"] / 2
+    finally:
+        browser.close()
