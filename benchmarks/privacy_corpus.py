@@ -422,12 +422,53 @@ def negative(rng: random.Random, style: str) -> Sample:
     return b.sample()
 
 
+# Everyday patient talk with no PHI: any detection here is a false positive.
+PLAIN_TALK = [
+    "hello doctor sahab",
+    "thank you doctor",
+    "doctor madam i have fever",
+    "doctor ji my stomach is paining",
+    "this is urgent please help",
+    "i am feeling very weak since morning",
+    "my son is not eating properly",
+    "my wife has thyroid problem",
+    "i am a teacher and i get headaches",
+    "this is the third time this month",
+    "i am from the village near the river",
+    "my mother is diabetic since ten years",
+    "i am pregnant seven months",
+    "can i take crocin with coffee",
+    "i took two dolo yesterday night",
+    "my child has rashes all over the body",
+    "sir the medicine is not working",
+    "i live alone and i am seventy two",
+    "my father had a heart attack last year",
+    "i have an appointment on monday",
+    "the report says hemoglobin eleven point five",
+    "madam i have burning sensation while passing urine",
+    "my bp was 150 by 100 in the morning",
+    "i am allergic to penicillin",
+    "my daughter is three years old and has cold",
+    "I have had a sore throat since Tuesday.",
+    "My mother, who is 65, has had chest pain.",
+    "Can I take Pan 40 with Dolo 650?",
+    "Yesterday I went to Apollo Hospital for an ECG.",
+    "Started Telma 40 last week, BP still 150/90.",
+    "Took Augmentin 625 twice a day.",
+    "The doctor at the PHC gave me ORS.",
+    "I am Hindu and fasting on Mondays.",
+    "i am worried about my sugar levels",
+    "my husband drinks alcohol every day",
+]
+
+
 def build_corpus(n: int = 60, seed: int = 7) -> list[Sample]:
     """``n`` samples per template family (typed, transcript, negatives of each style)."""
     rng = random.Random(seed)
     samples = [_fill(rng, rng.choice(TYPED), "typed") for _ in range(n * 2)]
     samples += [_fill(rng, rng.choice(TRANSCRIPT), "transcript") for _ in range(n * 2)]
     samples += [negative(rng, style) for style in ("typed", "transcript") for _ in range(n)]
+    samples += [Sample(t, "typed" if t[0].isupper() else "transcript") for t in PLAIN_TALK]
     # Every template at least once, whatever n.
     samples += [_fill(rng, t, "typed") for t in TYPED]
     samples += [_fill(rng, t, "transcript") for t in TRANSCRIPT]

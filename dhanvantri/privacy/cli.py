@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
         help="consultation id: lines share one token vault, so a value keeps its token",
     )
     parser.add_argument(
-        "--threshold", type=float, default=0.4, help="minimum detection score (default 0.4)"
+        "--threshold", type=float, default=0.45, help="minimum detection score (default 0.45)"
     )
     parser.set_defaults(handler=run_redact)
 
@@ -37,7 +37,7 @@ def run_redact(args: argparse.Namespace) -> int:
 
 
 def redact_stream(
-    source: TextIO, sink: TextIO, errors: TextIO, consultation: str = "cli", threshold: float = 0.4
+    source: TextIO, sink: TextIO, errors: TextIO, consultation: str = "cli", threshold: float = 0.45
 ) -> int:
     """Redact each JSON line of ``source`` into ``sink``; 0 if all lines were good, else 2."""
     import os

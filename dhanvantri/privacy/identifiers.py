@@ -135,8 +135,8 @@ def _phone_national(run: DigitRun) -> tuple[str, bool] | None:
 
 def _shape_ok(run: DigitRun, shapes: tuple[tuple[int, ...], ...]) -> bool:
     """Numerals must be grouped as people write the id; spoken digits may be grouped any way."""
-    if run.spoken or len(run.groups) == 1:
-        return True
+    if run.spoken or len(run.groups) == 1 or max(run.groups) == 1:
+        return True  # one piece, or dictated digit by digit ("9-8-7-6-5-4-3-2-1-0")
     return run.groups in shapes
 
 
@@ -194,7 +194,8 @@ def _classify_whole(text: str, run: DigitRun) -> Entity | None:
         if mobile and (run.plus or run.groups != (4, 4, 4)) and not aadhaar_ctx:
             return _entity(text, PHONE, run.start, run.end, 0.85)
         return _entity(text, AADHAAR, run.start, run.end, 0.9 + (0.1 if aadhaar_ctx else 0.0))
-    if national is not None and _shape_ok(run, _PHONE_SHAPES):
+    # With "phone"/"mobile"/"call" nearby any grouping will do ("98 45 01 23 45").
+    if national is not None and (phone_ctx or _shape_ok(run, _PHONE_SHAPES)):
         if mobile:
             return _entity(text, PHONE, run.start, run.end, 0.85 + (0.1 if phone_ctx else 0.0))
         if _is_fixed_line(national[0]) and (national[1] or phone_ctx):

@@ -51,6 +51,8 @@ def test_spoken_aadhaar_is_found_and_spans_the_words() -> None:
         "nine eight seven six five, four three two one zero",
         "ninety eight seven six five four three two one zero",
         "nine eight seven six five 43210",
+        "9-8-7-6-5-4-3-2-1-0",
+        "98 76 54 32 10",
     ],
 )
 def test_indian_mobile_formats(said: str) -> None:
