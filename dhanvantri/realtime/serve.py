@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 
 from aiohttp import web
@@ -19,17 +20,16 @@ def _progress(message: str) -> None:
 
 async def serve(settings: Settings, host: str, port: int) -> int:
     """Serve until a signal arrives; exit code 1 when models fail to load or the port is taken."""
+    try:  # bind first: a taken port fails fast, before any model starts loading
+        sock = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        _progress(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return 1
     app = create_app(settings, progress=_progress)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10)
     await runner.setup()  # starts the back office and the background model load
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-    except OSError as exc:
-        _progress(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-        await runner.cleanup()
-        return 1
-    bound = runner.addresses[0][1] if runner.addresses else port
+    await web.SockSite(runner, sock).start()
+    bound = sock.getsockname()[1]
     _progress(f"listening on http://{host}:{bound} (models loading; /healthz says when ready)")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
