@@ -45,9 +45,27 @@ class KeyQuestion:
     symptom: str
 
 
+# Frequency codes understood by the safety gate (administrations per day; SOS = as needed).
+FREQUENCY_CODES = ("OD", "BD", "TDS", "TID", "QID", "QDS", "HS", "SOS", "STAT", "ONCE", "Q6H",
+                   "Q8H", "Q12H", "WEEKLY")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """The machine-readable part of a dose, as the safety gate checks it: 650 mg Q6H."""
+
+    amount: float
+    unit: str
+    freq: str
+
+
 @dataclass(frozen=True, slots=True)
 class MedicineLine:
-    """A protocol medicine with an adult dose. ``when`` limits it to a situation."""
+    """A protocol medicine with an adult dose. ``when`` limits it to a situation.
+
+    ``order`` is None where the regimen cannot be written as one amount and frequency (a
+    vaccine schedule, a weight-banded combination); such lines must be checked by hand.
+    """
 
     generic: str
     dose: str
@@ -55,6 +73,7 @@ class MedicineLine:
     frequency: str
     duration_days: int
     when: str = ""
+    order: OrderSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +138,17 @@ def _medicine(raw: dict[str, Any], where: str) -> MedicineLine:
     days = _require(raw, "duration_days", int, where)
     if days < 1:
         raise KnowledgeDataError(f"{where}: duration_days must be at least 1")
+    order = None
+    if "order" in raw:
+        spec = raw["order"]
+        if spec.get("freq") not in FREQUENCY_CODES or not spec.get("amount", 0) > 0:
+            raise KnowledgeDataError(f"{where}: bad order {spec!r} for {raw.get('generic')!r}")
+        order = OrderSpec(float(spec["amount"]), str(spec["unit"]), spec["freq"])
     return MedicineLine(generic=_require(raw, "generic", str, where).strip().lower(),
                         dose=_require(raw, "dose", str, where),
                         route=_require(raw, "route", str, where),
                         frequency=_require(raw, "frequency", str, where),
-                        duration_days=days, when=raw.get("when", ""))
+                        duration_days=days, when=raw.get("when", ""), order=order)
 
 
 def _condition(raw: dict[str, Any], symptoms: dict[str, Symptom], where: str) -> Condition:
@@ -141,7 +166,8 @@ def _condition(raw: dict[str, Any], symptoms: dict[str, Symptom], where: str) ->
     if follow_up < 1:
         raise KnowledgeDataError(f"{where}: follow_up_days must be at least 1")
     return Condition(
-        id=cid, title=_require(raw, "title", str, where), system=_require(raw, "system", str, where),
+        id=cid, title=_require(raw, "title", str, where),
+        system=_require(raw, "system", str, where),
         aliases=_strings(raw, "aliases", where),
         description=_require(raw, "description", str, where),
         features={k: int(v) for k, v in features.items()}, key_questions=questions,

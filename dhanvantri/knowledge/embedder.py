@@ -64,7 +64,8 @@ class _Layer:
             [get(f"{att}.query.bias"), get(f"{att}.key.bias"), get(f"{att}.value.bias")])
         self.out_w = np.ascontiguousarray(get("attention.output.dense.weight").T)
         self.out_b = get("attention.output.dense.bias")
-        self.ln1 = (get("attention.output.LayerNorm.weight"), get("attention.output.LayerNorm.bias"))
+        self.ln1 = (get("attention.output.LayerNorm.weight"),
+                    get("attention.output.LayerNorm.bias"))
         self.up_w = np.ascontiguousarray(get("intermediate.dense.weight").T)
         self.up_b = get("intermediate.dense.bias")
         self.down_w = np.ascontiguousarray(get("output.dense.weight").T)

@@ -1,0 +1,194 @@
+"""Deterministic extraction of intake facts from (PHI-redacted, often lowercase) patient text.
+
+Duration, severity, age, sex, pregnancy, allergies, current medicines and known conditions.
+Each function takes normalised text (see :func:`dhanvantri.knowledge.lexicon.normalise`) and
+returns what it found or None; nothing here guesses beyond what the words say.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "ek": 1, "two": 2, "do": 2, "couple of": 2, "a couple of": 2,
+    "three": 3, "teen": 3, "few": 3, "a few": 3, "four": 4, "char": 4, "chaar": 4, "five": 5,
+    "paanch": 5, "panch": 5, "six": 6, "chhe": 6, "seven": 7, "saat": 7, "eight": 8, "aath": 8,
+    "nine": 9, "ten": 10, "das": 10, "fifteen": 15, "twenty": 20,
+}
+_UNIT_DAYS = {
+    "hour": 1 / 24, "hours": 1 / 24, "hr": 1 / 24, "hrs": 1 / 24, "ghante": 1 / 24,
+    "day": 1, "days": 1, "din": 1, "dino": 1, "dinon": 1,
+    "week": 7, "weeks": 7, "hafta": 7, "hafte": 7, "hafton": 7,
+    "month": 30, "months": 30, "mahina": 30, "mahine": 30, "mahino": 30,
+    "year": 365, "years": 365, "saal": 365,
+}
+_WORDS = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
+_UNITS = "|".join(sorted(_UNIT_DAYS, key=len, reverse=True))
+_DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|{_WORDS})\s+({_UNITS})\b(?!\s+(?:old|pregnant))")
+_RELATIVE = (
+    (re.compile(r"\b(since|from) (this morning|today|last night|morning|tonight)\b|\baaj se\b"),
+     0.5, "since today"),
+    (re.compile(r"\b(since|from) yesterday\b|\byesterday\b|\bkal se\b|\bkal raat se\b"),
+     1.0, "since yesterday"),
+    (re.compile(r"\b(since|from) (last|past) week\b|\bpichle hafte\b"), 7.0, "since last week"),
+    (re.compile(r"\b(since|from) (last|past) month\b|\bpichle mahine\b"), 30.0,
+     "since last month"),
+    (re.compile(r"\b(for|since) (a )?long( time)?\b|\bfor years\b|\bmany years\b"), 365.0,
+     "for a long time"),
+)
+
+_SCORE = re.compile(r"\b(10|[0-9])\s*(?:/|out of|on)\s*10\b")
+_SEVERE = re.compile(r"\b(severe|severely|very bad|terrible|unbearable|worst|excruciating|"
+                     r"very severe|too much|bahut zyada|bahut tez|bahut|extreme|really bad|"
+                     r"very painful|very high)\b")
+_MODERATE = re.compile(r"\b(moderate|quite|medium|manageable|fairly|bearable|so so)\b")
+_MILD = re.compile(r"\b(mild|mildly|slight|slightly|a little|little bit|not much|halka|thoda|"
+                   r"minor|light)\b")
+
+_AGE = (
+    re.compile(r"\b(\d{1,3})\s*(?:years?|yrs?|yr)\s*old\b"),
+    re.compile(r"\b(\d{1,3})\s*(?:-\s*)?(?:years?|yrs?|yr)\s*(?:of age)?\b(?=.*\b(?:age|old)\b)"),
+    re.compile(r"\b(?:i am|i'm|im|am|main|mai)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?|kg|"
+               r"kilos?|cm|feet|ft|times|hours?|mahine|hafte|din|percent|%))"),
+    re.compile(r"\b(?:age|aged|my age is|age is|umar|umra|umr)\s*(?:is\s*)?(?::\s*)?(\d{1,3})\b"),
+    re.compile(r"\b(\d{1,3})\s*(?:saal|sal)\s*(?:ki|ka|ke)?\b"),
+)
+_BARE_NUMBER = re.compile(r"^\D*(\d{1,3})\D*$")
+
+_FEMALE = re.compile(r"\b(female|woman|lady|girl|mother|wife|my periods|my period|my menses|"
+                     r"pregnant|aurat|mahila)\b")
+_MALE = re.compile(r"\b(male|man|gentleman|boy|husband|father|aadmi|purush)\b")
+_PREGNANT_YES = re.compile(r"\b(i am|i'm|im|currently) (\d+ (weeks?|months?) )?pregnant\b|"
+                           r"\bexpecting a baby\b|\bweeks pregnant\b|\bmonths pregnant\b|"
+                           r"\bgarbhvati\b|\bpregnant hoon\b")
+_PREGNANT_NO = re.compile(r"\b(not|no chance of being|no chance of|never been) pregnant\b|"
+                          r"\bno (chance of )?pregnancy\b|\bnot expecting\b|\bmenopause\b|"
+                          r"\bmy periods? (came|is on|are on|started)\b")
+
+_NO_ALLERGY = re.compile(r"\b(no|not any|don't have any|dont have any|no known|none)\s+"
+                         r"(known )?(drug |medicine )?allerg(y|ies)\b|\bnot allergic\b|"
+                         r"\bkoi allergy nahi\b|\ballergy nahi\b")
+_ALLERGY = re.compile(r"\ballerg(?:ic|y)\s+(?:to|from|with|se)\s+([a-z0-9 ,/\-]+?)"
+                      r"(?=[.;!?]|\bbut\b|\bwhich\b|\bit\b|\bi\b|\bmy\b|$)")
+_ALLERGY_BEFORE = re.compile(r"\b([a-z][a-z\-]+)\s+allergy\b")
+_NOT_ALLERGENS = {"no", "any", "dust", "skin", "food", "drug", "medicine", "some", "nose",
+                  "seasonal", "known", "an", "have", "koi"}
+
+_NO_MEDS = re.compile(r"\b(not taking any|no medicines?|no medications?|no tablets?|"
+                      r"not on any|don't take any|dont take any|nothing regularly|no regular|"
+                      r"koi dawai nahi|koi dawa nahi|not taking anything)\b")
+_MEDS = re.compile(r"\b(?:i take|i am taking|i'm taking|im taking|taking|i am on|i'm on|"
+                   r"i use|using|on)\s+([a-z0-9 \-+]+?)\s*(?:tablets?|tabs?|medicines?|"
+                   r"daily|regularly|every day|for\b|[,.;!?]|$)")
+
+_NO_CONDITIONS = re.compile(r"\b(no (other )?(medical |health )?(problems?|illness(es)?|"
+                            r"diseases?|conditions?)|nothing else|healthy otherwise|"
+                            r"no history|no chronic|koi bimari nahi)\b")
+KNOWN_CONDITIONS = {
+    "diabetes": r"diabet\w*|sugar (patient|problem)|i have sugar|madhumeh",
+    "hypertension": r"hypertension|high (bp|blood pressure)|bp (patient|problem)|i have bp",
+    "asthma": r"asthma|wheezing problem|dama",
+    "thyroid disease": r"thyroid|hypothyroid\w*",
+    "heart disease": r"heart (disease|problem|attack)|angina|stent|bypass",
+    "kidney disease": r"kidney (disease|problem|failure)|dialysis|ckd",
+    "liver disease": r"liver (disease|problem)|cirrhosis|hepatitis b|hepatitis c",
+    "epilepsy": r"epilepsy|fits|seizures?",
+    "tuberculosis": r"\btb\b|tuberculosis",
+    "peptic ulcer": r"(stomach|peptic) ulcer",
+    "g6pd deficiency": r"g6pd",
+}
+_CONDITION_PATTERNS = {name: re.compile(rf"\b(?:{rx})") for name, rx in KNOWN_CONDITIONS.items()}
+
+
+def duration(text: str) -> tuple[float, str] | None:
+    """How long the complaint has lasted, in days, and the words that said it."""
+    match = _DURATION.search(text)
+    if match:
+        raw = match.group(1)
+        count = float(raw) if raw[0].isdigit() else float(_NUMBER_WORDS[raw])
+        return count * _UNIT_DAYS[match.group(2)], match.group(0)
+    for pattern, days, words in _RELATIVE:
+        if pattern.search(text):
+            return days, words
+    return None
+
+
+def severity(text: str) -> tuple[str, int | None] | None:
+    """``("mild"|"moderate"|"severe", score out of 10 or None)``."""
+    match = _SCORE.search(text)
+    if match:
+        score = int(match.group(1))
+        band = "mild" if score <= 3 else "moderate" if score <= 6 else "severe"
+        return band, score
+    for band, pattern in (("severe", _SEVERE), ("moderate", _MODERATE), ("mild", _MILD)):
+        if pattern.search(text):
+            return band, None
+    return None
+
+
+def age(text: str, expecting: bool = False) -> float | None:
+    """Age in years; a bare number counts only when the question asked was the age."""
+    for pattern in _AGE:
+        match = pattern.search(text)
+        if match and 0 < int(match.group(1)) < 120:
+            return float(match.group(1))
+    if expecting:
+        match = _BARE_NUMBER.match(text)
+        if match and 0 < int(match.group(1)) < 120:
+            return float(match.group(1))
+    return None
+
+
+def sex(text: str) -> str | None:
+    """``"female"``, ``"male"`` or None."""
+    if _FEMALE.search(text):
+        return "female"
+    if _MALE.search(text):
+        return "male"
+    return None
+
+
+def pregnancy(text: str) -> bool | None:
+    """True when the text says pregnant, False when it rules it out, else None."""
+    if _PREGNANT_NO.search(text):
+        return False
+    if _PREGNANT_YES.search(text):
+        return True
+    return None
+
+
+def allergies(text: str) -> tuple[list[str], bool]:
+    """``(allergens named, said to have none)``."""
+    if _NO_ALLERGY.search(text):
+        return [], True
+    found = []
+    for match in _ALLERGY.finditer(text):
+        for part in re.split(r"\s*(?:,|\bor\b|\band\b|/)\s*", match.group(1)):
+            part = re.sub(r"^(the|a|an|some)\s+", "", part.strip())
+            if part and part not in _NOT_ALLERGENS and len(part.split()) <= 3:
+                found.append(part)
+    for match in _ALLERGY_BEFORE.finditer(text):
+        if match.group(1) not in _NOT_ALLERGENS and match.group(1) not in found:
+            found.append(match.group(1))
+    return found, False
+
+
+def medications(text: str) -> tuple[list[str], bool]:
+    """``(medicine phrases named, said to take none)``."""
+    if _NO_MEDS.search(text):
+        return [], True
+    found = []
+    for match in _MEDS.finditer(text):
+        # "metformin 500 twice" -> "metformin": strength and schedule are not the name
+        phrase = re.sub(r"\s+(\d.*|once.*|twice.*|thrice.*)$", "", match.group(1).strip())
+        if phrase and phrase not in {"any", "nothing", "anything", "it", "them", "the"}:
+            found.append(phrase)
+    return found, False
+
+
+def known_conditions(text: str) -> tuple[list[str], bool]:
+    """``(long-standing conditions named, said to have none)``."""
+    found = [name for name, pattern in _CONDITION_PATTERNS.items() if pattern.search(text)]
+    if not found and _NO_CONDITIONS.search(text):
+        return [], True
+    return found, False

@@ -1,0 +1,271 @@
+"""Clinical intake: what is known about the patient so far, and which question comes next.
+
+The state is filled by deterministic extraction from (PHI-redacted) patient text and the next
+question is chosen from the knowledge base: first the history every consultation needs, then
+the key questions of the most likely conditions, then allergies, medicines and conditions, then
+a summary for the patient to confirm. The language model only rephrases ``NextStep.question``;
+no question ever names a diagnosis, a medicine or a dose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from dhanvantri.knowledge import extract
+from dhanvantri.knowledge.lexicon import answer_polarity, find_symptoms, normalise, symptom
+
+if TYPE_CHECKING:
+    from dhanvantri.knowledge.conditions import Condition, KeyQuestion
+    from dhanvantri.knowledge.retrieval import KnowledgeBase
+
+QUESTIONS = {
+    "complaint": "What is troubling you today?",
+    "duration": "Since when have you had this? For example, how many days?",
+    "severity": "How bad is it: mild, moderate or severe? Or give it a number out of 10.",
+    "associated": "Do you have any other symptoms along with this?",
+    "age": "May I know your age?",
+    "sex": "May I know if you are male or female?",
+    "pregnancy": "Are you pregnant, or is there any chance you could be?",
+    "allergies": "Are you allergic to any medicine or food?",
+    "medications": "Are you taking any medicines at the moment, including home remedies?",
+    "conditions": "Do you have any long-standing illness, like diabetes, blood pressure, "
+                  "asthma, or heart, kidney or liver disease?",
+    "correction": "Sorry, what should I correct?",
+}
+MAX_PROBES = 4  # condition-specific questions per consultation
+MAX_ATTEMPTS = 2  # a question unanswered twice is left for the physician
+# Long-standing conditions named while answering history questions are not new symptoms.
+_HISTORY_SYMPTOMS = {"high_bp", "high_sugar", "thyroid", "wheeze_history"}
+_HISTORY_TOPICS = {"allergies", "medications", "conditions"}
+_GREETING = re.compile(r"\b(hello|hi|hey|good (morning|afternoon|evening)|namaste|namaskar|doctor|"
+                       r"doc|sir|madam|ji|this is|my name is|i am calling|calling)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """What the assistant should do next.
+
+    ``kind`` is ``"ask"`` (ask ``question`` about ``topic``), ``"summarise"`` (read the summary
+    in ``question`` back to the patient and ask them to confirm) or ``"done"``.
+    """
+
+    kind: Literal["ask", "summarise", "done"]
+    topic: str
+    question: str
+
+
+@dataclass
+class IntakeState:
+    """Everything learned in the consultation so far. Update with :meth:`update`."""
+
+    complaint: str | None = None
+    duration_days: float | None = None
+    duration_text: str | None = None
+    severity: str | None = None
+    severity_score: int | None = None
+    symptoms: dict[str, bool] = field(default_factory=dict)
+    age_years: float | None = None
+    sex: str | None = None
+    pregnant: bool | None = None
+    allergies: list[str] = field(default_factory=list)
+    no_allergies: bool = False
+    medications: list[str] = field(default_factory=list)
+    no_medications: bool = False
+    conditions: list[str] = field(default_factory=list)
+    no_conditions: bool = False
+    associated_asked: bool = False
+    summary_confirmed: bool = False
+    pending: str | None = None
+    attempts: dict[str, int] = field(default_factory=dict)
+    probes: list[str] = field(default_factory=list)
+    turns: int = 0
+
+    # --- reading patient text -------------------------------------------------------------
+
+    def update(self, patient_text: str) -> None:
+        """Take in one patient utterance (already PHI-redacted)."""
+        text = normalise(patient_text)
+        self.turns += 1
+        if not text:
+            return
+        pending, self.pending = self.pending, None
+        polarity = answer_polarity(text)
+        self._read_symptoms(text, pending)
+        self._read_facts(text, pending, polarity)
+        if pending and pending.startswith("probe:"):
+            sid = pending.split(":", 2)[2]
+            if polarity is not None and sid not in {f.symptom for f in find_symptoms(text)}:
+                self.symptoms[sid] = polarity
+        elif pending == "associated":
+            self.associated_asked = True
+        elif pending == "summary":
+            self.summary_confirmed = polarity is True
+            if polarity is False:
+                self.pending = "correction"
+
+    def _read_symptoms(self, text: str, pending: str | None) -> None:
+        findings = find_symptoms(text)
+        for finding in findings:
+            if pending in _HISTORY_TOPICS and finding.symptom in _HISTORY_SYMPTOMS:
+                continue
+            # An explicit yes stays yes: a later "no" in the same breath is about something else.
+            if finding.present or finding.symptom not in self.symptoms:
+                self.symptoms[finding.symptom] = finding.present
+        if self.complaint is None and any(f.present for f in findings):
+            self.complaint = text[:300]
+        elif (self.complaint is None and pending in (None, "complaint")
+              and len(_GREETING.sub("", text).split()) >= 3):
+            self.complaint = text[:300]  # words the lexicon does not know still say something
+
+    def _read_facts(self, text: str, pending: str | None, polarity: bool | None) -> None:
+        if self.duration_days is None and (found := extract.duration(text)):
+            self.duration_days, self.duration_text = found
+        if self.severity is None and (graded := extract.severity(text)):
+            self.severity, self.severity_score = graded
+        if (years := extract.age(text, expecting=pending == "age")) is not None:
+            self.age_years = years
+        self.sex = extract.sex(text) or self.sex
+        if (pregnant := extract.pregnancy(text)) is not None:
+            self.pregnant = pregnant
+        elif pending == "pregnancy" and polarity is not None:
+            self.pregnant = polarity
+        if self.pregnant:
+            self.sex = "female"
+        names, none = extract.allergies(text)
+        self._merge(self.allergies, names)
+        said_no = polarity is False
+        self.no_allergies = (self.no_allergies or none or (pending == "allergies" and said_no)
+                             ) and not self.allergies
+        asked_meds = pending == "medications" or "tak" in text  # "take", "taking"
+        names, none = extract.medications(text) if asked_meds else ([], False)
+        self._merge(self.medications, names)
+        self.no_medications = (self.no_medications or none or (
+            pending == "medications" and polarity is False)) and not self.medications
+        names, none = extract.known_conditions(text)
+        self._merge(self.conditions, names)
+        self.no_conditions = (self.no_conditions or none or (
+            pending == "conditions" and polarity is False)) and not self.conditions
+
+    @staticmethod
+    def _merge(target: list[str], names: list[str]) -> None:
+        target.extend(n for n in names if n not in target)
+
+    # --- deciding what to ask -------------------------------------------------------------
+
+    def known(self, topic: str) -> bool:
+        """Whether the intake already has an answer for a core topic."""
+        return {
+            "complaint": self.complaint is not None,
+            "duration": self.duration_days is not None,
+            "severity": self.severity is not None,
+            "associated": self.associated_asked,
+            "age": self.age_years is not None,
+            "sex": self.sex is not None,
+            "pregnancy": self.pregnant is not None or not self.pregnancy_relevant(),
+            "allergies": bool(self.allergies) or self.no_allergies,
+            "medications": bool(self.medications) or self.no_medications,
+            "conditions": bool(self.conditions) or self.no_conditions,
+        }[topic]
+
+    def pregnancy_relevant(self) -> bool:
+        """Pregnancy matters for a female patient (or sex unknown) aged 12 to 55."""
+        if self.sex == "male":
+            return False
+        return self.age_years is None or 12 <= self.age_years <= 55
+
+    def next_step(self, kb: KnowledgeBase) -> NextStep:
+        """The next question (or summary, or done), decided from what is known and the KB."""
+        if self.pending == "correction":
+            return self._ask("correction", QUESTIONS["correction"], count=False)
+        for topic in ("complaint", "duration", "severity", "associated"):
+            if not self.known(topic) and self._may_ask(topic):
+                return self._ask(topic, QUESTIONS[topic])
+        if self.complaint is not None and (probe := self._next_probe(kb)) is not None:
+            return self._ask(f"probe:{probe.id}:{probe.symptom}", probe.text)
+        for topic in ("age", "sex", "pregnancy", "allergies", "medications", "conditions"):
+            if topic == "sex" and not self.pregnancy_relevant():
+                continue
+            if not self.known(topic) and self._may_ask(topic):
+                return self._ask(topic, QUESTIONS[topic])
+        if not self.summary_confirmed and self._may_ask("summary"):
+            self.attempts["summary"] = self.attempts.get("summary", 0) + 1
+            self.pending = "summary"
+            return NextStep("summarise", "summary", self.summary())
+        return NextStep("done", "done", "Thank you. A doctor will now review your details.")
+
+    def _may_ask(self, topic: str) -> bool:
+        return self.attempts.get(topic, 0) < MAX_ATTEMPTS
+
+    def _ask(self, topic: str, question: str, count: bool = True) -> NextStep:
+        if count:
+            self.attempts[topic] = self.attempts.get(topic, 0) + 1
+        self.pending = topic
+        return NextStep("ask", topic, question)
+
+    def _next_probe(self, kb: KnowledgeBase) -> KeyQuestion | None:
+        if len(self.probes) >= MAX_PROBES:
+            return None
+        candidates = self.candidate_conditions(kb)[:2]
+        others = {sid for c, _ in candidates[1:] for sid in c.features}
+        options: list[tuple[int, KeyQuestion]] = []
+        for rank, (condition, _) in enumerate(candidates):
+            for order, question in enumerate(condition.key_questions):
+                if question.symptom in self.symptoms or question.id in self.probes:
+                    continue
+                # Prefer the leading condition, and within it a symptom the runner-up lacks.
+                telling = 0 if rank == 0 and question.symptom not in others else 1
+                options.append((rank * 100 + telling * 10 + order, question))
+        if not options:
+            return None
+        question = min(options, key=lambda item: item[0])[1]
+        self.probes.append(question.id)
+        return question
+
+    def candidate_conditions(self, kb: KnowledgeBase, k: int = 5) -> list[tuple[Condition, float]]:
+        """The conditions that best fit what is known, best first, with a score in 0..1.
+
+        The score blends the meaning of the patient's words (embedding similarity) with the
+        explicit symptom match: how much of the condition's picture is present, how much of
+        the patient's picture it explains, and symptoms the patient denied.
+        """
+        from dhanvantri.knowledge.scoring import rank_conditions
+
+        return rank_conditions(kb, self.query_text(), self.symptoms)[:k]
+
+    def query_text(self) -> str:
+        """What to search the knowledge base with: the complaint and the symptoms found."""
+        present = [symptom(s).label for s, yes in self.symptoms.items() if yes]
+        return f"{self.complaint or ''} {', '.join(present)}".strip()
+
+    # --- summary --------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A plain read-back of what the patient said (no diagnosis, no medicines)."""
+        present = [symptom(s).label for s, yes in self.symptoms.items() if yes]
+        absent = [symptom(s).label for s, yes in self.symptoms.items() if not yes]
+        parts = []
+        if present:
+            parts.append("you have " + ", ".join(present))
+        if self.duration_text:
+            parts.append(f"for {self.duration_text.removeprefix('for ')}")
+        if self.severity:
+            parts.append(f"and it is {self.severity}")
+        sentence = " ".join(parts) or "you are not feeling well"
+        extra = []
+        if absent:
+            extra.append("no " + ", no ".join(absent))
+        extra.append("allergies: " + (", ".join(self.allergies) or "none"))
+        extra.append("medicines: " + (", ".join(self.medications) or "none"))
+        if self.conditions:
+            extra.append("other illnesses: " + ", ".join(self.conditions))
+        return f"Let me check I have understood: {sentence}; {'; '.join(extra)}. Is that right?"
+
+    def missing_for_draft(self) -> list[str]:
+        """Topics still unknown that a prescription draft needs (empty when ready)."""
+        needed = ["complaint", "duration", "age", "pregnancy", "allergies", "medications"]
+        missing = [t for t in needed if not self.known(t)]
+        if not any(self.symptoms.values()):
+            missing.append("symptoms")
+        return missing
