@@ -29,7 +29,7 @@ class Runtime:
 
     @property
     def status(self) -> str:
-        """"ready", "loading" or "failed"."""
+        """One of "ready", "loading" or "failed"."""
         if self.models is not None:
             return "ready"
         return "failed" if self.load_error else "loading"
