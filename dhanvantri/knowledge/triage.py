@@ -44,9 +44,10 @@ _NEG_BEFORE = re.compile(
 # Cues after a concept that say it is over or in the past.
 _NEG_AFTER = re.compile(
     r"\b(?:went\s+away|gone|resolved|subsided|settled|(?<!not\s)(?<!hasnt\s)(?<!havent\s)"
-    r"(?<!never\s)stopped|better\s+now|fine\s+now|ok\s+now|okay\s+now|years?\s+ago|months?\s+ago|"
-    r"last\s+(?:year|month)|in\s+the\s+past|as\s+an?\s+(?:child|kid|teen\w*|baby)|when\s+i\s+was\s+"
-    r"(?:young|a\s+child|little|a\s+kid|a\s+teen\w*|in\s+school)|nahi|nahin|nai|not\s+anymore|no\s+more|none\s+for|in\s+(?:19|20)\d\d|"
+    r"(?<!never\s)stopped|better\s+now|fine\s+now|ok\s+now|okay\s+now|years?\s+ago|"
+    r"months?\s+ago|last\s+(?:year|month)|in\s+the\s+past|in\s+(?:19|20)\d\d|"
+    r"as\s+an?\s+(?:child|kid|teen\w*|baby)|when\s+i\s+was\s+(?:young|a\s+child|little|a\s+kid|"
+    r"a\s+teen\w*|in\s+school)|nahi|nahin|nai|not\s+anymore|no\s+more|none\s+for|"
     r"been\s+fine|fine\s+since|since\s+then)\b"
 )
 # A new assertion starts after these, so an earlier negation does not reach past them.
@@ -75,7 +76,8 @@ class TriageResult:
 
 @cache
 def _compiled() -> dict[str, re.Pattern[str]]:
-    return {name: re.compile(rf"\b(?:{pattern})") for name, pattern in CONCEPTS.items()}
+    return {name: re.compile(rf"\b(?:{'|'.join(alternatives)})")
+            for name, alternatives in CONCEPTS.items()}
 
 
 def normalise(text: str) -> str:
