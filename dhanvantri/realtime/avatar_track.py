@@ -22,7 +22,8 @@ class AvatarVideoTrack(VideoStreamTrack):
 
     Args:
         output: the consultation's client output (its reply audio drives the mouth).
-        renderer: the face to draw; a 256x256, 15 fps one by default.
+        renderer: the face to draw; by default one of ``avatar_size`` pixels square at
+            ``avatar_fps`` from the process settings (256 at 15 fps).
     """
 
     kind = "video"
@@ -30,7 +31,7 @@ class AvatarVideoTrack(VideoStreamTrack):
     def __init__(self, output: ClientOutput, renderer: AvatarRenderer | None = None) -> None:
         super().__init__()
         self._output: ClientOutput | None = output
-        self._renderer: AvatarRenderer | None = renderer or AvatarRenderer()
+        self._renderer: AvatarRenderer | None = renderer or _default_renderer()
         self._step = int(VIDEO_CLOCK_RATE / self._renderer.fps)
         self._start: float | None = None
         self._timestamp = 0
@@ -79,3 +80,10 @@ class AvatarVideoTrack(VideoStreamTrack):
                 pass
         self._output = None
         self._renderer = None
+
+
+def _default_renderer() -> AvatarRenderer:
+    from dhanvantri.settings import get_settings
+
+    settings = get_settings()
+    return AvatarRenderer(settings.avatar_size, settings.avatar_size, settings.avatar_fps)

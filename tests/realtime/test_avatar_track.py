@@ -103,3 +103,20 @@ async def test_frames_arrive_over_a_peer_connection(monkeypatch: pytest.MonkeyPa
         await sender.close()
         await receiver.close()
     assert track.readyState == "ended"
+
+
+def test_default_size_and_rate_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dhanvantri.settings import get_settings
+
+    monkeypatch.setenv("DHANVANTRI_AVATAR_SIZE", "128")
+    monkeypatch.setenv("DHANVANTRI_AVATAR_FPS", "10")
+    get_settings.cache_clear()
+    try:
+        track = AvatarVideoTrack(client_output())
+        renderer = track.renderer
+        assert renderer is not None
+        assert (renderer.width, renderer.height, renderer.fps) == (128, 128, 10)
+        assert renderer.frame().shape == (128, 128, 3)
+        track.stop()
+    finally:
+        get_settings.cache_clear()
