@@ -206,36 +206,42 @@ def _classify_whole(text: str, run: DigitRun) -> Entity | None:
 
 
 def _split(text: str, run: DigitRun) -> list[Entity]:
-    """Try reading a numeral run as an id followed by more digits ("9876543210 2 times")."""
-    if run.spoken or len(run.groups) < 2:
+    """Try reading a run as an id followed or preceded by other digits.
+
+    "9876543210 2 times", "648 055 6069 two tablets": the id and a count were joined into one
+    run. Numerals may be split anywhere; a run with spoken digits only when at most three digits
+    are left over, so a misheard 12-digit Aadhaar is not half-read as a phone.
+    """
+    items = run.items
+    if len(items) < 2:
         return []
-    offsets = _group_offsets(text, run)
-    for cut in range(len(run.groups) - 1, 0, -1):
-        left = _sub_run(text, run, offsets, 0, cut)
-        hit = _classify_whole(text, left)
+    for cut in range(len(items) - 1, 0, -1):
+        rest = "".join(it[2] for it in items[cut:])
+        if run.spoken and len(rest) > 3:
+            break
+        hit = _classify_whole(text, _sub_run(text, items[:cut]))
         if hit is not None:
-            rest = _sub_run(text, run, offsets, cut, len(run.groups))
-            return [hit, *_classify_run(text, rest)]
-    for cut in range(1, len(run.groups)):
-        right = _sub_run(text, run, offsets, cut, len(run.groups))
-        hit = _classify_whole(text, right)
+            return [hit, *_classify_run(text, _sub_run(text, items[cut:]))]
+    if run.spoken:
+        return []
+    for cut in range(1, len(items)):
+        hit = _classify_whole(text, _sub_run(text, items[cut:]))
         if hit is not None:
             return [hit]
     return []
 
 
-def _group_offsets(text: str, run: DigitRun) -> list[tuple[int, int]]:
-    spans = [m.span() for m in re.finditer(r"\d+", text[run.start : run.end])]
-    return [(run.start + a, run.start + b) for a, b in spans]
-
-
-def _sub_run(text: str, run: DigitRun, offsets: list[tuple[int, int]], a: int, b: int) -> DigitRun:
-    start, end = offsets[a][0], offsets[b - 1][1]
-    digits = "".join(text[s:e] for s, e in offsets[a:b])
+def _sub_run(text: str, items: tuple[tuple[int, int, str, bool], ...]) -> DigitRun:
+    start, end = items[0][0], items[-1][1]
+    groups: list[int] = []
+    for _, _, digits, spelled in items:
+        groups.extend([1] * len(digits) if spelled else [len(digits)])
     plus = start > 0 and text[start - 1] == "+"
     if plus:
         start -= 1
-    return DigitRun(start, end, digits, run.groups[a:b], False, plus)
+    spoken = any(it[3] for it in items)
+    digits = "".join(it[2] for it in items)
+    return DigitRun(start, end, digits, tuple(groups), spoken, plus, items)
 
 
 def _unknown_id(text: str, run: DigitRun) -> Entity:

@@ -66,6 +66,7 @@ class DigitRun:
         groups: Lengths of the digit groups as written (spoken digits count one group each).
         spoken: Whether any digit was written as a word.
         plus: Whether a ``+`` came right before the run.
+        items: The numerals and digit words the run is made of, with their spans.
     """
 
     start: int
@@ -74,6 +75,7 @@ class DigitRun:
     groups: tuple[int, ...]
     spoken: bool
     plus: bool
+    items: tuple[tuple[int, int, str, bool], ...] = ()  # (start, end, digits, spelled) each
 
     def __repr__(self) -> str:  # digits are PHI; show only the shape
         return f"DigitRun(start={self.start}, end={self.end}, groups={self.groups})"
@@ -123,6 +125,7 @@ def digit_runs(text: str) -> list[DigitRun]:
         start = tokens[i].start()
         end = tokens[i + used - 1].end()
         groups = [len(digits)] if not is_word else [1] * len(digits)
+        items = [(start, end, digits, is_word)]
         spoken = is_word
         plus = start > 0 and text[start - 1] == "+"
         if plus:
@@ -142,10 +145,11 @@ def digit_runs(text: str) -> list[DigitRun]:
                 break
             digits += d
             groups.extend([len(d)] if not is_word else [1] * len(d))
+            items.append((tokens[nxt_j].start(), tokens[nxt_j + used - 1].end(), d, is_word))
             spoken = spoken or is_word
             end = tokens[nxt_j + used - 1].end()
             j = nxt_j + used
-        runs.append(DigitRun(start, end, digits, tuple(groups), spoken, plus))
+        runs.append(DigitRun(start, end, digits, tuple(groups), spoken, plus, tuple(items)))
         i = j
     return runs
 
