@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
 from . import db, keys
+from .clinical_gate import default_gate
 from .clock import Clock, utcnow
 from .esign import ESignProvider, LocalSigner
 from .notifier import ConsoleNotifier, Notifier
 from .orm import start_mappers
 from .otp import OtpIssuer
 from .ratelimit import RateLimits
-from .safety import BasicSafetyGate, SafetyGate
+from .safety import SafetyGate
 from .tokens import TokenService
 from .uow import UnitOfWork
 
@@ -81,6 +82,6 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
                             settings.refresh_token_days),
         otps=otps, notifier=notifier,
         signer=signer or LocalSigner(keys.signing_key(settings), otps, notifier),
-        safety=safety_gate or BasicSafetyGate(),
+        safety=safety_gate or default_gate(),
         limits=RateLimits({"login": settings.login_rate_limit, "otp": settings.otp_rate_limit}),
         _serialize=asyncio.Lock() if engine.dialect.name == "sqlite" else None)

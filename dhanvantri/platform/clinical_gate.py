@@ -1,0 +1,107 @@
+"""Adapter from prescription content to the knowledge library's safety gate.
+
+``dhanvantri.knowledge.safety.check_prescription`` checks controlled substances, allergies (with
+drug classes), interactions, dose ranges, contraindications and duplicate therapy. This adapter
+turns the stored content and patient profile into its inputs, keeps lines it cannot parse visible
+as warnings, and adds ``BasicSafetyGate``'s name-based blocks as a floor for those lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+from typing import Any
+
+from .domain.accounts import PatientProfile
+from .safety import BasicSafetyGate
+
+ADULT_AGE = 18.0  # assumed when the date of birth is unknown (flagged to the physician)
+_FLOOR_CODES = {"NOT_PRESCRIBABLE_REMOTELY", "ALLERGY_CONFLICT"}
+
+
+def age_years(date_of_birth: str | None, today: date) -> float | None:
+    """Age from an ISO date of birth, or ``None`` when unknown or malformed."""
+    try:
+        born = date.fromisoformat(date_of_birth or "")
+    except ValueError:
+        return None
+    years = (today - born).days / 365.25
+    return years if 0 <= years <= 130 else None
+
+
+def _days(duration: str) -> int | None:
+    match = re.search(r"(\d+)\s*(day|d\b|week|wk|month)", duration.lower())
+    if not match:
+        return None
+    count, unit = int(match.group(1)), match.group(2)
+    days = count * (7 if unit in ("week", "wk") else 30 if unit == "month" else 1)
+    return days if 1 <= days <= 3650 else None
+
+
+class KnowledgeSafetyGate:
+    """The knowledge library's clinical checks, shaped as a ``SafetyGate``."""
+
+    name = "knowledge"
+
+    def __init__(self) -> None:
+        from dhanvantri.knowledge import safety  # a pure library; loaded when the gate is built
+
+        self._safety = safety
+        self._floor = BasicSafetyGate()
+
+    async def check(self, content: dict[str, Any], patient: PatientProfile | None
+                    ) -> dict[str, Any]:
+        return await asyncio.to_thread(self._check, content, patient,
+                                       await self._floor.check(content, patient))
+
+    def _check(self, content: dict[str, Any], patient: PatientProfile | None,
+               floor: dict[str, Any]) -> dict[str, Any]:
+        issues: list[dict[str, Any]] = []
+        age = age_years(patient.date_of_birth if patient else None, date.today())
+        if age is None:
+            issues.append({"severity": "warn", "code": "AGE_UNKNOWN", "medication": "",
+                           "message": "date of birth unknown: adult dose limits assumed"})
+        sex = patient.sex if patient and patient.sex in ("male", "female", "other") else None
+        context = {"age_years": age if age is not None else ADULT_AGE, "sex": sex,
+                   "allergies": list(patient.allergies) if patient else [],
+                   "current_medications": list(patient.medicines) if patient else []}
+        orders, unparsed = [], set()
+        for index, med in enumerate(content.get("medications", [])):
+            line = {"name": med.get("name", ""), "dose": med.get("dose", ""),
+                    "frequency": med.get("frequency") or "OD"}
+            if (days := _days(str(med.get("duration", "")))) is not None:
+                line["duration_days"] = days
+            try:
+                _, parsed = self._safety.parse_safety_request(
+                    {"patient": context, "medications": [line]})
+            except self._safety.SafetyInputError as exc:
+                unparsed.add(line["name"])
+                field = exc.field.replace("medications[0]", f"medications[{index}]")
+                issues.append({"severity": "warn", "code": "UNCHECKED_LINE",
+                               "medication": line["name"], "field": field,
+                               "message": f"could not be checked: {exc.message}"})
+                continue
+            orders.extend(parsed)
+        if orders:
+            patient_context = self._safety.PatientContext(
+                age_years=context["age_years"], sex=sex,
+                allergies=tuple(context["allergies"]),
+                current_medications=tuple(context["current_medications"]))
+            result = self._safety.check_prescription(patient_context, orders)
+            issues.extend(issue.to_dict() for issue in result.issues)
+        # Lines the library could not read still get the name-based blocks.
+        issues.extend(i for i in floor["issues"]
+                      if i["code"] in _FLOOR_CODES and i["medication"] in unparsed)
+        blocked = any(i["severity"] == "block" for i in issues)
+        return {"blocked": blocked, "verdict": "block" if blocked else (
+            "warn" if any(i["severity"] == "warn" for i in issues) else "ok"),
+            "issues": issues, "checked_by": self.name}
+
+
+def default_gate() -> Any:
+    """The knowledge gate when that library is installed, else the basic rules."""
+    try:
+        return KnowledgeSafetyGate()
+    except ImportError:
+        return BasicSafetyGate()
