@@ -332,7 +332,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"diesel|pesticide|insecticide|rat\s+kill\w*|phenyl|phenol|bleach|acid|harpic|toilet"
         r"\s+cleaner|organophosphate|weed\s*killer|mosquito\s+(?:liquid|repellent)|zeher|zehar)",
         rf"(?:took|taken|swallowed|ate|had|consumed)\s+{_W}{{0,2}}(?:(?:[5-9]|\d{{2,}})(?:\.\d+)?"
-        r"|five|six|seven|eight|nine|ten|\w+teen|twenty|thirty|many|too\s+many|lots\s+of|a\s+lot\s+of|handful"
+        r"|five|six|seven|eight|nine|ten|\w+teen|twenty|thirty|many|too\s+many|lots\s+of|"
+        r"a\s+lot\s+of|handful"
         rf"\s+of|whole\s+(?:bottle|strip|packet)|all\s+(?:my|the|his|her))\s+{_W}{{0,2}}(?:tablets|"
         r"pills|capsules|medicines|tabs)",
         r"ze(?:he|ha|h)r\b",
