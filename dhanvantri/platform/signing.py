@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -68,7 +69,8 @@ async def _render(uow: UnitOfWork, rx: Prescription, signer: dict[str, Any], ver
     profile = await uow.users.patient(rx.patient_id)
     doctor = await uow.users.physician(uuid.UUID(signer["id"]))
     assert rx.approved_at is not None
-    data = pdf.render(pdf.PdfFacts(
+    # Rendering and the QR code take tens of milliseconds of CPU: keep them off the event loop.
+    data = await asyncio.to_thread(pdf.render, pdf.PdfFacts(
         prescription_id=str(rx.id), issued_at=rx.approved_at,
         physician_name=signer["full_name"], qualification=doctor.qualification if doctor else "",
         registration_number=signer["registration_number"], council=signer["council"],
