@@ -34,6 +34,7 @@ UNIT_ALIASES = {
     "capsule": "capsule", "capsules": "capsule", "cap": "capsule", "caps": "capsule",
     "sachet": "sachet", "sachets": "sachet", "puff": "puff", "puffs": "puff",
     "drop": "drop", "drops": "drop", "application": "application", "applications": "application",
+    "spray": "spray", "sprays": "spray",
 }
 _MASS_IN_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 

@@ -15,7 +15,7 @@ from dhanvantri.knowledge.medicines import UNIT_ALIASES, canonical_unit
 # Administrations per day; None means "as needed" (SOS), resolved per medicine from the table.
 FREQUENCIES: dict[str, float | None] = {
     "OD": 1, "BD": 2, "TDS": 3, "TID": 3, "QID": 4, "QDS": 4, "HS": 1, "SOS": None,
-    "STAT": 1, "ONCE": 1, "Q6H": 4, "Q8H": 3, "Q12H": 2, "WEEKLY": 1 / 7,
+    "STAT": 1, "ONCE": 1, "Q4H": 6, "Q6H": 4, "Q8H": 3, "Q12H": 2, "5XDAY": 5, "WEEKLY": 1 / 7,
 }
 # Indian slot notation: morning-afternoon-night (optionally a fourth slot), 1 = a dose.
 _SLOTS = re.compile(r"^[01](?:-[01]){2,3}$")

@@ -75,6 +75,7 @@ def test_ordinary_medicines_are_not_controlled(name: str) -> None:
         ("penicillin", "cefixime", "200 mg", "warn"),  # cross-reacting class
         ("aspirin", "ibuprofen", "400 mg", "warn"),  # salicylate -> NSAID cross-sensitivity
         ("sulfa", "hydrochlorothiazide", "12.5 mg", "info"),  # non-antibiotic sulfonamide
+        ("sulfonamides", "sulfadoxine-pyrimethamine", "1500 mg", "block"),
         ("penicillin", "azithromycin", "500 mg", None),
         ("dust", "amoxicillin", "500 mg", None),
         ("peanuts", "paracetamol", "500 mg", None),
@@ -101,6 +102,7 @@ def test_allergy(allergy: str, name: str, dose: str, expected: str | None) -> No
         ([("omeprazole", "20 mg", "OD")], ["clopidogrel"], "warn"),
         ([("telmisartan", "40 mg", "OD"), ("enalapril", "5 mg", "OD")], [], "warn"),
         ([("doxycycline", "100 mg", "BD"), ("Shelcal", "500 mg", "OD")], [], "info"),
+        ([("HRZE", "4 tablet", "OD")], ["warfarin"], "warn"),  # via the rifampicin component
         ([("amoxicillin", "500 mg", "TDS"), ("paracetamol", "500 mg", "TDS")], [], None),
         ([("pantoprazole", "40 mg", "OD")], ["clopidogrel"], None),
         ([("amlodipine", "5 mg", "OD"), ("telmisartan", "40 mg", "OD")], [], None),
@@ -159,6 +161,11 @@ def test_info_interaction_alone_keeps_the_verdict_ok() -> None:
         ("ivermectin", "24 mg", "OD", {"weight_kg": 40}, "block"),  # 0.4 mg/kg at any age
         ("Coartem", "4 tablet", "BD", {"age_years": 8, "weight_kg": 22}, "block"),  # weight band
         ("Coartem", "2 tablet", "BD", {"age_years": 8, "weight_kg": 22}, None),
+        ("oseltamivir", "75 mg", "BD", {"age_years": 5, "weight_kg": 18}, "block"),  # 45 mg band
+        ("HRZE", "4 tablet", "OD", {"weight_kg": 45}, "block"),  # 3 tablets for 40-54 kg
+        ("HRZE", "3 tablet", "OD", {"weight_kg": 45}, None),
+        ("acyclovir", "800 mg", "5XDAY", {}, None),  # chickenpox: 4 g a day
+        ("acyclovir", "800 mg", "Q4H", {}, "block"),  # 4.8 g a day
     ],
 )
 def test_dose_range(name: str, dose: str, freq: str, patient: dict, expected: str | None) -> None:
@@ -255,3 +262,26 @@ def test_verdict_is_the_worst_severity_and_issues_are_worst_first() -> None:
     body = result.to_dict()
     assert set(body) == {"verdict", "issues"}
     assert set(body["issues"][0]) == {"code", "severity", "medication", "message"}
+
+
+# --- the protocols of the condition knowledge base pass the gate ---------------------------
+
+def test_every_protocol_medicine_is_known_and_its_adult_order_passes() -> None:
+    from dhanvantri.knowledge.conditions import load_conditions
+    from dhanvantri.knowledge.medicines import load_medicines
+    from dhanvantri.knowledge.safety import MedicationOrder, PatientContext
+
+    table = load_medicines()
+    adult = PatientContext(age_years=35, sex="male", weight_kg=60)
+    unknown, flagged = [], []
+    for condition in load_conditions():
+        for line in condition.medicines:
+            if table.lookup(line.generic) is None:
+                unknown.append(line.generic)
+            elif line.order is not None:
+                order = MedicationOrder(line.generic, line.order.amount, line.order.unit,
+                                        line.order.freq)
+                result = check_prescription(adult, [order])
+                if result.verdict != "ok":
+                    flagged.append((condition.id, line.generic, result.to_dict()["issues"]))
+    assert unknown == [] and flagged == []
