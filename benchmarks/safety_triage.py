@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             "false_alarm_rate": round(sum(triage(t).emergency for t in negatives)
                                       / len(negatives), 4),
         }
-    turns = [t for p, n in sets.values() for t in [*(x for x, _ in p), *n]]
+    probes = cases.PROBE_NEGATIVES
+    quality["probes"] = {"negatives": len(probes), "false_alarm_rate": round(
+        sum(triage(t).emergency for t in probes) / len(probes), 4)}
+    turns = [t for p, n in sets.values() for t in [*(x for x, _ in p), *n]] + probes
     triage_ms = []
     for _ in range(args.rounds):
         for text in turns:
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
     else:
         for name, q in quality.items():
+            if "recall" not in q:
+                print(f"{name:12} false-alarm {q['false_alarm_rate']:.3f} ({q['negatives']}-)")
+                continue
             print(f"{name:12} recall {q['recall']:.3f} right-flag {q['right_flag']:.3f} "
                   f"false-alarm {q['false_alarm_rate']:.3f} ({q['positives']}+/{q['negatives']}-)")
         for name in ("triage_latency", "safety_check_latency"):
