@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         "held-out": (cases.HELDOUT_POSITIVES, cases.HELDOUT_NEGATIVES),
         "fresh": (cases.FRESH_POSITIVES, cases.FRESH_NEGATIVES),
         "blind": (cases.BLIND_POSITIVES, cases.BLIND_NEGATIVES),
+        "final": (cases.FINAL_POSITIVES, cases.FINAL_NEGATIVES),
     }
     quality = {}
     for name, (positives, negatives) in sets.items():

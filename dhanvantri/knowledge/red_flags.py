@@ -24,10 +24,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"seene)",
         r"(?:seene|chhati|chaati|sine)\s+(?:me|mein|main)\s+dard",
         rf"(?:clutch|grabb|hold)\w*\s+{_W}?chest",
+        rf"(?:pain|pressure|ache)\s+{_W}{{0,3}}(?:breastbone|sternum)",
     ),
     "chest_pain_severe": (
         r"(?:crushing|squeezing|severe|unbearable|intense|terrible|pressure|heaviness)"
-        rf"\s+{_W}{{0,3}}(?:chest|seene)",
+        rf"\s+{_W}{{0,3}}(?:chest|seene|breastbone|sternum)",
         rf"chest\s+{_W}{{0,2}}(?:crushing|squeezing|severe|unbearable|intense)",
         r"elephant\s+(?:sitting|on)",
         r"heavy\s+chest\s+(?:pain|pressure)",
@@ -61,7 +62,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "cant_breathe": (
         rf"{_NOT}\s+{_W}?breathe",
-        r"not\s+breathing",
+        r"(?:not|isnt|wasnt|arent)\s+breathing",
+        r"suffocat\w*",
+        rf"{_NOT}\s+get\s+{_W}?air",
+        r"chest\s+(?:is\s+)?(?:sucking|pulling|caving|drawing)\s+in",
+        r"chest\s+indrawing",
         r"stopped\s+breathing",
         r"gasping",
         r"chok(?:ing|ed)",
@@ -84,6 +89,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"(?:barely|hardly)\s+(?:speak|talk)",
     ),
     "suicidal": (
+        rf"(?:written|wrote|writing|left)\s+{_W}?(?:goodbye|suicide)\s+(?:letters?|notes?)",
         r"(?:kill|harm)\w*\s+(?:my\s*self|myself)",
         r"(?:hurt|cut)\w*\s+(?:my\s*self|myself)(?!\s+(?:while|when|shaving|playing|cooking|"
         r"chopping|accidentally|by|during|at|in|on\s+(?:a|the)|falling))",
@@ -120,7 +126,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "seizure": (
         r"seizure\w*",
         r"convuls\w*",
-        rf"(?:having|had|has|get|gets|getting|got)\s+(?:a\s+|an\s+)?{_W}?fits?\b",
+        rf"(?:having|had|has|get|gets|getting|got)\s+(?:a\s+|an\s+)?{_W}?fits?\b"
+        r"(?!\s+of\s+(?:laughter|laughing|anger|rage|giggles|coughing|sneezing))",
+        rf"stiff\w*\s+(?:and\s+)?{_W}{{0,2}}(?:jerk|shak|twitch)\w*",
+        r"(?:shak|jerk)\w*\s+and\s+(?:unresponsive|unconscious|not\s+responding)",
         r"fitting\b",
         r"mirgi",
         rf"(?:jerk|shak)\w*\s+{_W}{{0,3}}(?:all\s+over|whole\s+body|arms\s+and\s+legs|"
@@ -143,6 +152,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"lost\s+consciousness",
         r"behosh\w*",
         r"hosh\s+nahi",
+        r"(?:dropped|fell)\s+(?:down\s+)?(?:to|on)\s+the\s+(?:floor|ground)\s+and",
     ),
     "face_droop": (
         rf"(?:face|smile)\s+{_W}{{0,3}}(?:droop\w*|drop\w*|fallen|falling|crooked|uneven|lopsided|"
@@ -166,8 +176,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"tingl\w*)",
         rf"(?:weak\w*|numb\w*|paraly\w*)\s+{_W}{{0,3}}(?:one\s+side|left\s+side|right\s+side|left"
         r"\s+(?:arm|leg|hand)|right\s+(?:arm|leg|hand))",
-        rf"{_NOT}\s+(?:move|lift|raise|use|feel)\s+(?:my\s+|his\s+|her\s+)?(?:left|right)\s+(?:arm|"
-        r"leg|hand|side)",
+        rf"{_NOT}\s+(?:move|lift|raise|use|feel)\s+(?:my\s+|his\s+|her\s+|the\s+)?(?:left|right)"
+        r"\s+(?:arm|leg|hand|side)",
         rf"(?:left|right)\s+(?:arm|leg|hand)\s+{_W}{{0,4}}(?:weak\w*|numb\w*|paraly\w*|not"
         r"\s+moving|limp|dead|gave\s+(?:way|out)|not\s+working)",
         rf"half\s+(?:of\s+)?(?:my\s+|his\s+|her\s+)?body\s+{_W}{{0,2}}(?:weak|numb|paraly\w*)",
@@ -212,6 +222,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"(?:wont|cant|not|doesnt)\s+stop\s+(?:the\s+)?bleeding",
         r"spurt\w*",
         r"(?:blood|bleeding)\s+(?:is\s+)?(?:pouring|gushing|streaming)",
+        r"(?:pouring|gushing|streaming)\s+(?:out\s+)?blood",
         rf"soak\w*\s+{_W}{{0,3}}(?:pad|pads|cloth|towel)",
         rf"cough\w*\s+(?:up\s+)?{_W}{{0,2}}blood",
         r"blood\s+everywhere",
@@ -257,6 +268,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"(?:no|reduced|less|decreased)\s+(?:fetal\s+|foetal\s+|baby\s+)?movements?",
         rf"headache\s+{_W}{{0,4}}(?:blurr\w*|vision)",
         rf"(?:blurr\w*|vision)\s+{_W}{{0,4}}headache",
+        rf"{_NOT}\s+see\s+(?:clearly|properly|well)",
     ),
     "throat_swelling": (
         rf"throat\s+{_W}{{0,3}}(?:swell\w*|swollen|closing|close\s+up|tight\w*|blocked)",
@@ -269,6 +281,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "wheeze": (
         r"wheez\w*",
+    ),
+    "chest_tight": (
+        rf"chest\s+{_W}{{0,2}}tight\w*",
+        rf"tight\w*\s+{_W}{{0,3}}chest",
     ),
     "fever": (
         r"fever",
@@ -362,7 +378,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         rf"(?:big|large|severe|bad|deep|major|huge|serious)\s+{_W}{{0,2}}burns?\b",
         rf"\bburn\w*\s+{_W}{{0,4}}(?:face|whole|all\s+over)",
         r"electric\w*\s+(?:shock|burn)",
-        rf"(?:boiling|hot)\s+(?:water|oil|milk)\s+{_W}{{0,3}}(?:spill\w*|fell|poured|burn\w*)",
+        rf"(?:boiling|hot)\s+(?:water|oil|milk)\s+{_W}{{0,3}}(?:spill\w*|fell|poured|burn\w*|"
+        r"splash\w*|thrown)",
         rf"spill\w*\s+{_W}{{0,2}}(?:boiling|hot)\s+(?:water|oil)",
         r"acid\s+(?:attack|burn)",
         r"caught\s+fire",
@@ -411,7 +428,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             "Do not wait for painkillers to work; this needs a scan today."),
     RedFlag("anaphylaxis", "a severe allergic reaction",
             (("throat_swelling",), ("face_swelling", "breathless"), ("face_swelling", "wheeze"),
-             ("face_swelling", "cant_breathe")),
+             ("face_swelling", "cant_breathe"), ("face_swelling", "chest_tight")),
             "Use an adrenaline auto-injector if you have one; lie down with legs raised, or sit "
             "up if breathing is hard."),
     RedFlag("meningitis", "fever with a stiff neck, confusion or a purple rash",

@@ -39,7 +39,8 @@ _NEG_BEFORE = re.compile(
     r"\b(?:no|not|never|without|denies|denied|deny|dont|doesnt|didnt|isnt|wasnt|arent|werent|"
     r"havent|hasnt|hadnt|wont|nor|neither|free\s+of|negative\s+for|ruled\s+out|history\s+of|"
     r"died\s+(?:of|from)|if|in\s+case|what\s+if|worried\s+about|afraid\s+of|risk\s+of|"
-    r"prevent\w*|nahi|nahin)\b"
+    r"prevent\w*|how\s+long\s+(?:does|do|will|can)|how\s+to\s+(?:prevent|avoid|treat)|nahi|"
+    r"nahin)\b"
 )
 # Cues after a concept that say it is over or in the past.
 _NEG_AFTER = re.compile(

@@ -19,6 +19,8 @@ from dhanvantri.knowledge.triage import triage
 from tests.knowledge.triage_cases import (
     BLIND_NEGATIVES,
     BLIND_POSITIVES,
+    FINAL_NEGATIVES,
+    FINAL_POSITIVES,
     FRESH_NEGATIVES,
     FRESH_POSITIVES,
     HELDOUT_NEGATIVES,
@@ -33,12 +35,12 @@ SETS = {
     "held-out": (HELDOUT_POSITIVES, HELDOUT_NEGATIVES),
     "fresh": (FRESH_POSITIVES, FRESH_NEGATIVES),
     "blind": (BLIND_POSITIVES, BLIND_NEGATIVES),
+    "final": (FINAL_POSITIVES, FINAL_NEGATIVES),
 }
 # Negatives only: reported as a false-alarm rate.
 PROBES = PROBE_NEGATIVES
-ALL_POSITIVES = POSITIVES + HELDOUT_POSITIVES + FRESH_POSITIVES + BLIND_POSITIVES
-ALL_NEGATIVES = (NEGATIVES + HELDOUT_NEGATIVES + FRESH_NEGATIVES + BLIND_NEGATIVES
-                 + PROBE_NEGATIVES)
+ALL_POSITIVES = [case for positives, _ in SETS.values() for case in positives]
+ALL_NEGATIVES = [text for _, negatives in SETS.values() for text in negatives] + PROBE_NEGATIVES
 
 
 @dataclass(frozen=True)
