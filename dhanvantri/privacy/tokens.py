@@ -21,7 +21,7 @@ def make_token(kind: str, number: int) -> str:
 
 _TYPES = "|".join(t.replace("_", r"[_ ]") for t in sorted(ENTITY_TYPES, key=len, reverse=True))
 _TOKEN = re.compile(
-    r"(?P<open>[<\[{])?[ \t]*(?<![A-Za-z])(?P<type>" + _TYPES + r")(?![A-Za-z])"
+    r"(?P<open>[<\[{])?[ \t]*(?P<type>" + _TYPES + r")(?![A-Za-z])"
     r"(?:[ \t]*(?P<sep>[_\- ]?)[ \t]*(?P<num>\d+)(?!\d))?[ \t]*(?P<close>[>\]}])?",
     re.IGNORECASE,
 )
@@ -58,6 +58,9 @@ def find_tokens(text: str) -> Iterator[FoundToken]:
         explicit = numbered and (m.group("sep") in ("_", "-") or said_type.isupper())
         if not (bracketed or explicit or "_" in said_type):
             continue  # ordinary prose: "the person", "your PAN card", "address 2"
+        glued = m.start("type") > 0 and text[m.start("type") - 1].isalpha()
+        if glued and not (bracketed or (numbered and m.group("sep") == "_")):
+            continue  # part of a longer word ("JAPAN 2"); "restPERSON_3" is still a token
         start, end = m.start(), m.end()
         if not bracketed:
             # Leading/trailing blanks belong to the surrounding text.

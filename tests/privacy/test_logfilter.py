@@ -6,6 +6,8 @@ import io
 import logging
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from dhanvantri.privacy import PhiDetector, PhiLogFilter, PhiText, install_log_filter, mask_phi
 
@@ -86,3 +88,45 @@ def test_phi_text_never_shows_itself() -> None:
         assert "rajesh" not in shown
     assert said.reveal().startswith("this is")
     assert len(said) == 32 and said == PhiText(said.reveal())
+
+
+_WORDS = "zero one two three four five six seven eight nine".split()
+
+
+@st.composite
+def _said_ids(draw) -> tuple[str, str]:
+    """A valid Aadhaar or Indian mobile, written or said in one of the usual ways."""
+    import phonenumbers
+    from stdnum import verhoeff
+
+    if draw(st.booleans()):
+        body = draw(st.from_regex(r"[2-9][0-9]{10}", fullmatch=True))
+        digits = body + verhoeff.calc_check_digit(body)
+        assume(digits != digits[::-1])
+        forms = [
+            digits,
+            f"{digits[:4]} {digits[4:8]} {digits[8:]}",
+            f"{digits[:4]}-{digits[4:8]}-{digits[8:]}",
+        ]
+    else:
+        digits = draw(st.from_regex(r"[6-9][0-9]{9}", fullmatch=True))
+        number = phonenumbers.parse("+91" + digits)
+        assume(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE)
+        forms = [
+            digits,
+            f"+91 {digits[:5]} {digits[5:]}",
+            f"0{digits}",
+            f"{digits[:5]}-{digits[5:]}",
+        ]
+    forms.append(" ".join(_WORDS[int(d)] for d in digits))
+    return digits, draw(st.sampled_from(forms))
+
+
+@settings(max_examples=150, deadline=None)
+@given(said=_said_ids(), before=st.sampled_from(["id", "call", "patient said", "", "sugar 180,"]))
+def test_masked_text_never_keeps_an_id(said: tuple[str, str], before: str) -> None:
+    digits, form = said
+    masked = mask_phi(f"{before} {form} for 3 days")
+    assert digits not in masked.replace(" ", "").replace("-", "")
+    assert form not in masked
+    assert masked.endswith("for 3 days")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -46,6 +47,7 @@ def test_reidentify_restores_values(vault: TokenVault) -> None:
         ("Hello <PERSON>, rest well.", "Hello Rajesh Kumar, rest well."),  # one person: unambiguous
         ("Hello <PERSON_7>, rest well.", "Hello Rajesh Kumar, rest well."),
         ("We will call <PHONE_3>.", "We will call 9876543210."),
+        ("Take restPERSON_1.", "Take restRajesh Kumar."),  # glued, still never raw syntax
         ("Your Aadhaar <AADHAAR_1> is noted.", "Your Aadhaar your Aadhaar number is noted."),
         (
             "The person should rest; bring your PAN card.",
@@ -150,3 +152,42 @@ def test_reprs_hide_phi(vault: TokenVault) -> None:
 def test_key_must_be_32_bytes(detector: PhiDetector) -> None:
     with pytest.raises(ValueError):
         TokenVault("c", b"short", detector)
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<PERSON_1>",
+        "<PERSON_2>",
+        "PERSON_3",
+        "< PHONE_1 >",
+        "[email 2]",
+        "<ADDRESS>",
+        "<DATE_OF_BIRTH_9>",
+        "{PAN_1}",
+        "<AADHAAR_1",
+        "ABHA_NUMBER",
+        "Hello",
+        ",",
+        ".",
+        " ",
+        "take rest",
+        "the person",
+        "your PAN card",
+        "call us",
+        "<",
+        ">",
+        "_1",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(_FRAGMENTS, max_size=12))
+def test_reidentified_text_never_shows_token_syntax(parts: list[str]) -> None:
+    vault = TokenVault("c-p", b"k" * 32)
+    vault.token_for("PERSON", "Rajesh Kumar")
+    vault.token_for("PHONE", "9876543210")
+    out = vault.reidentify(" ".join(parts))
+    kinds = "PERSON|PHONE|EMAIL|ADDRESS|AADHAAR|PAN|ABHA|DATE"
+    assert re.search(rf"(?i)[<\[{{]\s*({kinds})|({kinds})_", out) is None, out
+    assert re.search(rf"({kinds}) ?\d", out) is None, out  # "PERSON 3", "PHONE1"
