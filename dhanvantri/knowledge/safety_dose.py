@@ -5,10 +5,15 @@ the most administrations the table allows in a day. Children (below the medicine
 age) are held to the lowest of the adult limit, their age band, their weight band and the
 per-kg limit for their weight. Per-kg limits get 10% headroom because doses are rounded to the
 strengths that exist.
+
+A count of tablets or capsules of a single medicine is converted with the strength in the
+written name, as Indian prescriptions put it ("Dolo 650, 1 tab TDS" is 650 mg; "Uprise D3 60K"
+is 60,000 IU).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dhanvantri.knowledge.medicines import DoseForm, Medicine
@@ -16,6 +21,9 @@ from dhanvantri.knowledge.safety_input import MedicationOrder, PatientContext
 from dhanvantri.knowledge.safety_issue import SafetyIssue
 
 PER_KG_HEADROOM = 1.1
+COUNT_UNITS = frozenset({"tablet", "capsule"})
+# A number standing alone in a name, not part of a word such as "D3".
+_NAME_STRENGTH = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*(k\b)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,23 +34,49 @@ class Limit:
     basis: str
 
 
-def daily_amount(order: MedicationOrder, form: DoseForm) -> tuple[float, float]:
-    """``(dose in the form's unit, administrations per day)`` for an order."""
-    amount = form.convert(order.dose_amount, order.dose_unit)
+def strength_in_name(name: str) -> float | None:
+    """The last number in a product name (``"Dolo 650"`` -> 650, ``"D3 60K"`` -> 60000)."""
+    found = _NAME_STRENGTH.findall(name)
+    if not found:
+        return None
+    number, thousands = found[-1]
+    return float(number) * (1000 if thousands else 1)
+
+
+def resolve_dose(order: MedicationOrder, med: Medicine) -> tuple[DoseForm, float, str] | None:
+    """The dose form an order refers to, its dose in that form's unit, and a note on how.
+
+    None when the dose cannot be compared with any form of the medicine.
+    """
+    form = med.dose_form(order.dose_unit)
+    if form is not None:
+        return form, float(form.convert(order.dose_amount, order.dose_unit) or 0.0), ""
+    strength = strength_in_name(order.name)
+    if order.dose_unit in COUNT_UNITS and strength and not med.components:
+        form = next((f for f in med.doses if f.unit in ("mg", "mcg", "IU")), None)
+        if form is not None:
+            note = f" ({strength:g} {form.unit} per {order.dose_unit} from the name)"
+            return form, order.dose_amount * strength, note
+    return None
+
+
+def daily_amount(order: MedicationOrder, form: DoseForm, amount: float) -> tuple[float, float]:
+    """``(dose, administrations per day)`` for an order whose dose is ``amount`` of ``form``."""
     per_day = order.times_per_day
     if per_day is None:
         per_day = form.times_per_day_when_needed()
-    return float(amount or 0.0), per_day
+    return amount, per_day
 
 
 def check_dose(order: MedicationOrder, med: Medicine, patient: PatientContext) -> list[SafetyIssue]:
     """DOSE_RANGE issues for one order (an empty list when the dose is within limits)."""
-    form = med.dose_form(order.dose_unit)
-    if form is None:
+    resolved = resolve_dose(order, med)
+    if resolved is None:
         units = ", ".join(sorted({f.unit for f in med.doses})) or "none"
         return [_issue("warn", order, f"a dose in '{order.dose_unit}' cannot be checked for "
                        f"{med.generic}; state it in {units}")]
-    amount, per_day = daily_amount(order, form)
+    form, amount, note = resolved
+    amount, per_day = daily_amount(order, form, amount)
     child = patient.age_years < med.paediatric_age
     singles, dailies = _limits(form, patient, child)
     if not singles and not dailies and form.max_weekly is None:
@@ -53,13 +87,13 @@ def check_dose(order: MedicationOrder, med: Medicine, patient: PatientContext) -
     if single_cap and amount > single_cap.value + 1e-9:
         issues.append(_issue("block", order, f"{med.generic} {amount:g} {unit} per dose is above "
                              f"the maximum single dose of {single_cap.value:g} {unit} "
-                             f"({single_cap.basis})"))
+                             f"({single_cap.basis}){note}"))
     daily = amount * per_day
     daily_cap = min(dailies, key=lambda x: x.value, default=None)
     if daily_cap and daily > daily_cap.value + 1e-9:
         issues.append(_issue("block", order, f"{med.generic} {daily:g} {unit} a day "
                              f"({amount:g} {unit} {order.frequency}) is above the maximum daily "
-                             f"dose of {daily_cap.value:g} {unit} ({daily_cap.basis})"))
+                             f"dose of {daily_cap.value:g} {unit} ({daily_cap.basis}){note}"))
     if form.max_weekly is not None and daily * 7 > form.max_weekly + 1e-9:
         issues.append(_issue("block", order, f"{med.generic} {daily * 7:g} {unit} a week is above "
                              f"the weekly maximum of {form.max_weekly:g} {unit}; it is taken "

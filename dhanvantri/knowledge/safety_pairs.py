@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 from dhanvantri.knowledge.interactions import InteractionTable
 from dhanvantri.knowledge.medicines import Medicine, MedicineTable
-from dhanvantri.knowledge.safety_dose import daily_amount
+from dhanvantri.knowledge.safety_dose import COUNT_UNITS, daily_amount, resolve_dose
 from dhanvantri.knowledge.safety_input import MedicationOrder
 from dhanvantri.knowledge.safety_issue import SafetyIssue
 
 # Classes where two members together are usual practice (a long-acting nitrate plus a
 # sublingual one for attacks), so sharing the class alone is not flagged.
 INTENDED_CLASS_PAIRS = frozenset({"nitrate"})
-_COUNT_UNITS = frozenset({"tablet", "capsule"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +106,14 @@ def check_combined_dose(new: list[Item], table: MedicineTable) -> list[SafetyIss
 
 
 def _ingredient_mg_per_day(order: MedicationOrder, med: Medicine) -> list[tuple[str, float]]:
-    form = med.dose_form(order.dose_unit)
-    if form is None:
+    resolved = resolve_dose(order, med)
+    if resolved is None:
         return []
-    amount, per_day = daily_amount(order, form)
+    form, amount, _ = resolved
+    amount, per_day = daily_amount(order, form, amount)
     if not med.components:
         return [(med.generic, amount * per_day)] if form.unit == "mg" else []
-    if form.unit not in _COUNT_UNITS:
+    if form.unit not in COUNT_UNITS:
         return []
     return [(name, amount * strength * per_day) for name, strength in med.components
             if strength is not None]

@@ -166,6 +166,12 @@ def test_info_interaction_alone_keeps_the_verdict_ok() -> None:
         ("HRZE", "3 tablet", "OD", {"weight_kg": 45}, None),
         ("acyclovir", "800 mg", "5XDAY", {}, None),  # chickenpox: 4 g a day
         ("acyclovir", "800 mg", "Q4H", {}, "block"),  # 4.8 g a day
+        ("Dolo 650", "1 tablet", "TDS", {}, None),  # strength from the name: 650 mg
+        ("Dolo 650", "2 tablets", "QID", {}, "block"),  # 1300 mg a dose
+        ("Uprise D3 60K", "1 capsule", "WEEKLY", {}, None),  # 60,000 IU
+        ("Uprise D3 60K", "1 capsule", "OD", {}, "block"),
+        ("vitamin D3", "1 capsule", "OD", {}, "warn"),  # no strength in the name: unchecked
+        ("Crocin", "1 tablet", "TDS", {}, "warn"),
     ],
 )
 def test_dose_range(name: str, dose: str, freq: str, patient: dict, expected: str | None) -> None:
