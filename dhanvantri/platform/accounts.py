@@ -1,34 +1,31 @@
-"""Account use cases: patient OTP login, staff password (+TOTP) login, token refresh, profiles."""
+"""Login use cases: patient OTP login, staff password (+TOTP) login, token refresh, logout.
+
+Account management (staff, profiles, TOTP enrolment) is in ``users.py``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
 
 from . import mfa
-from .clock import Clock
 from .domain.accounts import (
-    STAFF_ROLES,
     OtpPurpose,
     PatientProfile,
-    PhysicianProfile,
     Role,
     User,
 )
 from .domain.audit import SYSTEM, Actor
-from .errors import Conflict, Forbidden, NotFound, PlatformError, Unauthorized, ValidationFailed
+from .errors import Forbidden, PlatformError, Unauthorized, ValidationFailed
 from .notifier import Notifier
 from .otp import OtpIssuer
-from .passwords import MIN_LENGTH, hash_password, verify_password
+from .passwords import verify_password
 from .tokens import Principal, TokenPair, TokenService, hash_refresh
 from .uow import UnitOfWork
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalize_phone(raw: str, region: str = "IN") -> str:
@@ -189,181 +186,3 @@ async def logout(uow: UnitOfWork, principal: Principal, value: str, request_id: 
 
 def _actor(principal: Principal, request_id: str | None) -> Actor:
     return Actor(principal.user_id, principal.role.value, request_id)
-
-
-@dataclass(frozen=True)
-class NewStaff:
-    """What an admin (or the command line) gives to create a staff account."""
-
-    email: str
-    password: str
-    role: Role
-    full_name: str
-    phone: str | None = None
-    registration_number: str | None = None
-    council: str | None = None
-    qualification: str = ""
-    specialty: str = ""
-
-
-async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str, Any]:
-    """Create a staff account. Admins get TOTP enrolled at once; the URI is returned only here."""
-    if new.role not in STAFF_ROLES:
-        raise ValidationFailed.field("role", "must be a staff role")
-    email = new.email.strip().lower()
-    if not _EMAIL.match(email):
-        raise ValidationFailed.field("email", "not an e-mail address")
-    if len(new.password) < MIN_LENGTH:
-        raise ValidationFailed.field("password", f"must be at least {MIN_LENGTH} characters")
-    if new.role == Role.PHYSICIAN and not (new.registration_number and new.council):
-        field = "registration_number" if not new.registration_number else "council"
-        raise ValidationFailed.field(field, "required for physicians")
-    phone = normalize_phone(new.phone) if new.phone else None
-    password_hash = await asyncio.to_thread(hash_password, new.password)
-    async with uow:
-        if await uow.users.by_email(email):
-            raise Conflict("e-mail already registered", code="ALREADY_EXISTS",
-                           details=[{"field": "email", "message": "already registered"}])
-        if phone and await uow.users.by_phone(phone):
-            raise Conflict("phone already registered", code="ALREADY_EXISTS",
-                           details=[{"field": "phone", "message": "already registered"}])
-        now = uow.clock()
-        user = User(role=new.role, email=email, phone=phone, full_name=new.full_name.strip(),
-                    password_hash=password_hash)
-        uri = None
-        if new.role == Role.ADMIN:
-            user.mfa_secret, user.mfa_enabled = mfa.new_secret(), True
-            uri = mfa.provisioning_uri(user.mfa_secret, email)
-        user.touch(now)
-        uow.users.add(user)
-        if new.role == Role.PHYSICIAN:
-            await uow.session.flush()
-            profile = PhysicianProfile(
-                id=user.id, registration_number=new.registration_number or "",
-                council=new.council or "", qualification=new.qualification,
-                specialty=new.specialty)
-            profile.touch(now)
-            uow.users.add(profile)
-        uow.record(actor, "user_created", "user", user.id,
-                   new={"role": new.role.value, "email": email})
-        await uow.commit()
-        return {"user": await describe_user(uow, user), "totp_uri": uri}
-
-
-async def describe_user(uow: UnitOfWork, user: User) -> dict[str, Any]:
-    """A user as the API shows it, with the role's profile."""
-    body: dict[str, Any] = {
-        "id": str(user.id), "role": user.role.value, "full_name": user.full_name,
-        "email": user.email, "phone": user.phone, "mfa_enabled": user.mfa_enabled,
-        "is_active": user.is_active and user.deleted_at is None,
-        "created_at": user.created_at.isoformat() if user.created_at else None,
-    }
-    if user.role == Role.PATIENT and (patient := await uow.users.patient(user.id)):
-        body["patient"] = {"abha_number": patient.abha_masked,
-                           "date_of_birth": patient.date_of_birth, "sex": patient.sex,
-                           "allergies": patient.allergies, "conditions": patient.conditions,
-                           "medicines": patient.medicines}
-    if user.role == Role.PHYSICIAN and (doctor := await uow.users.physician(user.id)):
-        body["physician"] = {"registration_number": doctor.registration_number,
-                             "council": doctor.council, "qualification": doctor.qualification,
-                             "specialty": doctor.specialty}
-    return body
-
-
-async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, Any]:
-    """One user (admin and support views)."""
-    async with uow:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound("no such user")
-        return await describe_user(uow, user)
-
-
-async def list_users(uow: UnitOfWork, role: Role | None, limit: int, offset: int
-                     ) -> list[dict[str, Any]]:
-    """Users, oldest first."""
-    async with uow:
-        return [await describe_user(uow, u) for u in await uow.users.list(role, limit, offset)]
-
-
-async def deactivate_user(uow: UnitOfWork, actor: Actor, user_id: uuid.UUID) -> None:
-    """Soft-delete an account and revoke its sessions (records stay for retention)."""
-    async with uow:
-        user = await uow.users.get(user_id)
-        if user is None or user.deleted_at is not None:
-            raise NotFound("no such user")
-        if user.id == actor.user_id:
-            raise Conflict("you cannot deactivate yourself", code="CONFLICT")
-        now = uow.clock()
-        user.is_active = False
-        user.soft_delete(now)
-        await uow.credentials.revoke_user(user.id, now)
-        uow.record(actor, "user_deactivated", "user", user.id, old={"is_active": True},
-                   new={"is_active": False})
-        await uow.commit()
-
-
-PROFILE_FIELDS = ("abha_number", "date_of_birth", "sex", "allergies", "conditions", "medicines")
-
-
-async def update_patient_profile(uow: UnitOfWork, actor: Actor, changes: dict[str, Any]
-                                 ) -> dict[str, Any]:
-    """Change the caller's own patient profile; old and new values are audited."""
-    if changes.get("abha_number"):
-        changes["abha_number"] = normalize_abha(changes["abha_number"])
-    async with uow:
-        assert actor.user_id is not None
-        profile = await uow.users.patient(actor.user_id)
-        user = await uow.users.get(actor.user_id)
-        if profile is None or user is None:
-            raise NotFound("no patient profile")
-        old: dict[str, Any] = {}
-        new: dict[str, Any] = {}
-        for name, value in changes.items():
-            if name == "full_name":
-                old[name], new[name] = user.full_name, value
-                user.full_name = value
-                user.touch(uow.clock())
-            elif name in PROFILE_FIELDS:
-                old[name], new[name] = getattr(profile, name), value
-                setattr(profile, name, list(value) if isinstance(value, list) else value)
-        profile.touch(uow.clock())
-        uow.record(actor, "patient_profile_updated", "user", actor.user_id, old=old, new=new)
-        await uow.commit()
-        return await describe_user(uow, user)
-
-
-async def me(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
-    """The caller's own account."""
-    return await get_user(uow, principal.user_id)
-
-
-async def start_mfa(uow: UnitOfWork, actor: Actor) -> dict[str, str]:
-    """Begin TOTP enrolment: store a new secret (inactive until confirmed) and return its URI."""
-    async with uow:
-        assert actor.user_id is not None
-        user = await uow.users.get(actor.user_id)
-        if user is None:
-            raise NotFound("no such user")
-        if user.mfa_enabled:
-            raise Conflict("TOTP is already enabled", code="MFA_ALREADY_ENABLED")
-        user.mfa_secret = mfa.new_secret()
-        user.touch(uow.clock())
-        uow.record(actor, "mfa_enrolment_started", "user", user.id)
-        await uow.commit()
-        return {"totp_uri": mfa.provisioning_uri(user.mfa_secret, user.email or str(user.id))}
-
-
-async def confirm_mfa(uow: UnitOfWork, actor: Actor, code: str, clock: Clock) -> None:
-    """Finish TOTP enrolment with a code from the authenticator app."""
-    async with uow:
-        assert actor.user_id is not None
-        user = await uow.users.get(actor.user_id)
-        if user is None or not user.mfa_secret or user.mfa_enabled:
-            raise Conflict("no TOTP enrolment in progress", code="MFA_NOT_STARTED")
-        if not mfa.check(user.mfa_secret, code, clock):
-            raise ValidationFailed.field("code", "wrong TOTP code")
-        user.mfa_enabled = True
-        user.touch(uow.clock())
-        uow.record(actor, "mfa_enabled", "user", user.id)
-        await uow.commit()

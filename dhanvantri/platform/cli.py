@@ -94,10 +94,10 @@ def _read_password() -> str:
 
 def _create_staff(args: argparse.Namespace) -> int:
     from ..cli import UsageError
-    from .accounts import NewStaff, create_staff
     from .domain.accounts import Role
     from .domain.audit import Actor
     from .errors import PlatformError
+    from .users import NewStaff, create_staff
 
     new = NewStaff(email=args.email, password=_read_password(), role=Role(args.role),
                    full_name=args.full_name, phone=args.phone,

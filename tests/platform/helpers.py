@@ -12,11 +12,11 @@ from typing import Any
 import pyotp
 from aiohttp.test_utils import TestClient
 
-from dhanvantri.platform.accounts import NewStaff, create_staff
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.notifier import OutboxNotifier
+from dhanvantri.platform.users import NewStaff, create_staff
 
 PASSWORD = "long enough passphrase 42"
 

@@ -195,3 +195,8 @@ async def test_errors_have_one_shape_and_name_the_field(client: TestClient,
     body = await response.json()
     assert body["patient"]["abha_number"] == "XX-XXXX-XXXX-1234"  # only masked on the way out
     assert body["patient"]["allergies"] == ["Penicillin"]
+    # null clears a field instead of failing
+    response = await client.patch(f"{API}/me/patient-profile", headers=patient.headers,
+                                  json={"allergies": None, "full_name": None})
+    assert response.status == 200
+    assert (await response.json())["patient"]["allergies"] == []

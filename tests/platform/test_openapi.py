@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,16 +16,12 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from dhanvantri.platform.accounts import (
-    NewStaff,
-    create_staff,
-    request_login_code,
-    verify_login_code,
-)
+from dhanvantri.platform.accounts import request_login_code, verify_login_code
 from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
+from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
 
@@ -62,6 +59,10 @@ def test_other_areas_can_add_paths(tmp_path: Path) -> None:
     assert "Consultation" in document["components"]["schemas"]
 
 
+# Small by default so the suite stays fast; raise it to fuzz harder locally.
+EXAMPLES = int(os.environ.get("DHANVANTRI_FUZZ_EXAMPLES", "4"))
+
+
 @dataclass
 class LiveApi:
     """A server on a real port in its own thread (schemathesis speaks blocking HTTP)."""
@@ -74,7 +75,6 @@ class LiveApi:
                                                                marks=pytest.mark.postgres)])
 def live_api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[LiveApi]:
-    import os
     import uuid
 
     data = tmp_path_factory.mktemp("live")
@@ -159,8 +159,8 @@ def test_no_server_errors(live_api: LiveApi) -> None:
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(max_examples=EXAMPLES, deadline=None,
+                  suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case: schemathesis.Case) -> None:
             for headers in live_api.headers:
                 case.call_and_validate(base_url=live_api.base_url, headers=headers,

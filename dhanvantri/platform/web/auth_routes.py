@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import accounts
+from .. import accounts, users
 from ..auth import REQUEST_ID, actor_for, authenticate_request, require
 from ..permissions import Perm
 from .common import Endpoint, client_ip, ok, parse_body, services
@@ -57,7 +57,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def get_me(request: web.Request) -> web.Response:
     principal = require(request, Perm.PROFILE_READ)
-    return ok(await accounts.me(services(request).uow(), principal))
+    return ok(await users.me(services(request).uow(), principal))
 
 
 async def update_patient_profile(request: web.Request) -> web.Response:
@@ -66,21 +66,21 @@ async def update_patient_profile(request: web.Request) -> web.Response:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("date_of_birth") is not None:
         changes["date_of_birth"] = changes["date_of_birth"].isoformat()
-    result = await accounts.update_patient_profile(services(request).uow(),
+    result = await users.update_patient_profile(services(request).uow(),
                                                    actor_for(request, principal), changes)
     return ok(result)
 
 
 async def mfa_setup(request: web.Request) -> web.Response:
     principal = require(request, Perm.MFA_MANAGE)
-    return ok(await accounts.start_mfa(services(request).uow(), actor_for(request, principal)))
+    return ok(await users.start_mfa(services(request).uow(), actor_for(request, principal)))
 
 
 async def mfa_confirm(request: web.Request) -> web.Response:
     principal = require(request, Perm.MFA_MANAGE)
     body = await parse_body(request, MfaConfirmIn)
     svc = services(request)
-    await accounts.confirm_mfa(svc.uow(), actor_for(request, principal), body.code, svc.clock)
+    await users.confirm_mfa(svc.uow(), actor_for(request, principal), body.code, svc.clock)
     return ok({"mfa_enabled": True})
 
 

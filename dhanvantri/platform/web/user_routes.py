@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import accounts
+from .. import users
 from ..auth import actor_for, require
 from ..domain.accounts import Role
 from ..permissions import Perm
@@ -15,8 +15,8 @@ from .schemas import StaffIn, UserListQuery
 async def create_user(request: web.Request) -> web.Response:
     principal = require(request, Perm.USERS_WRITE)
     body = await parse_body(request, StaffIn)
-    new = accounts.NewStaff(**{**body.model_dump(), "role": Role(body.role)})
-    result = await accounts.create_staff(services(request).uow(), actor_for(request, principal),
+    new = users.NewStaff(**{**body.model_dump(), "role": Role(body.role)})
+    result = await users.create_staff(services(request).uow(), actor_for(request, principal),
                                          new)
     return ok(result, status=201)
 
@@ -24,19 +24,19 @@ async def create_user(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     require(request, Perm.USERS_READ)
     query = parse_query(request, UserListQuery)
-    users = await accounts.list_users(services(request).uow(), query.role, query.limit,
+    found = await users.list_users(services(request).uow(), query.role, query.limit,
                                       query.offset)
-    return ok({"items": users})
+    return ok({"items": found})
 
 
 async def get_user(request: web.Request) -> web.Response:
     require(request, Perm.USERS_READ)
-    return ok(await accounts.get_user(services(request).uow(), path_uuid(request)))
+    return ok(await users.get_user(services(request).uow(), path_uuid(request)))
 
 
 async def deactivate_user(request: web.Request) -> web.Response:
     principal = require(request, Perm.USERS_WRITE)
-    await accounts.deactivate_user(services(request).uow(), actor_for(request, principal),
+    await users.deactivate_user(services(request).uow(), actor_for(request, principal),
                                    path_uuid(request))
     return web.Response(status=204)
 
