@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dhanvantri.platform.clock import ManualClock
 from dhanvantri.platform.domain.accounts import OtpPurpose, PatientProfile, Role
@@ -147,3 +149,24 @@ def test_access_token_lifetime_and_tampering() -> None:
     with pytest.raises(Unauthorized) as expired:
         tokens.principal(token)
     assert expired.value.code == "TOKEN_EXPIRED"
+
+
+@given(length=st.integers(1, 8), data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_any_single_change_is_caught_at_its_link(length: int, data: st.DataObject) -> None:
+    events = _chain(length)
+    head_hash = events[-1].hash
+    assert verify_chain(events, length, head_hash) is None
+    target = data.draw(st.integers(0, length - 1))
+    change = data.draw(st.sampled_from(["action", "actor_role", "entity_id", "new_values",
+                                        "created_at", "drop"]))
+    if change == "drop":
+        del events[target]
+    elif change == "new_values":
+        events[target].new_values = {"i": -1}
+    elif change == "created_at":
+        events[target].created_at = NOW + timedelta(microseconds=1)
+    else:
+        setattr(events[target], change, "forged")
+    broken = verify_chain(events, length, head_hash)
+    assert broken is not None and broken.seq == target + 1
