@@ -138,8 +138,9 @@ class IntakeState:
         said_no = polarity is False
         self.no_allergies = (self.no_allergies or none or (pending == "allergies" and said_no)
                              ) and not self.allergies
-        asked_meds = pending == "medications" or "tak" in text  # "take", "taking"
-        names, none = extract.medications(text) if asked_meds else ([], False)
+        names, none = extract.medications(text)
+        if pending != "medications" and "tak" not in text:  # "take", "taking"
+            names = []  # "on ..." names a medicine only in answer to the question
         self._merge(self.medications, names)
         self.no_medications = (self.no_medications or none or (
             pending == "medications" and polarity is False)) and not self.medications

@@ -1,0 +1,59 @@
+"""Knowledge fixtures: the real index built once per session in a temporary data directory,
+and a model-free stand-in that ranks by symptom match only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from dhanvantri.settings import Settings
+
+    return Settings(data_dir=tmp_path_factory.mktemp("kbdata"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    from dhanvantri.knowledge.embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def kb(kb_settings: Any, embedder: Any) -> Any:
+    """The real knowledge base (MiniLM + chroma + llama-index), built once."""
+    from dhanvantri.knowledge import KnowledgeBase
+
+    return KnowledgeBase.open(kb_settings, embedder=embedder)
+
+
+class SymptomOnlyKB:
+    """Same conditions, no embeddings: ranking falls back to the explicit symptom match."""
+
+    def __init__(self) -> None:
+        from dhanvantri.knowledge.conditions import load_conditions
+
+        self.conditions = load_conditions()
+        self._by_id = {c.id: c for c in self.conditions}
+
+    def search(self, query: str, k: int = 3) -> list[Any]:
+        return []
+
+    def condition(self, condition_id: str) -> Any:
+        return self._by_id[condition_id]
+
+
+@pytest.fixture
+def fake_kb() -> SymptomOnlyKB:
+    return SymptomOnlyKB()
+
+
+def load_queries(name: str) -> list[dict[str, Any]]:
+    return json.loads((HERE / name).read_text())

@@ -1,0 +1,151 @@
+"""Intake state: what it records and which question it asks next."""
+
+from __future__ import annotations
+
+import re
+
+from dhanvantri.knowledge.conditions import load_conditions
+from dhanvantri.knowledge.intake import MAX_PROBES, IntakeState
+
+GENERICS = {m.generic.split()[0] for c in load_conditions() for m in c.medicines}
+TITLES = {c.title.lower() for c in load_conditions()}
+
+
+def run(state: IntakeState, kb, answers: list[str]) -> list:
+    steps = []
+    for answer in answers:
+        steps.append(state.next_step(kb))
+        state.update(answer)
+    steps.append(state.next_step(kb))
+    return steps
+
+
+def assert_safe(question: str) -> None:
+    text = question.lower()
+    assert not re.search(r"\d+\s*(mg|mcg|ml)\b", text)
+    assert not any(re.search(rf"\b{re.escape(g)}\b", text) for g in GENERICS), question
+    assert not any(t in text for t in TITLES), question
+
+
+def test_starts_with_the_complaint_then_history(fake_kb) -> None:
+    state = IntakeState()
+    first = state.next_step(fake_kb)
+    assert (first.kind, first.topic) == ("ask", "complaint")
+    state.update("i have fever and body ache")
+    assert state.next_step(fake_kb).topic == "duration"
+    state.update("since 3 days")
+    assert state.duration_days == 3
+    assert state.next_step(fake_kb).topic == "severity"
+
+
+def test_facts_already_given_are_not_asked_again(fake_kb) -> None:
+    state = IntakeState()
+    state.update("i am 40, severe burning while passing urine since yesterday")
+    step = state.next_step(fake_kb)
+    assert step.topic == "associated"
+    assert state.age_years == 40 and state.severity == "severe" and state.duration_days == 1
+
+
+def test_probes_come_from_the_leading_condition(fake_kb) -> None:
+    state = IntakeState()
+    state.update("burning while passing urine for 2 days, mild")
+    state.next_step(fake_kb)  # associated
+    state.update("nothing else")
+    step = state.next_step(fake_kb)
+    assert step.topic.startswith("probe:uti.")
+    uti = next(c for c in load_conditions() if c.id == "uti")
+    assert step.question in {q.text for q in uti.key_questions}
+
+
+def test_a_yes_no_answer_to_a_probe_records_the_symptom(fake_kb) -> None:
+    state = IntakeState()
+    state.update("fever and pain behind the eyes since 2 days, severe")
+    state.next_step(fake_kb)
+    state.update("nothing else")
+    step = state.next_step(fake_kb)
+    sid = step.topic.split(":")[2]
+    state.update("no")
+    assert state.symptoms[sid] is False
+    step = state.next_step(fake_kb)
+    sid = step.topic.split(":")[2]
+    state.update("yes")
+    assert state.symptoms[sid] is True
+
+
+def test_probes_are_capped_and_history_follows(fake_kb) -> None:
+    state = IntakeState()
+    state.update("fever for 3 days, moderate")
+    topics = [s.topic for s in run(state, fake_kb, ["no"] * 12)]
+    assert sum(t.startswith("probe:") for t in topics) <= MAX_PROBES
+    assert "age" in topics and "allergies" in topics
+
+
+def test_male_patients_are_not_asked_about_pregnancy(fake_kb) -> None:
+    state = IntakeState()
+    answers = ["i am a 30 year old man with cough for 4 days", "mild", "no", "no", "no", "no",
+               "no", "no allergies", "no medicines", "no other illness"]
+    topics = [s.topic for s in run(state, fake_kb, answers)]
+    assert "pregnancy" not in topics and "sex" not in topics
+
+
+def test_an_unanswered_question_is_asked_at_most_twice(fake_kb) -> None:
+    state = IntakeState()
+    topics = [s.topic for s in run(state, fake_kb, ["umm"] * 30)]
+    assert topics[-1] == "done"
+    asked = [t for t in topics if t != "done"]
+    assert max(asked.count(t) for t in set(asked)) <= 2
+
+
+def test_full_intake_ends_with_a_summary_then_done(fake_kb) -> None:
+    state = IntakeState()
+    answers = ["hello doctor, i have high fever and body pain", "since three days", "severe",
+               "headache too, no vomiting", "no", "yes", "no", "no", "i am 28", "female", "no",
+               "allergic to penicillin", "not taking any medicines", "no other illness"]
+    steps = run(state, fake_kb, answers)
+    for step in steps:
+        assert_safe(step.question)
+    while steps[-1].kind == "ask":  # answer any remaining probe with "no"
+        state.update("no")
+        steps.append(state.next_step(fake_kb))
+    summary = steps[-1]
+    assert summary.kind == "summarise"
+    assert "fever" in summary.question and "penicillin" in summary.question
+    assert_safe(summary.question)
+    state.update("yes that is right")
+    assert state.next_step(fake_kb).kind == "done"
+    assert state.allergies == ["penicillin"] and state.no_medications
+    assert state.pregnant is False and state.age_years == 28
+
+
+def test_saying_the_summary_is_wrong_asks_what_to_correct(fake_kb) -> None:
+    state = IntakeState(complaint="cough", duration_days=2, severity="mild", age_years=50,
+                        sex="male", no_allergies=True, no_medications=True, no_conditions=True,
+                        associated_asked=True, symptoms={"cough": True}, probes=["x"] * 4)
+    assert state.next_step(fake_kb).kind == "summarise"
+    state.update("no, it is for two weeks")
+    assert state.next_step(fake_kb).topic == "correction"
+
+
+def test_history_answers_do_not_become_symptoms(fake_kb) -> None:
+    state = IntakeState()
+    state.update("cough for 2 days")
+    state.pending = "conditions"
+    state.update("i have diabetes")
+    assert "high_sugar" not in state.symptoms
+    assert state.conditions == ["diabetes"]
+
+
+def test_missing_for_draft_lists_what_is_unknown() -> None:
+    state = IntakeState()
+    assert set(state.missing_for_draft()) >= {"complaint", "duration", "age", "allergies",
+                                              "medications", "symptoms"}
+    state.update("i am a 45 year old man, cough for 3 days, no allergies, no medicines")
+    assert state.missing_for_draft() == []
+
+
+def test_symptom_ranking_without_embeddings(fake_kb) -> None:
+    state = IntakeState()
+    state.update("itching worse at night, whole family itching too, rash between fingers")
+    ranked = state.candidate_conditions(fake_kb, k=3)
+    assert ranked[0][0].id == "scabies"
+    assert ranked[0][1] > ranked[1][1]
