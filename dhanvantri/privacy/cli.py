@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from dhanvantri.privacy.detector import PhiDetector
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +40,12 @@ def run_redact(args: argparse.Namespace) -> int:
 
 
 def redact_stream(
-    source: TextIO, sink: TextIO, errors: TextIO, consultation: str = "cli", threshold: float = 0.45
+    source: TextIO,
+    sink: TextIO,
+    errors: TextIO,
+    consultation: str = "cli",
+    threshold: float = 0.45,
+    detector: PhiDetector | None = None,
 ) -> int:
     """Redact each JSON line of ``source`` into ``sink``; 0 if all lines were good, else 2."""
     import os
@@ -45,7 +53,9 @@ def redact_stream(
     from dhanvantri.privacy.detector import PhiDetector
     from dhanvantri.privacy.vault import TokenVault
 
-    vault = TokenVault(consultation, os.urandom(32), PhiDetector(score_threshold=threshold))
+    detector = detector or PhiDetector(score_threshold=threshold)
+    # One vault per run, with a throw-away key: a value keeps its token across lines.
+    vault = TokenVault(consultation, os.urandom(32), detector)
     bad = 0
     for number, line in enumerate(source, start=1):
         if not line.strip():

@@ -254,6 +254,6 @@ def _unknown_id(text: str, run: DigitRun) -> Entity:
     phone_words = near & ctx.PHONE_WORDS
     # "number" alone says phone only for a phone-sized run ("my number is ..."), not for a
     # 15-digit policy number.
-    if phone_words - {"number", "no"} or (phone_words and 10 <= len(run.digits) <= 12):
+    if phone_words - {"number", "no"} or (phone_words and 10 <= len(run.digits) <= 13):
         return _entity(text, PHONE, run.start, run.end, 0.6)
     return _entity(text, ID_NUMBER, run.start, run.end, 0.5)

@@ -98,6 +98,21 @@ def _word_digits(tokens: list[re.Match[str]], i: int) -> tuple[str, int] | None:
     return None
 
 
+def _misheard_nine(tokens: list[re.Match[str]], i: int) -> bool:
+    """Whisper writes a leading spoken "nine" as "I" glued to the digits: "I-8765-43210"."""
+    if i > 0 and tokens[i - 1].end() == tokens[i].start() and tokens[i - 1].group().isalnum():
+        return False  # part of a word
+    j = i + 1
+    if j < len(tokens) and tokens[j].group() == "-" and tokens[j].start() == tokens[i].end():
+        j += 1
+    return (
+        j < len(tokens)
+        and tokens[j].group().isdigit()
+        and len(tokens[j].group()) >= 3
+        and tokens[j].start() - tokens[i].end() <= 1
+    )
+
+
 def _gap_ok(text: str, prev_end: int, start: int, spoken: bool) -> bool:
     """Whether the characters between two run items keep them in one run."""
     gap = text[prev_end:start]
@@ -159,6 +174,8 @@ def _item(tokens: list[re.Match[str]], i: int, *, first: bool) -> tuple[str, int
     tok = tokens[i].group()
     if tok.isdigit():
         return tok, 1, False
+    if first and tok in ("I", "i") and _misheard_nine(tokens, i):
+        return "9", 1, True
     word = tok.lower()
     # "oh"/"o" mean zero only inside a run: "oh, nine eight..." starts with an interjection.
     if first and word in ("oh", "o"):

@@ -21,7 +21,7 @@ def test_redact_stream_good_and_bad_lines(detector) -> None:
         json.dumps({"text": "sugar 180 for 3 days"}),
     ]
     out, err = io.StringIO(), io.StringIO()
-    code = redact_stream(io.StringIO("\n".join(lines) + "\n"), out, err)
+    code = redact_stream(io.StringIO("\n".join(lines) + "\n"), out, err, detector=detector)
     assert code == 2
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(records) == 2
@@ -41,7 +41,8 @@ def test_redact_stream_good_and_bad_lines(detector) -> None:
     assert "not json at all" not in err.getvalue()  # bad input is described, not echoed
 
 
-def test_main_exit_codes(monkeypatch, capsys) -> None:
+def test_main_exit_codes(monkeypatch, capsys, detector) -> None:
+    monkeypatch.setattr("dhanvantri.privacy.detector.PhiDetector", lambda **_: detector)
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"text": "call 9876543210"}\n'))
     assert main(["redact"]) == 0
     assert json.loads(capsys.readouterr().out)["redacted"] == "call <PHONE_1>"

@@ -117,7 +117,7 @@ def test_clinical_numbers_are_not_ids(text: str) -> None:
 
 def test_misheard_number_is_still_redacted() -> None:
     # "nine eight seven six ..." transcribed as garbage: no format fits, context says phone.
-    assert kinds("my number is I-887265432110") == [("PHONE", "887265432110")]
+    assert kinds("my number is I-887265432110") == [("PHONE", "I-887265432110")]
     assert kinds("reference 887265432110")[0][0] == "ID_NUMBER"
     assert kinds("policy number 123456789012345")[0][0] == "ID_NUMBER"
 
