@@ -117,3 +117,13 @@ def test_cli_rejects_bad_input(kb_settings, monkeypatch, capsys) -> None:
     assert main(["kb", "query", "  "]) == 2
     assert main(["kb", "query", "fever", "--k", "0"]) == 2
     assert "must" in capsys.readouterr().err
+
+
+def test_setup_step_is_registered_and_done_once_built(kb, kb_settings, monkeypatch) -> None:
+    from dhanvantri import models
+    from dhanvantri import settings as settings_module
+    from dhanvantri.knowledge import setup
+
+    assert setup.STEP in models._STEPS
+    monkeypatch.setattr(settings_module, "get_settings", lambda: kb_settings)
+    assert setup.STEP.is_done()
