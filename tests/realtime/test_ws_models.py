@@ -40,9 +40,10 @@ async def test_streamed_wav_gets_transcripts_and_reply_audio(
         ws = await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
         await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
         assert json.loads((await ws.receive(timeout=5)).data)["type"] == "ready"
-        # Speech, then the silence a live microphone keeps sending while the reply plays.
+        # Speech, then the silence a live microphone keeps sending while the reply plays (up
+        # to a minute: a busy machine slows the models, and this test is about behaviour).
         sender = asyncio.ensure_future(stream(ws, np.concatenate([silence[:8000], wav,
-                                                                  *[silence] * 12])))
+                                                                  *[silence] * 60])))
         events: list[dict[str, Any]] = []
         reply = bytearray()
         last_audio = None
@@ -59,12 +60,13 @@ async def test_streamed_wav_gets_transcripts_and_reply_audio(
             elif msg.type is WSMsgType.TEXT:
                 events.append(json.loads(msg.data))
         sender.cancel()
+        kinds = [(e["type"], e.get("role") or e.get("value")) for e in events]
         heard = " ".join(e["text"] for e in events if e["type"] == "transcript"
                          and e["role"] == "patient" and e["final"]).lower()
         assert "fever" in heard and "cough" in heard
         said = " ".join(e["text"] for e in events
                         if e["type"] == "transcript" and e["role"] == "assistant")
-        assert said.strip()
+        assert said.strip(), kinds
         metrics = [e for e in events if e["type"] == "metrics"]
         assert metrics and metrics[0]["turn"] == 1
         assert {"turn_end", "stt_final", "tts_first_audio"} <= set(metrics[0]["ms"])
