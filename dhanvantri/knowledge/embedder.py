@@ -85,10 +85,12 @@ class MiniLMEmbedder:
             query is too small to split, and on busy cores extra BLAS threads spin against
             speech and language-model threads (measured here under load: p50 41 ms with one
             thread, 152 ms with two).
+        backend: ``"onnx"`` (encoder run by onnxruntime from a graph built in memory),
+            ``"numpy"`` (the reference forward pass) or ``"auto"`` (onnx when importable).
     """
 
     def __init__(self, model_dir: Path | None = None, batch_size: int = 32,
-                 threads: int = 1) -> None:
+                 threads: int = 1, backend: str = "auto") -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -116,6 +118,18 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
         self._threads = threads
+        self.backend = backend
+        self._session: Any = None
+        if backend in ("auto", "onnx"):
+            try:
+                from dhanvantri.knowledge.embedder_onnx import build_session
+
+                self._session = build_session(self._layers, self.dim, self.heads, self.eps,
+                                              threads)
+            except ImportError:
+                if backend == "onnx":
+                    raise
+        self.backend = "onnx" if self._session is not None else "numpy"
         try:
             from threadpoolctl import ThreadpoolController
 
@@ -144,19 +158,10 @@ class MiniLMEmbedder:
         """Embed a single text (shape ``(dim,)``)."""
         return self.embed([text])[0]
 
-    def _forward(self, ids: list[list[int]], type_ids: list[list[int]]) -> np.ndarray:
-        batch, length = len(ids), max(len(seq) for seq in ids)
-        tok = np.zeros((batch, length), dtype=np.int64)
-        typ = np.zeros((batch, length), dtype=np.int64)
-        mask = np.zeros((batch, length), dtype=np.float32)
-        for row, (seq, types) in enumerate(zip(ids, type_ids, strict=True)):
-            tok[row, :len(seq)] = seq
-            typ[row, :len(seq)] = types
-            mask[row, :len(seq)] = 1.0
-        x = self._word[tok] + self._pos[:length][None] + self._type[typ]
+    def _encode_numpy(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        batch, length, _ = x.shape
         # Rows flattened to 2-D: numpy's 3-D @ 2-D matmul is ~10x slower than one GEMM here.
-        x = _layer_norm(x.reshape(batch * length, self.dim), *self._ln, self.eps)
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding gets no attention
+        x = x.reshape(batch * length, self.dim)
         head_dim = self.dim // self.heads
         scale = np.float32(1.0 / math.sqrt(head_dim))
         for layer in self._layers:
@@ -170,7 +175,24 @@ class MiniLMEmbedder:
             x = _layer_norm(x + ctx @ layer.out_w + layer.out_b, *layer.ln1, self.eps)
             hidden = _gelu(x @ layer.up_w + layer.up_b)
             x = _layer_norm(x + hidden @ layer.down_w + layer.down_b, *layer.ln2, self.eps)
-        x = x.reshape(batch, length, self.dim)
+        return x.reshape(batch, length, self.dim)
+
+    def _forward(self, ids: list[list[int]], type_ids: list[list[int]]) -> np.ndarray:
+        batch, length = len(ids), max(len(seq) for seq in ids)
+        tok = np.zeros((batch, length), dtype=np.int64)
+        typ = np.zeros((batch, length), dtype=np.int64)
+        mask = np.zeros((batch, length), dtype=np.float32)
+        for row, (seq, types) in enumerate(zip(ids, type_ids, strict=True)):
+            tok[row, :len(seq)] = seq
+            typ[row, :len(seq)] = types
+            mask[row, :len(seq)] = 1.0
+        x = self._word[tok] + self._pos[:length][None] + self._type[typ]
+        x = _layer_norm(x, *self._ln, self.eps).astype(np.float32)
+        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding gets no attention
+        if self._session is not None:
+            x = self._session.run(None, {"x": x, "bias": bias})[0]
+        else:
+            x = self._encode_numpy(x, bias)
         pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -41,3 +41,12 @@ def test_similar_sentences_are_closer_than_unrelated(embedder) -> None:
 
 def test_long_text_is_truncated_not_rejected(embedder) -> None:
     assert embedder.embed_one("fever " * 1000).shape == (384,)
+
+
+def test_onnx_and_numpy_backends_agree(embedder) -> None:
+    from dhanvantri.knowledge.embedder import MiniLMEmbedder
+
+    assert embedder.backend == "onnx"
+    reference = MiniLMEmbedder(backend="numpy")
+    texts = ["loose motions since yesterday", "fever " * 300, "ok"]
+    assert np.allclose(embedder.embed(texts), reference.embed(texts), atol=1e-5)
