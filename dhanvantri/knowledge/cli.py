@@ -1,8 +1,11 @@
-"""``dhanvantri kb query "TEXT" [--k 3] [--json]`` and ``dhanvantri kb ingest``.
+"""``dhanvantri kb query "TEXT" [--k 3] [--json]``, ``kb ingest`` and ``kb intake``.
 
 ``query`` prints the closest condition passages; with ``--json`` stdout is exactly a JSON list
 of ``{"id", "title", "score", "text", "source"}``. ``ingest`` rebuilds the persistent index under
-``<data_dir>/kb`` with a progress bar on stderr. Nothing heavy is imported until a handler runs.
+``<data_dir>/kb`` with a progress bar on stderr. ``intake`` replays a consultation: it reads one
+(redacted) patient utterance per line on stdin, prints each ``{"kind", "topic", "question"}``
+step as a JSON line, and at the end one ``{"draft": ...}`` line, or ``{"draft": null,
+"missing": [...]}`` when the intake is incomplete. Nothing heavy is imported until a handler runs.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ def register(subparsers: Any) -> None:
     ingest = actions.add_parser("ingest", help="(re)build the vector index",
                                 description="Embed every condition and rebuild the index.")
     ingest.set_defaults(handler=run_ingest)
+    intake = actions.add_parser("intake", help="replay an intake from patient lines on stdin",
+                                description="Replay an intake: one patient utterance per line.")
+    intake.set_defaults(handler=run_intake)
 
 
 def run_query(args: argparse.Namespace) -> int:
@@ -71,6 +77,33 @@ def run_ingest(args: argparse.Namespace) -> int:
         collection = index.build(path, MiniLMEmbedder(),
                                  lambda done, total: bar.update(task, completed=done, total=total))
     console.print(f"indexed {collection.count()} conditions in {path}")
+    return 0
+
+
+def run_intake(args: argparse.Namespace) -> int:
+    """Handler of ``dhanvantri kb intake``: JSON lines out, one per step, then the draft."""
+    from dhanvantri.knowledge.draft import DraftNotReady, build_draft
+    from dhanvantri.knowledge.intake import IntakeState
+    from dhanvantri.knowledge.retrieval import KnowledgeBase
+    from dhanvantri.settings import get_settings
+
+    kb = KnowledgeBase.open(get_settings(), progress=_stderr_progress())
+    state = IntakeState()
+    step = state.next_step(kb)
+    print(json.dumps({"kind": step.kind, "topic": step.topic, "question": step.question}))
+    for line in sys.stdin:
+        if step.kind == "done":
+            break
+        if not line.strip():
+            continue
+        state.update(line)
+        step = state.next_step(kb)
+        print(json.dumps({"kind": step.kind, "topic": step.topic, "question": step.question}))
+    try:
+        print(json.dumps({"draft": build_draft(state, kb).to_dict()}, ensure_ascii=False))
+    except DraftNotReady as exc:
+        print(json.dumps({"draft": None, "missing": exc.missing}))
+        return 1
     return 0
 
 

@@ -55,9 +55,10 @@ _AGE = (
 )
 _BARE_NUMBER = re.compile(r"^\D*(\d{1,3})\D*$")
 
-_FEMALE = re.compile(r"\b(female|woman|lady|girl|mother|wife|my periods|my period|my menses|"
-                     r"pregnant|aurat|mahila)\b")
-_MALE = re.compile(r"\b(male|man|gentleman|boy|husband|father|aadmi|purush)\b")
+# Only words about the speaker: "my husband has fever" says nothing about the patient's sex.
+_FEMALE = re.compile(r"\b(female|woman|lady|my periods?|my menses|pregnant|aurat|mahila)\b|"
+                     r"\bi am a girl\b")
+_MALE = re.compile(r"\b(male|man|gentleman|aadmi|purush)\b|\bi am a boy\b")
 _PREGNANT_YES = re.compile(r"\b(i am|i'm|im|currently) (\d+ (weeks?|months?) )?pregnant\b|"
                            r"\bexpecting a baby\b|\bweeks pregnant\b|\bmonths pregnant\b|"
                            r"\bgarbhvati\b|\bpregnant hoon\b")

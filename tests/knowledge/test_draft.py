@@ -144,3 +144,36 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.models
+def test_cli_intake_replays_a_consultation(kb, kb_settings, monkeypatch, capsys) -> None:
+    import io
+
+    from dhanvantri import settings as settings_module
+    from dhanvantri.cli import main
+
+    monkeypatch.setattr(settings_module, "get_settings", lambda: kb_settings)
+    lines = ["my throat is very painful and i have fever", "since 2 days", "nothing else",
+             "no", "no", "no", "no", "i am 35", "male", "no allergies", "no medicines", "no",
+             "yes", "yes", "yes"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["kb", "intake"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert out[0]["topic"] == "complaint"
+    assert out[-2]["kind"] == "done"
+    assert out[-1]["draft"]["condition_id"] == "pharyngitis"
+
+
+@pytest.mark.models
+def test_cli_intake_reports_missing_facts(kb, kb_settings, monkeypatch, capsys) -> None:
+    import io
+
+    from dhanvantri import settings as settings_module
+    from dhanvantri.cli import main
+
+    monkeypatch.setattr(settings_module, "get_settings", lambda: kb_settings)
+    monkeypatch.setattr("sys.stdin", io.StringIO("i have a cough\n"))
+    assert main(["kb", "intake"]) == 1
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["draft"] is None and "duration" in last["missing"]
