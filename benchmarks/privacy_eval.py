@@ -12,6 +12,7 @@ Usage::
     .venv/bin/python benchmarks/privacy_eval.py            # table on stdout
     .venv/bin/python benchmarks/privacy_eval.py --json     # the same as JSON
     .venv/bin/python benchmarks/privacy_eval.py --n 40 --latency-runs 100
+    .venv/bin/python benchmarks/privacy_eval.py --speech 20    # + real Whisper transcripts
 """
 
 from __future__ import annotations
@@ -252,6 +253,16 @@ def print_table(result: dict) -> None:
             f" ({lat['runs']} calls after warm-up)"
         )
     print(f"detector load: {result['detector_load_s']} s")
+    speech = result.get("speech")
+    if speech and "skipped" in speech:
+        print(f"speech: skipped ({speech['skipped']})")
+    elif speech:
+        print(
+            f"speech (espeak-ng -> Whisper base, {speech['transcripts_checked']} transcripts): "
+            f"digit runs leaked {speech['digit_leak_rate']:.3f}, name words leaked "
+            f"{speech['name_leak_rate']:.3f} of {speech['name_words_heard']} heard, "
+            f"clinical words kept {speech['clinical_kept']:.3f} of {speech['clinical_words_heard']}"
+        )
 
 
 def _print_types(per_type: dict[str, dict]) -> None:
@@ -272,8 +283,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-runs", type=int, default=300)
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     parser.add_argument("--show-errors", action="store_true", help="list misses and false alarms")
+    parser.add_argument(
+        "--speech",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also speak N utterances (espeak-ng), transcribe them (Whisper) and count leaks",
+    )
     args = parser.parse_args(argv)
     result = run(n=args.n, seed=args.seed, latency_runs=args.latency_runs)
+    if args.speech:
+        from privacy_speech import evaluate_speech
+
+        from dhanvantri.privacy import PhiDetector
+
+        result["speech"] = evaluate_speech(PhiDetector(), count=args.speech, seed=args.seed)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -163,6 +163,16 @@ _PHONE_SHAPES = (
 )
 
 
+_ID_WORDS = (ctx.PHONE_WORDS | ctx.AADHAAR_WORDS | ctx.ABHA_WORDS) - {"no"}
+_DATE_SHAPES = ((2, 2, 4), (1, 2, 4), (2, 1, 4), (1, 1, 4), (4, 2, 2), (4, 1, 1), (4, 2, 1))
+
+
+def _words_just_before(text: str, start: int) -> list[str]:
+    """Up to three words before ``start`` in the same clause (no punctuation or digits between)."""
+    window = re.split(r"[.!?;,\d]", text[max(0, start - 40) : start])[-1]
+    return re.findall(r"[a-z]+", window.lower())[-3:]
+
+
 def _classify_run(text: str, run: DigitRun) -> list[Entity]:
     """Entities for one digit run; a run that fits no format is tried split at its groups."""
     hit = _classify_whole(text, run)
@@ -175,6 +185,14 @@ def _classify_run(text: str, run: DigitRun) -> list[Entity]:
     # several groups that fit no format are a list of readings ("120 130 140 150 160").
     numerals = sum(g > 1 for g in run.groups)
     if len(run.digits) >= 9 and (len(run.groups) == 1 or (run.spoken and numerals <= 1)):
+        return [_unknown_id(text, run)]
+    # A recogniser that drops a digit leaves "652-170034": with "number"/"aadhaar" said just
+    # before, a long run in any grouping is still someone's identifier.
+    if (
+        len(run.digits) >= 8
+        and run.groups not in _DATE_SHAPES
+        and set(_words_just_before(text, run.start)) & _ID_WORDS
+    ):
         return [_unknown_id(text, run)]
     return []
 
@@ -254,6 +272,6 @@ def _unknown_id(text: str, run: DigitRun) -> Entity:
     phone_words = near & ctx.PHONE_WORDS
     # "number" alone says phone only for a phone-sized run ("my number is ..."), not for a
     # 15-digit policy number.
-    if phone_words - {"number", "no"} or (phone_words and 10 <= len(run.digits) <= 13):
+    if phone_words - {"number", "no"} or (phone_words and 8 <= len(run.digits) <= 13):
         return _entity(text, PHONE, run.start, run.end, 0.6)
     return _entity(text, ID_NUMBER, run.start, run.end, 0.5)

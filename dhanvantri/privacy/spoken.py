@@ -113,6 +113,13 @@ def _misheard_nine(tokens: list[re.Match[str]], i: int) -> bool:
     )
 
 
+def _nine_inside(tokens: list[re.Match[str]], i: int) -> bool:
+    """An "I" between dashes inside a dictated number: "6-I-3-1-I-2-5-4-9"."""
+    if i < 1 or i + 2 >= len(tokens) or tokens[i - 1].group() != "-":
+        return False
+    return tokens[i + 1].group() == "-" and tokens[i + 2].group().isdigit()
+
+
 def _gap_ok(text: str, prev_end: int, start: int, spoken: bool) -> bool:
     """Whether the characters between two run items keep them in one run."""
     gap = text[prev_end:start]
@@ -174,7 +181,7 @@ def _item(tokens: list[re.Match[str]], i: int, *, first: bool) -> tuple[str, int
     tok = tokens[i].group()
     if tok.isdigit():
         return tok, 1, False
-    if first and tok in ("I", "i") and _misheard_nine(tokens, i):
+    if tok in ("I", "i") and (_misheard_nine(tokens, i) if first else _nine_inside(tokens, i)):
         return "9", 1, True
     word = tok.lower()
     # "oh"/"o" mean zero only inside a run: "oh, nine eight..." starts with an interjection.

@@ -122,5 +122,25 @@ def test_misheard_number_is_still_redacted() -> None:
     assert kinds("policy number 123456789012345")[0][0] == "ID_NUMBER"
 
 
+@pytest.mark.parametrize(
+    ("heard", "kind"),
+    [
+        # What Whisper base wrote for spoken numbers in our espeak-ng runs.
+        ("My number is I-8765-43210.", "PHONE"),
+        ("my number is i876543210", "PHONE"),
+        ("My number is 6-I-3-1-I-2-5-4-9.", "PHONE"),
+        ("Her father's number is 652-170034.", "PHONE"),
+    ],
+)
+def test_whisper_manglings_are_still_redacted(heard: str, kind: str) -> None:
+    found = kinds(heard)
+    assert [k for k, _ in found] == [kind], found
+    assert not any(c.isdigit() for c in heard.replace(found[0][1], ""))
+
+
+def test_date_after_an_id_word_stays_a_date() -> None:
+    assert kinds("Aadhaar no. 983715120415, DOB: 16-10-2004") == [("AADHAAR", "983715120415")]
+
+
 def test_phone_next_to_another_number_is_split() -> None:
     assert kinds("call 9876543210 2 times")[0] == ("PHONE", "9876543210")
