@@ -1,0 +1,1 @@
+"""Condition entries of the knowledge base, one JSON file per body system."""
