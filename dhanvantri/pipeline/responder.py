@@ -1,13 +1,21 @@
-"""Streams the assistant's reply from the language model for each finished patient turn.
+"""The assistant's reply to each finished patient turn.
 
-The clinical logic decides *what* to ask or say (a :class:`GuidanceFrame`); the model only phrases
-it. The system prompt is fixed and comes first so the LLM server reuses its cached prefix, and
-the history is short: a small local model echoes long contexts back.
+The clinical logic decides *what* to ask or say (a :class:`GuidanceFrame`); the model only
+phrases it. Two styles:
+
+* ``converse`` for a capable model behind ``DHANVANTRI_LLM_BASE_URL``: it gets a short history
+  and the question to ask, and its streamed reply is spoken as it comes.
+* ``acknowledge`` for the embedded 135M model, which cannot follow instructions (asked to phrase
+  a question it lists made-up severities or talks as the patient): it only writes one short
+  sentence of empathy, from a fixed few-shot prompt that the LLM server keeps cached. The
+  sentence is checked and replaced by a plain one when it is not fit to speak, and the clinical
+  question follows it word for word.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from dhanvantri.pipeline.frames import (
     Direction,
@@ -33,21 +41,51 @@ SYSTEM_PROMPT = (
     "name a diagnosis, a medicine or a dose: a doctor decides those. Words like <PERSON_1> are "
     "placeholders for private details: repeat them exactly as written."
 )
+ACK_PROMPT = (
+    "You are a kind nurse on a phone call. Answer the patient with one short sentence that shows "
+    "you understood. Do not ask questions and do not give advice."
+)
+ACK_EXAMPLES = (
+    ("I have a bad stomach ache since this morning.", "I am sorry to hear about your stomach ache."),
+    ("I cut my finger while cooking.", "Oh, that sounds painful."),
+    ("No, I do not take any medicines.", "Thank you, that is helpful to know."),
+    ("My son has had a cold for two days.", "I understand, a cold can be tiring for a child."),
+)
+FALLBACK_ACK = "Thank you for telling me."
+_UNFIT = re.compile(r"[\n():;\"*#\[\]{}=/\\?]|\d|\b(dr|doctor|not a|not helpful|diagnos\w*|"
+                    r"medicines?|tablets?|normal)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"^(.+?[.!])(\s|$)")
+
+
+def fit_acknowledgement(text: str) -> str:
+    """The model's first sentence if it is a short, plain, speakable acknowledgement, else a
+    fixed one. Numbers, questions, lists, claims to be a doctor and reassurance are refused."""
+    text = text.strip()
+    match = _SENTENCE.match(text)
+    sentence = (match.group(1) if match else text).strip()
+    plain = re.sub(r"<[A-Z_]+_\d+>", "", sentence)  # PHI tokens are fine to repeat
+    if not 2 <= len(sentence.split()) <= 14 or _UNFIT.search(plain):
+        return FALLBACK_ACK
+    return sentence
 
 
 class Responder(FrameProcessor):
-    """Turns a finished patient turn into streamed :class:`LLMTextFrame` pieces.
+    """Turns a finished patient turn into :class:`LLMTextFrame` pieces.
 
     Args:
         llm: the language model.
-        history_turns: past exchanges sent with each request.
-        use_passages: add retrieved passage titles to the prompt (for capable models).
+        style: ``"converse"`` or ``"acknowledge"`` (see the module docstring).
+        history_turns: past exchanges sent with each request (converse style).
+        use_passages: add retrieved passage titles to the prompt (converse style).
     """
 
-    def __init__(self, llm: LanguageModel, *, history_turns: int = 2,
+    def __init__(self, llm: LanguageModel, *, style: str = "converse", history_turns: int = 2,
                  use_passages: bool = False, system_prompt: str = SYSTEM_PROMPT) -> None:
         super().__init__()
+        if style not in ("converse", "acknowledge"):
+            raise ValueError(f"unknown style {style!r}")
         self.llm = llm
+        self.style = style
         self.history_turns = history_turns
         self.use_passages = use_passages
         self.system_prompt = system_prompt
@@ -71,15 +109,23 @@ class Responder(FrameProcessor):
             if self._topic == "emergency":
                 # The fixed emergency instruction is already on its way: no model in that path.
                 self.history.append(ChatMessage("user", self._user_text))
-                self._user_text, self._guidance, self._topic = "", "", ""
+                self._clear_turn()
             elif self._user_text:
                 await self._reply(frame.turn)
         else:
             await self.push_frame(frame, direction)
 
-    def messages(self) -> list[ChatMessage]:
-        """The request for the current turn: system prompt, short history, the patient's words."""
-        content = self._user_text
+    def _clear_turn(self) -> None:
+        self._user_text, self._guidance, self._topic, self._passages = "", "", "", ()
+
+    def messages(self, user_text: str | None = None) -> list[ChatMessage]:
+        """The request for the current turn (or for ``user_text``)."""
+        user_text = self._user_text if user_text is None else user_text
+        if self.style == "acknowledge":
+            shots = [m for said, reply in ACK_EXAMPLES
+                     for m in (ChatMessage("user", said), ChatMessage("assistant", reply))]
+            return [ChatMessage("system", ACK_PROMPT), *shots, ChatMessage("user", user_text)]
+        content = user_text
         if self.use_passages and self._passages:
             titles = ", ".join(getattr(p, "title", str(p)) for p in self._passages)
             content += f"\n(Clinic notes on: {titles}.)"
@@ -89,10 +135,10 @@ class Responder(FrameProcessor):
         return [ChatMessage("system", self.system_prompt), *recent, ChatMessage("user", content)]
 
     async def _reply(self, turn: int) -> None:
-        messages = self.messages()
+        messages, guidance = self.messages(), self._guidance
         self.history.append(ChatMessage("user", self._user_text))
-        self._user_text, self._guidance, self._passages, self._partial = "", "", (), ""
-        self._topic = ""
+        self._clear_turn()
+        self._partial = ""
         started = now()
         await self.push_frame(ReplyStartFrame(turn=turn))
         first = True
@@ -102,7 +148,15 @@ class Responder(FrameProcessor):
                                                    value_ms=(now() - started) * 1e3))
                 first = False
             self._partial += piece
-            await self.push_frame(LLMTextFrame(text=piece, turn=turn))
+            if self.style == "converse":
+                await self.push_frame(LLMTextFrame(text=piece, turn=turn))
+            elif _SENTENCE.match(self._partial.strip()) or "\n" in self._partial:
+                break  # one sentence is all this style uses
+        if self.style == "acknowledge":
+            self._partial = fit_acknowledgement(self._partial)
+            text = f"{self._partial} {guidance}".strip()
+            await self.push_frame(LLMTextFrame(text=text, turn=turn))
+            self._partial = text
         self.history.append(ChatMessage("assistant", self._partial.strip()))
         self._partial = ""
         await self.push_frame(ReplyEndFrame(turn=turn))

@@ -104,7 +104,9 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         seconds["llm"] = round(time.perf_counter() - started, 3)
     llm = OpenAIChat(base_url=base_url, model=model,
                      api_key=api_key.get_secret_value() if api_key else "local",
-                     max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature)
+                     # The embedded model writes one short sentence (see Responder).
+                     max_tokens=settings.llm_max_tokens if embedded is None else 24,
+                     temperature=settings.llm_temperature)
     models = VoiceModels(settings=settings, stt=stt, tts=tts, llm=llm, detector=detector,
                          knowledge=knowledge, vault_key=vault_key_from_settings(settings),
                          load_seconds=seconds, embedded_llm=embedded)
@@ -116,17 +118,16 @@ async def warm_up(models: VoiceModels) -> None:
     """Run each model once so the first patient does not pay for lazy initialisation."""
     import asyncio
 
-    from dhanvantri.pipeline.responder import SYSTEM_PROMPT
-    from dhanvantri.pipeline.services import ChatMessage
+    from dhanvantri.pipeline.responder import Responder
 
     silence = np.zeros(16000, dtype=np.float32)
     await asyncio.to_thread(models.stt.transcribe, silence)
     await asyncio.to_thread(models.tts.synthesize, "Hello.")
     await asyncio.to_thread(models.detector.detect, "warm up")
     await asyncio.to_thread(models.knowledge.search, "fever", 1)
-    # Also fills the LLM server's prompt cache with the system prompt.
-    messages = [ChatMessage("system", SYSTEM_PROMPT), ChatMessage("user", "Hello.")]
-    async for _ in models.llm.stream(messages):
+    # Also fills the LLM server's prompt cache with the fixed start of every request.
+    style = "converse" if models.settings.llm_base_url else "acknowledge"
+    async for _ in models.llm.stream(Responder(models.llm, style=style).messages("Hello.")):
         pass
 
 
@@ -162,7 +163,10 @@ class VoiceSession:
             vad(settings), threshold=settings.vad_threshold,
             min_speech_ms=settings.vad_min_speech_ms, hangover_ms=settings.vad_hangover_ms,
             sample_rate=settings.sample_rate)
-        self.responder = Responder(models.llm, use_passages=bool(settings.llm_base_url))
+        # The embedded model only acknowledges; a configured endpoint is trusted to phrase.
+        capable = bool(settings.llm_base_url)
+        self.responder = Responder(models.llm, style="converse" if capable else "acknowledge",
+                                   use_passages=capable)
         self.guide = ClinicalGuide(models.knowledge, on_draft=on_draft)
         stages: list[FrameProcessor] = [
             self.turn_detector,

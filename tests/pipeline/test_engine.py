@@ -100,7 +100,7 @@ async def test_non_interruptible_stage_keeps_its_input() -> None:
         interruptible = False
 
     stage = Input(0.02)
-    task, out, _ = collecting_task(stage)
+    task, _out, _ = collecting_task(stage)
     await task.start()
     for text in ("a", "b", "c"):
         await task.queue_frame(SpeakFrame(text=text))

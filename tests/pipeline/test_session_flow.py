@@ -101,7 +101,7 @@ def events(out: list[Frame], kind: str) -> list[dict]:
 
 
 async def test_no_phi_reaches_the_llm_or_retrieval_and_the_patient_hears_their_name(real_parts):
-    llm = ScriptedLLM("Thank you <PERSON_1>, how long have you had the fever?")
+    llm = ScriptedLLM("Thank you <PERSON_1>, I am sorry you feel unwell.")
     session, out, search = make_session(real_parts, llm)
     await session.start()
     await say(session, PATIENT, 1)
@@ -139,7 +139,7 @@ async def test_emergency_gets_instruction_and_escalation_in_the_same_turn_withou
 
 
 async def test_reply_guard_blocks_a_drug_and_dose_from_the_model(real_parts):
-    llm = ScriptedLLM("You should take paracetamol 650 mg twice a day. Rest well.")
+    llm = ScriptedLLM("You should take paracetamol tablets. Rest well.")
     session, out, _ = make_session(real_parts, llm)
     await session.start()
     await say(session, "i have a mild fever since yesterday", 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from dhanvantri.pipeline.frames import LLMTextFrame, ReplyEndFrame, ReplyStartFrame, SpeakFrame
@@ -48,7 +50,7 @@ def test_visemes_follow_phoneme_timing() -> None:
     shapes = timeline([("^", 1000), ("m", 2205), ("ˈ", 300), ("a", 4410), (" ", 2205)], rate)
     assert [s for s, _, _ in shapes] == ["rest", "MBP", "AI", "rest"]
     # Contiguous and covering the audio exactly.
-    assert all(a[1] + a[2] == b[1] for a, b in zip(shapes, shapes[1:], strict=False))
+    assert all(a[1] + a[2] == b[1] for a, b in itertools.pairwise(shapes))
     total_ms = (1000 + 2205 + 300 + 4410 + 2205) * 1000 // rate
     assert shapes[-1][1] + shapes[-1][2] == total_ms
 

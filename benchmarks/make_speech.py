@@ -1,0 +1,47 @@
+"""Make the patient speech the voice benchmarks replay: espeak-ng + sox, 16 kHz mono WAV.
+
+    .venv/bin/python benchmarks/make_speech.py benchmarks/out/speech
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SENTENCES = {
+    "fever": "I have had a fever and a dry cough for three days.",
+    "headache": "I have a headache since yesterday morning.",
+    "loose_motions": "My child has loose motions since last night.",
+    "sore_throat": "I have a sore throat and a runny nose.",
+    "back_pain": "The pain is in my lower back and it started two weeks ago.",
+    "allergy": "No, I am not allergic to anything.",
+}
+
+
+def make(folder: Path, name: str, text: str, speed: int = 140) -> Path:
+    """Speak ``text`` into ``folder/name.wav``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    raw, target = folder / f"{name}.raw.wav", folder / f"{name}.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(target)], check=True)
+    raw.unlink()
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args()
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        print("espeak-ng and sox are needed (apt-get install espeak-ng sox)", file=sys.stderr)
+        return 2
+    for name, text in SENTENCES.items():
+        print(make(args.folder, name, text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
