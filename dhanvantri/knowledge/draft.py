@@ -153,20 +153,24 @@ def _safety(state: IntakeState, chosen: list[DraftMedicine]) -> dict[str, Any] |
     from dhanvantri.knowledge.conditions import load_conditions
 
     specs = {m.generic: m.order for c in load_conditions() for m in c.medicines if m.order}
-    orders, unchecked = [], []
-    for med in chosen:
-        spec = specs.get(med.generic)
-        if spec is None:
-            unchecked.append(med.generic)
-            continue
-        orders.append(MedicationOrder(name=med.generic, dose_amount=spec.amount,
-                                      dose_unit=spec.unit, frequency=spec.freq,
-                                      duration_days=med.duration_days))
+
+    def orders(meds: list[DraftMedicine]) -> list[Any]:
+        return [MedicationOrder(name=m.generic, dose_amount=specs[m.generic].amount,
+                                dose_unit=specs[m.generic].unit, frequency=specs[m.generic].freq,
+                                duration_days=m.duration_days)
+                for m in meds if m.generic in specs]
+
     patient = PatientContext(age_years=float(state.age_years or 0), sex=state.sex,
                              pregnant=bool(state.pregnant), allergies=tuple(state.allergies),
                              current_medications=tuple(state.medications))
-    result = check_prescription(patient, orders).to_dict()
-    result["not_checked"] = unchecked  # regimens with no single amount/frequency
+    # Alternatives replace a line rather than add to it, so each is checked on its own
+    # (against the patient and their current medicines), not alongside the lines it replaces.
+    main = [m for m in chosen if m.role != "alternative"]
+    result = check_prescription(patient, orders(main)).to_dict()
+    result["alternatives"] = {
+        m.generic: check_prescription(patient, orders([m])).to_dict()
+        for m in chosen if m.role == "alternative" and m.generic in specs}
+    result["not_checked"] = [m.generic for m in chosen if m.generic not in specs]
     return result
 
 

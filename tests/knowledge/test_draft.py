@@ -177,3 +177,26 @@ def test_cli_intake_reports_missing_facts(kb, kb_settings, monkeypatch, capsys) 
     assert main(["kb", "intake"]) == 1
     last = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert last["draft"] is None and "duration" in last["missing"]
+
+
+def test_alternatives_are_checked_on_their_own(fake_kb) -> None:
+    pytest.importorskip("dhanvantri.knowledge.safety")
+    state = finished("very painful cramps in lower belly during my periods since today",
+                     sex="female", pregnant=False, age_years=22.0)
+    draft = build_draft(state, fake_kb)
+    assert draft.condition_id == "dysmenorrhoea"
+    assert "DUPLICATE_THERAPY" not in {i["code"] for i in draft.safety["issues"]}
+    assert draft.safety["alternatives"]["ibuprofen"]["verdict"] == "ok"
+
+
+def test_protocol_doses_pass_the_gate_for_a_healthy_adult(fake_kb) -> None:
+    pytest.importorskip("dhanvantri.knowledge.safety")
+    from dhanvantri.knowledge.conditions import load_conditions
+    from dhanvantri.knowledge.draft import _safety, _select_medicines
+
+    state = finished("cough", age_years=30.0)
+    for condition in load_conditions():
+        chosen, _ = _select_medicines(condition, state)
+        result = _safety(state, chosen)
+        assert "DOSE_RANGE" not in {i["code"] for i in result["issues"]}, condition.id
+        assert result["verdict"] != "block", condition.id
