@@ -33,7 +33,8 @@ class DraftNotReady(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DraftMedicine:
-    """One proposed line. ``role``: first_line, conditional (see ``when``) or alternative."""
+    """One proposed line. ``role``: first_line, conditional (see ``when``), alternative, or
+    continue (the patient already takes it: a refill, not a new medicine)."""
 
     generic: str
     dose: str
@@ -128,6 +129,7 @@ def _select_medicines(condition: Condition, state: IntakeState
                       ) -> tuple[list[DraftMedicine], list[dict[str, str]]]:
     chosen, withheld = [], []
     allergies = " ".join(state.allergies).lower()
+    current = " ".join(state.medications).lower()
     for line in condition.medicines:
         when = line.when.lower()
         if state.pregnant and "not in pregnancy" in when:
@@ -136,8 +138,9 @@ def _select_medicines(condition: Condition, state: IntakeState
         if allergies and line.generic.split()[0] in allergies:
             withheld.append({"generic": line.generic, "reason": "patient reports an allergy"})
             continue
+        role = "continue" if line.generic.split()[0] in current else _role(line)
         chosen.append(DraftMedicine(line.generic, line.dose, line.route, line.frequency,
-                                    line.duration_days, _role(line), line.when))
+                                    line.duration_days, role, line.when))
     return chosen, withheld
 
 
@@ -165,7 +168,8 @@ def _safety(state: IntakeState, chosen: list[DraftMedicine]) -> dict[str, Any] |
                              current_medications=tuple(state.medications))
     # Alternatives replace a line rather than add to it, so each is checked on its own
     # (against the patient and their current medicines), not alongside the lines it replaces.
-    main = [m for m in chosen if m.role != "alternative"]
+    # Lines the patient already takes are checked as current medicines, not as new ones.
+    main = [m for m in chosen if m.role not in ("alternative", "continue")]
     result = check_prescription(patient, orders(main)).to_dict()
     result["alternatives"] = {
         m.generic: check_prescription(patient, orders([m])).to_dict()

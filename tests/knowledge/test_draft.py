@@ -200,3 +200,14 @@ def test_protocol_doses_pass_the_gate_for_a_healthy_adult(fake_kb) -> None:
         result = _safety(state, chosen)
         assert "DOSE_RANGE" not in {i["code"] for i in result["issues"]}, condition.id
         assert result["verdict"] != "block", condition.id
+
+
+def test_a_medicine_already_taken_is_a_refill(fake_kb) -> None:
+    pytest.importorskip("dhanvantri.knowledge.safety")
+    state = finished("need my bp medicine refill, readings 150 by 95, since 2 years",
+                     age_years=58.0, no_medications=False, medications=["amlodipine"])
+    draft = build_draft(state, fake_kb)
+    assert draft.condition_id == "hypertension"
+    roles = {m.generic: m.role for m in draft.medicines}
+    assert roles["amlodipine"] == "continue"
+    assert "DUPLICATE_THERAPY" not in {i["code"] for i in draft.safety["issues"]}
