@@ -58,6 +58,16 @@ def main(argv: list[str] | None = None) -> int:
             hit3 += found
             if not found:
                 misses.append({"q": item["q"], "expect": item["expect"], "got": ids})
+        # The intake's ranking (embedding similarity blended with the symptom match).
+        from dhanvantri.knowledge.intake import IntakeState
+
+        rank1 = rank3 = 0
+        for item in queries:
+            state = IntakeState()
+            state.update(item["q"])
+            ids = [c.id for c, _ in state.candidate_conditions(kb, k=3)]
+            rank1 += ids[0] in item["expect"]
+            rank3 += any(i in item["expect"] for i in ids)
         for item in queries[:5]:  # warm-up
             kb.search(item["q"])
         latencies, cpu = [], []
@@ -77,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         "conditions": len(kb.conditions),
         "hit_at_1": round(hit1 / len(queries), 4),
         "hit_at_3": round(hit3 / len(queries), 4),
+        "intake_rank_hit_at_1": round(rank1 / len(queries), 4),
+        "intake_rank_hit_at_3": round(rank3 / len(queries), 4),
         "search_ms_p50": round(statistics.median(latencies), 2),
         "search_ms_p95": round(_percentile(latencies, 95), 2),
         # CPU time of the process per search: close to wall time on an idle machine, and
