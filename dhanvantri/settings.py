@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,6 +65,16 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     login_rate_limit: str = "10/minute"  # per client address, and per account
     otp_rate_limit: str = "5/minute"  # code requests per phone number (and per address)
+
+    # --- commerce: pharmacy orders, labs, payments, wallet (dhanvantri.platform) ---
+    payment_gateway: str = "sandbox"  # "sandbox" (embedded, no network) or "razorpay"
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    razorpay_base_url: str = "https://api.razorpay.com/v1"
+    platform_commission_percent: Decimal = Field(default=Decimal("10.00"), ge=0, le=100)
+    delivery_otp_ttl_seconds: int = 600
+    delivery_otp_max_attempts: int = 3
 
     # --- realtime server (dhanvantri.realtime) ---
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package

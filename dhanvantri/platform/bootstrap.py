@@ -15,6 +15,7 @@ from . import db, keys
 from .clinical_gate import default_gate
 from .clock import Clock, utcnow
 from .esign import ESignProvider, LocalSigner
+from .gateways import PaymentGateway, make_gateway
 from .notifier import ConsoleNotifier, Notifier
 from .orm import start_mappers
 from .otp import OtpIssuer
@@ -40,6 +41,7 @@ class Services:
     signer: ESignProvider
     safety: SafetyGate
     limits: RateLimits
+    gateway: PaymentGateway | None = None  # payments (gateways.py); the sandbox by default
     _serialize: asyncio.Lock | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
@@ -84,4 +86,5 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
         signer=signer or LocalSigner(keys.signing_key(settings), otps, notifier),
         safety=safety_gate or default_gate(),
         limits=RateLimits({"login": settings.login_rate_limit, "otp": settings.otp_rate_limit}),
+        gateway=make_gateway(settings, secret),
         _serialize=asyncio.Lock() if engine.dialect.name == "sqlite" else None)

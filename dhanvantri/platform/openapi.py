@@ -65,6 +65,9 @@ class OpenApiRegistry:
             for name in re.findall(r"{(\w+)}", endpoint.path)]
         if endpoint.query is not None:
             params += self._query(endpoint.query)
+        params += [{"name": name, "in": "header", "required": True,
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"}}
+                   for name in endpoint.headers]
         error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
         responses: dict[str, Any] = {}
         for status, text in endpoint.responses.items():

@@ -236,3 +236,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Acknowledgement, acknowledgements)
     mapper_registry.map_imperatively(AuditEvent, audit_events)
     _started = True
+
+
+# Commerce tables live in their own module on the same metadata (imported here so that
+# migrations and ``metadata.create_all`` always see them).
+from . import commerce_tables as _commerce_tables  # noqa: E402, F401

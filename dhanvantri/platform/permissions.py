@@ -24,21 +24,45 @@ class Perm(StrEnum):
     RX_SIGN = "prescriptions:sign"
     RX_ACKNOWLEDGE = "prescriptions:acknowledge"
     RX_RELEASE = "prescriptions:release"
+    # Commerce: pharmacy orders, labs, payments, wallet.
+    SHOP = "commerce:shop"  # carts, orders, lab bookings and paying for them (own)
+    WALLET = "wallet:use"
+    ORDERS_READ = "orders:read"  # patients: own; pharmacies: theirs
+    ORDERS_FULFIL = "orders:fulfil"
+    ORDERS_CANCEL = "orders:cancel"
+    DELIVERY_OTP_RESEND = "orders:delivery_otp"
+    MERCHANTS_MANAGE = "merchants:manage"
+    STOCK_WRITE = "stock:write"
+    LABS_OPERATE = "labs:operate"
+    LAB_BOOKINGS_READ = "lab_bookings:read"  # patients: own; labs: theirs
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_REFUND = "payments:refund"
+    SETTLEMENTS_READ = "settlements:read"
 
 
 _ALL = frozenset({Perm.PROFILE_READ})
 _STAFF = _ALL | {Perm.MFA_MANAGE}
 
+_PATIENT_SHOP = {Perm.SHOP, Perm.WALLET, Perm.ORDERS_READ, Perm.ORDERS_CANCEL,
+                 Perm.LAB_BOOKINGS_READ, Perm.PAYMENTS_READ}
+_PHARMACY_SHOP = {Perm.ORDERS_READ, Perm.ORDERS_FULFIL, Perm.ORDERS_CANCEL,
+                  Perm.DELIVERY_OTP_RESEND, Perm.STOCK_WRITE, Perm.SETTLEMENTS_READ}
+_LAB_SHOP = {Perm.LABS_OPERATE, Perm.LAB_BOOKINGS_READ, Perm.SETTLEMENTS_READ}
+_ADMIN_SHOP = (_PHARMACY_SHOP | _LAB_SHOP | {Perm.MERCHANTS_MANAGE, Perm.PAYMENTS_READ,
+                                             Perm.PAYMENTS_REFUND})
+_SUPPORT_SHOP = {Perm.ORDERS_READ, Perm.ORDERS_CANCEL, Perm.DELIVERY_OTP_RESEND,
+                 Perm.LAB_BOOKINGS_READ, Perm.PAYMENTS_READ, Perm.PAYMENTS_REFUND}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: _ALL | {Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ, Perm.RX_ACKNOWLEDGE,
-                          Perm.RX_RELEASE},
+                          Perm.RX_RELEASE} | _PATIENT_SHOP,
     Role.PHYSICIAN: _STAFF | {Perm.RX_QUEUE, Perm.RX_READ, Perm.RX_REVIEW, Perm.RX_SIGN,
                               Perm.RX_RELEASE},
-    Role.PHARMACY: _STAFF | {Perm.RX_READ},
-    Role.LAB: _STAFF | {Perm.RX_READ},
+    Role.PHARMACY: _STAFF | {Perm.RX_READ} | _PHARMACY_SHOP,
+    Role.LAB: _STAFF | {Perm.RX_READ} | _LAB_SHOP,
     Role.ADMIN: _STAFF | {Perm.USERS_READ, Perm.USERS_WRITE, Perm.AUDIT_READ, Perm.RX_READ,
-                          Perm.RX_RELEASE},
-    Role.SUPPORT: _STAFF | {Perm.USERS_READ},
+                          Perm.RX_RELEASE} | _ADMIN_SHOP,
+    Role.SUPPORT: _STAFF | {Perm.USERS_READ} | _SUPPORT_SHOP,
 }
 
 

@@ -14,7 +14,11 @@ from dhanvantri.platform.orm import metadata
 from dhanvantri.settings import Settings
 
 TABLES = {"users", "patients", "physicians", "otp_challenges", "refresh_tokens", "prescriptions",
-          "prescription_documents", "acknowledgements", "audit_events", "audit_head"}
+          "prescription_documents", "acknowledgements", "audit_events", "audit_head",
+          # commerce (0002)
+          "medicines", "merchants", "stock", "orders", "order_items", "lab_catalog", "lab_slots",
+          "lab_bookings", "payments", "refunds", "idempotency_keys", "webhook_events",
+          "ledger_accounts", "ledger_transactions", "ledger_entries", "payouts", "family_links"}
 
 
 def _tables(sync_conn) -> set[str]:
@@ -25,7 +29,7 @@ async def test_up_down_up(settings: Settings) -> None:
     engine = db.make_engine(settings)
     await db.create_schema_if_needed(engine, settings)
     await db.migrate(engine)
-    assert await db.current_revision(engine) == "0001"
+    assert await db.current_revision(engine) == "0002"
     async with engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES
         # The migration creates exactly what orm.py maps: autogenerate finds nothing to do.

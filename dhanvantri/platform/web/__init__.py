@@ -13,14 +13,27 @@ from ..clock import Clock
 from ..esign import ESignProvider
 from ..notifier import Notifier
 from ..safety import SafetyGate
-from . import audit_routes, auth_routes, prescription_routes, user_routes
+from . import (
+    audit_routes,
+    auth_routes,
+    lab_routes,
+    order_routes,
+    payment_routes,
+    pharmacy_routes,
+    prescription_routes,
+    user_routes,
+    wallet_routes,
+)
 from .common import Endpoint
 from .errors import error_middleware
 
 __all__ = ["ENDPOINTS", "SERVICES", "Services", "install"]
 
 ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
-                             *prescription_routes.ENDPOINTS, *audit_routes.ENDPOINTS]
+                             *prescription_routes.ENDPOINTS, *audit_routes.ENDPOINTS,
+                             *pharmacy_routes.ENDPOINTS, *order_routes.ENDPOINTS,
+                             *lab_routes.ENDPOINTS, *payment_routes.ENDPOINTS,
+                             *wallet_routes.ENDPOINTS]
 
 
 def install(app: web.Application, settings: Settings, *, notifier: Notifier | None = None,

@@ -35,6 +35,7 @@ class Endpoint:
     responses: dict[int, str] = field(default_factory=dict)
     content_type: str = "application/json"
     rate_limited: bool = False
+    headers: tuple[str, ...] = ()  # required request headers (e.g. Idempotency-Key)
 
 
 def services(request: web.Request) -> Services:
