@@ -25,6 +25,7 @@ QUESTIONS = {
     "duration": "Since when have you had this? For example, how many days?",
     "severity": "How bad is it: mild, moderate or severe? Or give it a number out of 10.",
     "associated": "Do you have any other symptoms along with this?",
+    "associated_which": "Which other symptoms do you have?",
     "age": "May I know your age?",
     "sex": "May I know if you are male or female?",
     "pregnancy": "Are you pregnant, or is there any chance you could be?",
@@ -99,7 +100,9 @@ class IntakeState:
             if polarity is not None and sid not in {f.symptom for f in find_symptoms(text)}:
                 self.symptoms[sid] = polarity
         elif pending == "associated":
-            self.associated_asked = True
+            # "yes" alone names nothing: ask once more which symptoms.
+            named = any(f.present for f in find_symptoms(text))
+            self.associated_asked = polarity is not True or named
         elif pending == "summary":
             self.summary_confirmed = polarity is True
             if polarity is False:
@@ -182,7 +185,9 @@ class IntakeState:
             return self._ask("correction", QUESTIONS["correction"], count=False)
         for topic in ("complaint", "duration", "severity", "associated"):
             if not self.known(topic) and self._may_ask(topic):
-                return self._ask(topic, QUESTIONS[topic])
+                again = topic == "associated" and self.attempts.get(topic, 0) > 0
+                return self._ask(topic, QUESTIONS["associated_which"] if again
+                                 else QUESTIONS[topic])
         if self.complaint is not None and (probe := self._next_probe(kb)) is not None:
             return self._ask(f"probe:{probe.id}:{probe.symptom}", probe.text)
         for topic in ("age", "sex", "pregnancy", "allergies", "medications", "conditions"):

@@ -149,3 +149,14 @@ def test_symptom_ranking_without_embeddings(fake_kb) -> None:
     ranked = state.candidate_conditions(fake_kb, k=3)
     assert ranked[0][0].id == "scabies"
     assert ranked[0][1] > ranked[1][1]
+
+
+def test_a_bare_yes_to_other_symptoms_asks_which(fake_kb) -> None:
+    state = IntakeState()
+    state.update("fever for 2 days, mild")
+    assert state.next_step(fake_kb).topic == "associated"
+    state.update("yes")
+    step = state.next_step(fake_kb)
+    assert step.topic == "associated" and "Which" in step.question
+    state.update("vomiting and headache")
+    assert state.symptoms["vomiting"] and state.associated_asked
