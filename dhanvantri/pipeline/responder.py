@@ -49,7 +49,7 @@ ACK_EXAMPLES = (
     ("I have a bad stomach ache since this morning.", "I am sorry to hear about your stomach ache."),
     ("I cut my finger while cooking.", "Oh, that sounds painful."),
     ("No, I do not take any medicines.", "Thank you, that is helpful to know."),
-    ("My son has had a cold for two days.", "I understand, a cold can be tiring for a child."),
+    ("My knee has been hurting when I climb stairs.", "I understand, that must make the day hard."),
 )
 FALLBACK_ACK = "Thank you for telling me."
 _UNFIT = re.compile(r"[\n():;\"*#\[\]{}=/\\?]|\d|\b(dr|doctor|not a|not helpful|diagnos\w*|"
