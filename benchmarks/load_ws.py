@@ -4,7 +4,8 @@ Starts ``dhanvantri serve`` as a subprocess on a free loopback port (its own dat
 for ``/healthz``, then for each N in ``--clients`` runs N patients at once. Each patient speaks
 ``--turns`` phrases (espeak-ng + sox speech), sending 20 ms frames in real time and silence
 between phrases as a live microphone does. Voice-to-voice is measured at the client: from the
-moment the last speech frame was sent to the first reply-audio frame received. CPU is the
+moment the frame holding the last audible speech sample was sent to the first reply-audio
+frame received (turns with no reply within 30 s are counted apart). CPU is the
 server process tree's (server + embedded LLM) user+system time from ``/proc``, per session.
 
     python benchmarks/load_ws.py --clients 1,2,4 --turns 2 --json
@@ -41,7 +42,7 @@ PHRASES = (
     "My stomach hurts after I eat.",
 )
 REPLY_SETTLE_S = 1.0  # reply finished when no audio arrived for this long
-TURN_LIMIT_S = 20.0
+TURN_LIMIT_S = 30.0  # per turn: no reply by then counts as "without reply"
 
 
 def log(message: str) -> None:
@@ -56,6 +57,14 @@ def make_speech(folder: Path, text: str, index: int) -> np.ndarray:
     subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
     with wave.open(str(wav)) as f:
         return np.frombuffer(f.readframes(f.getnframes()), dtype=np.int16).copy()
+
+
+def voiced_length(audio: np.ndarray, threshold: int = 300) -> int:
+    """Samples up to the end of the 20 ms frame holding the last audible sample."""
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
+    if not len(loud):
+        return len(audio)
+    return min(len(audio), (int(loud[-1]) // STEP + 1) * STEP)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -190,7 +199,9 @@ class Patient:
             await self._send(ws, np.zeros(RATE // 2, np.int16), clock)
             for turn in range(turns):
                 phrase = phrases[(self.index + turn) % len(phrases)]
-                speech_end = await self._send(ws, phrase, clock)
+                voiced = voiced_length(phrase)
+                speech_end = await self._send(ws, phrase[:voiced], clock)
+                await self._send(ws, phrase[voiced:], clock)
                 first = None
                 while time.monotonic() - speech_end < TURN_LIMIT_S:
                     await self._send(ws, silence, clock)
