@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     avatar_size: int = Field(default=256, ge=64, le=1024)  # square frame, pixels
     avatar_fps: int = Field(default=15, ge=1, le=30)  # cost: benchmarks/avatar_cost.py
 
+    # --- physicians joining live (dhanvantri.realtime.escalations) ---
+    escalation_timeout_s: float = Field(default=60.0, gt=0)  # then the patient is told what to do
+    emergency_number: str = "112"  # India's emergency response number, spoken on timeout
+
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""
         path = self.data_dir.expanduser().resolve()
