@@ -102,7 +102,7 @@ class PhiDetector:
         """
         if not text or not text.strip():
             return []
-        from dhanvantri.privacy.recognizers import PREFOUND, PRESIDIO_TO_OURS
+        from dhanvantri.privacy.recognizers import PREFOUND, PRESIDIO_TO_OURS  # loaded in init
 
         prefound = {
             "IndianNameRecognizer": find_names(text),
