@@ -1,0 +1,190 @@
+"""The physician desk of one server process: escalation routing, presence and the consultations
+it holds, wired to the bus.
+
+``PhysicianDesk.on_consultation_event`` is the hook a live consultation calls with each event it
+sends to the patient; an ``{"type": "escalation", ...}`` event raises an escalation. While an
+escalated consultation is live here, the desk lists it in the shared consultation directory (so
+a physician connected to another process can find its holder) and relays what the bus addresses
+to it (``escalation_timeout``, ``escalation_accepted``; later, take-over commands) to the patient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from dhanvantri.realtime.bus import EventBus
+from dhanvantri.realtime.directory import Directory, keep_alive, make_directory
+from dhanvantri.realtime.escalation_store import make_store
+from dhanvantri.realtime.escalations import (
+    AuditSink,
+    EscalationService,
+    consultation_channel,
+)
+from dhanvantri.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[dict[str, Any]], None]
+PRESENCE_TTL_S = 15.0
+RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})
+
+
+def node_id() -> str:
+    """An id for this server process, unique across hosts and restarts."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class PhysicianDesk:
+    """Everything physician-facing that one process runs.
+
+    Args:
+        bus: the event bus (in-process or Redis).
+        settings: escalation timeout and emergency number.
+        audit: where escalation steps are audited (None without the back office).
+        node: this process's id (default: :func:`node_id`).
+    """
+
+    def __init__(self, bus: EventBus, settings: Settings, *, audit: AuditSink | None = None,
+                 node: str | None = None) -> None:
+        self.bus = bus
+        self.node = node or node_id()
+        self.physicians: Directory = make_directory(bus, "physicians")
+        self.consultations: Directory = make_directory(bus, "consultations")
+        self.escalations = EscalationService(
+            bus, make_store(bus), self.physicians, node=self.node,
+            timeout_s=settings.escalation_timeout_s, audit=audit,
+            emergency_number=settings.emergency_number)
+        self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
+        self._held: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ consultations
+    def on_consultation_event(self, consultation_id: str, event: dict[str, Any],
+                              send_event: EventSink, ended: asyncio.Event | None = None
+                              ) -> None:
+        """Called with each event a live consultation sends its patient; must not block.
+
+        Args:
+            consultation_id: the consultation.
+            event: the event (only ``escalation`` events matter here).
+            send_event: delivers an event to this consultation's patient.
+            ended: set when the consultation ends (the desk stops holding it then).
+        """
+        if event.get("type") != "escalation":
+            return
+        self._spawn(self._escalate(consultation_id, event, send_event, ended),
+                    name=f"escalate-{consultation_id}")
+
+    async def _escalate(self, consultation_id: str, event: dict[str, Any],
+                        send_event: EventSink, ended: asyncio.Event | None) -> None:
+        if consultation_id not in self._held:
+            # Hold first: the relay must be subscribed before a timeout could be published.
+            ready = asyncio.Event()
+            self._held[consultation_id] = self._spawn(
+                self._hold(consultation_id, send_event, ended, ready),
+                name=f"hold-{consultation_id}")
+            await ready.wait()
+        turn = event.get("turn")
+        await self.escalations.raise_escalation(
+            consultation_id, reason=str(event.get("reason") or "other"),
+            red_flags=[str(f) for f in event.get("red_flags") or ()],
+            emergency=bool(event.get("emergency")),
+            topics=[str(t) for t in event.get("topics") or ()],
+            turn=turn if isinstance(turn, int) else None)
+
+    async def _hold(self, consultation_id: str, send_event: EventSink,
+                    ended: asyncio.Event | None, ready: asyncio.Event) -> None:
+        """List the consultation as held here and relay bus events to its patient until it ends.
+        """
+        try:
+            async with keep_alive(self.consultations, consultation_id, {"node": self.node}), \
+                    await self.bus.subscribe(consultation_channel(consultation_id)) as inbox:
+                ready.set()
+                relay = asyncio.ensure_future(self._relay(inbox, send_event))
+                try:
+                    if ended is None:
+                        await relay
+                    else:
+                        await ended.wait()
+                finally:
+                    relay.cancel()
+                    await asyncio.gather(relay, return_exceptions=True)
+        finally:
+            ready.set()
+            self._held.pop(consultation_id, None)
+            self.escalations.forget(consultation_id)
+
+    @staticmethod
+    async def _relay(inbox: Any, send_event: EventSink) -> None:
+        async for message in inbox:
+            if message.get("type") in RELAYED:
+                send_event(message)
+
+    async def holder(self, consultation_id: str) -> str | None:
+        """The id of the process holding the live consultation, if any holds it."""
+        entry = await self.consultations.get(consultation_id)
+        return None if entry is None else str(entry.get("node"))
+
+    # ------------------------------------------------------------------ presence
+    async def physician_online(self, physician_id: str) -> None:
+        """A dashboard opened (call :meth:`physician_offline` when it closes)."""
+        self._online[physician_id] = self._online.get(physician_id, 0) + 1
+        await self.physicians.put(physician_id, {"node": self.node}, PRESENCE_TTL_S)
+
+    async def physician_offline(self, physician_id: str) -> None:
+        """A dashboard closed; the physician stays online while another of theirs is open."""
+        left = self._online.get(physician_id, 0) - 1
+        if left > 0:
+            self._online[physician_id] = left
+            return
+        self._online.pop(physician_id, None)
+        await self.physicians.remove(physician_id)
+
+    async def refresh_presence(self) -> None:
+        """Heartbeat for every physician with a dashboard open here."""
+        for physician_id in list(self._online):
+            await self.physicians.put(physician_id, {"node": self.node}, PRESENCE_TTL_S)
+
+    async def run_presence(self) -> None:
+        """Refresh presence until cancelled."""
+        while True:
+            await asyncio.sleep(PRESENCE_TTL_S / 3)
+            try:
+                await self.refresh_presence()
+            except Exception:
+                log.exception("physician presence heartbeat failed")
+
+    # ------------------------------------------------------------------ lifecycle
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("physician desk task %s failed", task.get_name(),
+                      exc_info=task.exception())
+
+    def start(self) -> None:
+        """Start the presence heartbeat (call inside the running loop)."""
+        self._spawn(self.run_presence(), name="physician-presence")
+
+    async def close(self) -> None:
+        """Stop timers, relays and heartbeats; close the bus."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.escalations.close()
+        for physician_id in list(self._online):
+            await self.physicians.remove(physician_id)
+        self._online.clear()
+        await self.bus.close()
