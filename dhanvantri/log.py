@@ -21,5 +21,8 @@ def configure(level: str = "INFO") -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
+    from dhanvantri.privacy.logfilter import install_log_filter
+
+    install_log_filter(root)
     for noisy in ("aioice", "aiortc", "httpx", "openai", "httpcore", "chromadb", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -87,8 +87,9 @@ class ClinicalGuide(FrameProcessor):
                 topic="doctor_requested", turn=frame.turn))
             return
         self.intake.update(frame.text)
-        step = self.intake.next_step(self.knowledge)
-        if step.kind != "ask" and self.draft is None:
+        # next_step searches the knowledge base (~20 ms): keep it off the event loop.
+        step = await asyncio.to_thread(self.intake.next_step, self.knowledge)
+        if step.kind != "ask" and self.draft is None and not self.intake.missing_for_draft():
             await self._make_draft(frame.turn)
         await self.push_frame(GuidanceFrame(instruction=step.question, topic=step.topic,
                                             turn=frame.turn))

@@ -68,11 +68,16 @@ def real_parts(tmp_path_factory):
                 knowledge=KnowledgeBase.open(settings))
 
 
-def make_session(real_parts, llm):
+def make_session(real_parts, llm, *, capable_llm: bool = False):
+    """A session on the real parts; ``capable_llm`` makes it treat the LLM as a configured
+    endpoint (converse style) rather than the embedded model (acknowledge style)."""
     from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
 
     search = RecordingSearch(real_parts["knowledge"])
-    models = VoiceModels(settings=real_parts["settings"], stt=real_parts["stt"],
+    settings = real_parts["settings"]
+    if capable_llm:
+        settings = settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
+    models = VoiceModels(settings=settings, stt=real_parts["stt"],
                          tts=real_parts["tts"], llm=llm, detector=real_parts["detector"],
                          knowledge=search, vault_key=b"k" * 32)
     out: list[Frame] = []
@@ -139,8 +144,8 @@ async def test_emergency_gets_instruction_and_escalation_in_the_same_turn_withou
 
 
 async def test_reply_guard_blocks_a_drug_and_dose_from_the_model(real_parts):
-    llm = ScriptedLLM("You should take paracetamol tablets. Rest well.")
-    session, out, _ = make_session(real_parts, llm)
+    llm = ScriptedLLM("You should take paracetamol 650 mg twice a day. Rest well.")
+    session, out, _ = make_session(real_parts, llm, capable_llm=True)
     await session.start()
     await say(session, "i have a mild fever since yesterday", 1)
     await settle(out)
