@@ -13,7 +13,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, or_, select
+from sqlalchemy import Row, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..knowledge.medicines import load_medicines, name_key
@@ -92,13 +92,13 @@ async def search(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[str,
             matches = func.to_tsvector(literal_column("'simple'"), medicines.c.search_text).op(
                 "@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
         else:
-            from sqlalchemy import and_
-
             matches = and_(*[medicines.c.search_text.like(f"%{t}%") for t in terms])
         condition = or_(matches, medicines.c.generic == known.generic) if known else matches
+        # What the words matched comes first; the generic's other brands follow, cheapest first.
         rows = (await session.execute(
             select(medicines).where(condition)
-            .order_by(medicines.c.generic, medicines.c.price, medicines.c.sku)
+            .order_by(case((matches, 0), else_=1), medicines.c.generic, medicines.c.price,
+                      medicines.c.sku)
             .limit(limit))).all()
         return [describe(r) for r in rows]
 

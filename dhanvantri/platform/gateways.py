@@ -8,6 +8,7 @@ HMAC-SHA256 of the raw body under the webhook secret.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -94,11 +95,12 @@ class RazorpayGateway(_Signatures):
         self.base_url = base_url.rstrip("/")
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        auth = aiohttp.BasicAuth(self.key_id, self.key_secret)
+        token = base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}"}
         timeout = aiohttp.ClientTimeout(total=15)
         try:
-            async with aiohttp.ClientSession(auth=auth, timeout=timeout) as http, \
-                    http.post(self.base_url + path, json=body) as response:
+            async with aiohttp.ClientSession(timeout=timeout) as http, \
+                    http.post(self.base_url + path, json=body, headers=headers) as response:
                 data = await response.json(content_type=None)
                 if response.status >= 400:
                     reason = (data or {}).get("error", {}).get("description", "refused")
