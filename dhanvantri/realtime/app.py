@@ -22,6 +22,7 @@ from aiohttp import web
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
 from dhanvantri.realtime.consultations import ConsultationRegistry
+from dhanvantri.realtime.physician_routes import install_physician
 from dhanvantri.realtime.state import RUNTIME, Runtime
 from dhanvantri.settings import Settings
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     routes.install(app)
+    install_physician(app, settings)  # before the patient page's catch-all static route
     _add_patient_page(app, settings.web_client_dir or default_web_client_dir())
     app.cleanup_ctx.append(_model_lifecycle(models, loader, progress))
     app.on_shutdown.append(_close_consultations)

@@ -23,6 +23,7 @@ from dhanvantri.realtime.metrics import ServerMetrics
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
+EventHook = Callable[[str, dict[str, Any], EventSink], None]
 
 
 class _TurnCounter:
@@ -45,10 +46,12 @@ class LiveSession:
         output_rate: sample rate the transport plays reply audio at.
         send_event: delivers a JSON event to the patient; must not block.
         metrics: where latencies are recorded.
+        on_event: also sees every event, with a sender to the patient (escalation routing).
     """
 
     def __init__(self, models: VoiceModels, consultation_id: str, output_rate: int,
-                 send_event: EventSink, metrics: ServerMetrics) -> None:
+                 send_event: EventSink, metrics: ServerMetrics, *,
+                 on_event: EventHook | None = None) -> None:
         if output_rate != models.settings.output_sample_rate:
             # The Speaker resamples TTS output to the rate the pipeline starts with.
             settings = models.settings.model_copy(update={"output_sample_rate": output_rate})
@@ -57,6 +60,7 @@ class LiveSession:
         self.sample_rate = models.settings.sample_rate
         self.event_sink = send_event  # the transport may swap it once its channel exists
         self._metrics = metrics
+        self._on_event = on_event
         self.output = ClientOutput(output_rate, send_event=self.send_event)
         self.voice = VoiceSession(models, self.output, consultation_id=consultation_id,
                                   observers=[_TurnCounter(metrics)])
@@ -66,6 +70,8 @@ class LiveSession:
     def send_event(self, event: dict[str, Any]) -> None:
         """Deliver one JSON event to the patient."""
         self.event_sink(event)
+        if self._on_event is not None:
+            self._on_event(self.id, event, lambda reply: self.event_sink(reply))
 
     def _on_reply_audio(self, times: TurnTimes) -> None:
         self._metrics.observe_turn(times)

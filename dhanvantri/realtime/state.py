@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,9 @@ class Runtime:
     load_error: str | None = None
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Sees each event a consultation sends its patient: (consultation id, event, a sender to
+    # that patient). The physician desk raises escalations from it (physician_routes.py).
+    on_event: Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], None] | None = None
 
     @property
     def status(self) -> str:

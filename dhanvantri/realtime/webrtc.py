@@ -43,7 +43,8 @@ async def webrtc_offer(request: web.Request) -> web.Response:
     offer = await parse_body(request, SdpOffer)
     if consultation.transport is not None:
         raise Conflict("consultation already joined", code="already_joined")
-    live = LiveSession(models, consultation.id, 48000, lambda event: None, runtime.metrics)
+    live = LiveSession(models, consultation.id, 48000, lambda event: None, runtime.metrics,
+                       on_event=runtime.on_event)
     peer = WebRtcPeer(consultation, live, runtime)
     try:
         answer = await peer.accept(offer.sdp)

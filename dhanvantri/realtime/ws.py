@@ -73,7 +73,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if rate is None or consultation.closed.is_set():
         return ws
     peer = WsPeer(ws, consultation, runtime, LiveSession(
-        models, consultation.id, rate, lambda event: None, runtime.metrics))
+        models, consultation.id, rate, lambda event: None, runtime.metrics,
+        on_event=runtime.on_event))
     try:
         await peer.run()
     finally:

@@ -1,0 +1,104 @@
+"""A consultation's red flag reaches a physician's dashboard through the whole server.
+
+The patient speaks over the WebSocket transport; stand-in speech recognition hears an emergency
+sentence, the real clinical guide escalates, and the physician's socket on the same server sees
+the escalation; if nobody accepts in time, the patient's socket gets the advice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp import WSMsgType
+from aiohttp.test_utils import TestClient, TestServer
+
+from dhanvantri.pipeline.services import Transcript
+from dhanvantri.platform.bootstrap import SERVICES
+from dhanvantri.platform.domain.accounts import Role
+from dhanvantri.realtime.app import create_app
+from dhanvantri.realtime.physician_routes import DESK
+from tests.platform.helpers import make_staff
+from tests.realtime.conftest import make_settings, stand_in_models
+from tests.realtime.physician_app import cheap_passwords
+
+__all__ = ["cheap_passwords"]
+EMERGENCY = "I have crushing chest pain and I cannot breathe"
+
+
+class EmergencySTT:
+    """Hears the emergency sentence in any audible buffer."""
+
+    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = ()) -> Transcript:
+        loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
+        return Transcript(EMERGENCY if loud else "")
+
+
+@pytest.fixture
+async def client(tmp_path: Path, cheap_passwords: None) -> AsyncIterator[TestClient]:
+    settings = make_settings(tmp_path, escalation_timeout_s=1.5)
+    models = stand_in_models(settings)
+    models = type(models)(**{**models.__dict__, "stt": EmergencySTT()})
+    app = create_app(settings, models=models)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def speech_like(speech: Any) -> np.ndarray:
+    return np.concatenate([np.zeros(8000, np.int16), speech(EMERGENCY),
+                           np.zeros(16000, np.int16)])
+
+
+async def events_until(ws: Any, wanted: str, limit: float = 20.0) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(limit):
+        while True:
+            msg = await ws.receive()
+            if msg.type is WSMsgType.TEXT:
+                seen.append(json.loads(msg.data))
+                if seen[-1].get("type") == wanted:
+                    return seen
+            elif msg.type is not WSMsgType.BINARY:
+                raise AssertionError(f"socket ended: {msg}")
+
+
+async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
+        client: TestClient, speech: Any) -> None:
+    doctor = await make_staff(client, client.app[SERVICES], Role.PHYSICIAN)
+    dashboard = await client.ws_connect(f"/api/v1/physician/ws?token={doctor.access}")
+    assert (await dashboard.receive_json())["type"] == "hello"
+    assert (await dashboard.receive_json())["items"] == []
+
+    cid = (await (await client.post("/api/v1/consultations")).json())["id"]
+    patient = await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
+    await patient.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+    audio = speech_like(speech)
+    for offset in range(0, len(audio), 320):
+        await patient.send_bytes(audio[offset:offset + 320].astype("<i2").tobytes())
+        await asyncio.sleep(0.005)
+    to_patient = await events_until(patient, "escalation")
+    assert to_patient[-1]["emergency"] is True
+
+    news = await asyncio.wait_for(dashboard.receive_json(), 10)
+    assert news["type"] == "escalation" and news["event"] == "raised"
+    item = news["escalation"]
+    assert item["consultation_id"] == cid and item["emergency"] is True
+    assert "chest_pain" in item["red_flags"]
+    assert EMERGENCY not in json.dumps(news)  # identifiers only, never the patient's words
+    assert await client.app[DESK].holder(cid) == client.app[DESK].node
+
+    told = await events_until(patient, "escalation_timeout")
+    assert "112" in told[-1]["advice"]
+    await patient.send_json({"type": "hangup"})
+    await patient.close()
+    await dashboard.close()
+    for _ in range(50):
+        if await client.app[DESK].holder(cid) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await client.app[DESK].holder(cid) is None
