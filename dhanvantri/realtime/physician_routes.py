@@ -176,6 +176,7 @@ def install_physician(app: web.Application, settings: Settings, *,
     desk = PhysicianDesk(bus or make_bus(settings), settings,
                          audit=uow_audit(services.uow) if services is not None else None)
     app[DESK] = desk
+    _hook_consultations(app, desk)
     app.router.add_get(WS_PATH, dashboard_socket)
     app.router.add_get(ESCALATIONS, queue)
     app.router.add_post(ESCALATIONS + "/{id}/accept", accept)
@@ -192,6 +193,24 @@ def install_physician(app: web.Application, settings: Settings, *,
 
     app.cleanup_ctx.append(lifecycle)
     return desk
+
+
+def _hook_consultations(app: web.Application, desk: PhysicianDesk) -> None:
+    """Let the consultations this process holds raise escalations through the desk."""
+    from dhanvantri.realtime.state import RUNTIME
+
+    runtime = app.get(RUNTIME)
+    if runtime is None:
+        return
+    registry = runtime.registry
+
+    def on_event(consultation_id: str, event: dict[str, Any], send: Any) -> None:
+        if event.get("type") != "escalation":
+            return
+        ended = registry.get(consultation_id).closed if consultation_id in registry else None
+        desk.on_consultation_event(consultation_id, event, send, ended)
+
+    runtime.on_event = on_event
 
 
 def _page(settings: Settings, folder: Path | None) -> Any:
