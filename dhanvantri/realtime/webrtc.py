@@ -48,11 +48,12 @@ async def webrtc_offer(request: web.Request) -> web.Response:
     peer = WebRtcPeer(consultation, live, runtime)
     try:
         answer = await peer.accept(offer.sdp)
-    except ValueError as exc:  # aiortc rejects malformed or unsupported SDP with ValueError
+    except BaseException as exc:
+        if peer.joined:  # joined, then failed: end the consultation
+            await runtime.registry.close(consultation.id)
         await peer.close()
-        raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
-    except BaseException:
-        await peer.close()
+        if isinstance(exc, ValueError):  # aiortc rejects malformed or unsupported SDP so
+            raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
         raise
     return web.json_response(answer)
 
@@ -72,6 +73,7 @@ class WebRtcPeer:
         self._pending: deque[str] = deque(maxlen=MAX_PENDING_EVENTS)
         self._tracks: list[Any] = []
         self._closed = False
+        self.joined = False
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -94,6 +96,7 @@ class WebRtcPeer:
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         self.consultation.join("webrtc", self.close)
+        self.joined = True
         await self.live.start()
         self.runtime.metrics.sessions_active.labels(transport="webrtc").inc()
         self.runtime.metrics.sessions_total.labels(transport="webrtc").inc()

@@ -115,7 +115,7 @@ async def test_a_turn_gives_events_and_real_time_reply_audio(client: TestClient,
     assert [e["text"] for e in patient] == ["I have a fever"]
     assistant = " ".join(e["text"] for e in events
                          if e["type"] == "transcript" and e["role"] == "assistant")
-    assert "fever" in assistant
+    assert assistant.strip()  # the clinical guide's question, phrased by the stand-in LLM
     states = [e["value"] for e in events if e["type"] == "state"]
     assert "thinking" in states and "speaking" in states
     metrics = next(e for e in events if e["type"] == "metrics")
