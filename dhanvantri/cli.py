@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "dhanvantri.knowledge.cli",
     "dhanvantri.knowledge.safety_cli",
     "dhanvantri.platform.cli",
+    "dhanvantri.platform.commerce_cli",
 )
 
 

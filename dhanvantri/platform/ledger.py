@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .clock import utcnow
 from .commerce_tables import ledger_accounts, ledger_entries, ledger_transactions
 from .domain.commerce import CENT
 from .errors import Conflict
@@ -57,7 +58,7 @@ async def account_id(session: AsyncSession, kind: str, owner: str = SYSTEM_OWNER
         return found
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(ledger_accounts).values(
-        id=uuid.uuid4(), kind=kind, owner=owner, created_at=now)
+        id=uuid.uuid4(), kind=kind, owner=owner, created_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["kind", "owner"]))
     return await session.scalar(select(ledger_accounts.c.id).where(  # type: ignore[return-value]
         ledger_accounts.c.kind == kind, ledger_accounts.c.owner == owner))

@@ -51,7 +51,7 @@ async def describe(uow: UnitOfWork, row: Row[Any]) -> dict[str, Any]:
     return {"id": str(row.id), "status": row.status, "patient_id": str(row.patient_id),
             "pharmacy_id": str(row.merchant_id),
             "prescription_id": str(row.prescription_id) if row.prescription_id else None,
-            "pin_code": row.pin_code, "total": text(row.total),
+            "pin_code": row.pin_code, "address": row.address, "total": text(row.total),
             "payment_id": str(row.payment_id) if row.payment_id else None,
             "delivery": {"otp_expires_at": row.otp_expires_at.isoformat()
                          if row.otp_expires_at else None,
