@@ -45,13 +45,16 @@ class EnergySTT:
 
 
 class ToneTTS:
-    """Text-to-speech stand-in: 40 ms of a 220 Hz tone per word at 22.05 kHz."""
+    """Text-to-speech stand-in: ``seconds_per_word`` of a 220 Hz tone per word at 22.05 kHz."""
 
     sample_rate = 22050
 
+    def __init__(self, seconds_per_word: float = 0.04) -> None:
+        self.seconds_per_word = seconds_per_word
+
     def synthesize(self, text: str) -> list[SpeechChunk]:
         words = max(1, len(text.split()))
-        t = np.arange(int(0.04 * words * self.sample_rate)) / self.sample_rate
+        t = np.arange(int(self.seconds_per_word * words * self.sample_rate)) / self.sample_rate
         audio = (8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
         return [SpeechChunk(audio, self.sample_rate, (("a", len(audio)),))]
 
@@ -76,9 +79,10 @@ class NoKnowledge:
         return []
 
 
-def stand_in_models(settings: Settings) -> VoiceModels:
+def stand_in_models(settings: Settings, seconds_per_word: float = 0.04) -> VoiceModels:
     """VoiceModels built by hand from the stand-ins (real Silero VAD still runs)."""
-    return VoiceModels(settings=settings, stt=EnergySTT(), tts=ToneTTS(), llm=ScriptedLLM(),
+    return VoiceModels(settings=settings, stt=EnergySTT(), tts=ToneTTS(seconds_per_word),
+                       llm=ScriptedLLM(),
                        detector=NoPhi(), knowledge=NoKnowledge(), vault_key=os.urandom(32))
 
 

@@ -12,7 +12,10 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
+from dhanvantri.settings import Settings
+from tests.realtime.conftest import stand_in_models, start
 
 FRAME_MS = 20
 
@@ -166,3 +169,52 @@ async def test_server_shutdown_closes_live_sockets(client: TestClient) -> None:
         if msg.type is not WSMsgType.TEXT:
             break
     assert msg.type is WSMsgType.CLOSE and ws.close_code == 1001
+
+
+async def test_barge_in_cuts_the_reply_audio_off(settings: Settings, speech: Any) -> None:
+    # A slow-spoken reply (0.3 s a word) that the patient talks over.
+    client = await start(create_app(settings, models=stand_in_models(settings, 0.3)))
+    try:
+        _, ws = await join(client)
+        await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+        await ws.receive(timeout=5)
+        said = speech("I have a fever since yesterday.")
+        silence = np.zeros(16000, np.int16)
+        log: list[tuple[float, str, Any]] = []
+
+        async def read() -> None:
+            async for msg in ws:
+                if msg.type is WSMsgType.BINARY:
+                    log.append((time.monotonic(), "audio", len(msg.data)))
+                elif msg.type is WSMsgType.TEXT:
+                    log.append((time.monotonic(), "event", json.loads(msg.data)))
+
+        reader = asyncio.ensure_future(read())
+        await send_paced(ws, np.concatenate([silence, said, silence]), 16000)
+        for _ in range(200):  # until the reply has played for a while
+            audio = [t for t, kind, _ in log if kind == "audio"]
+            if len(audio) >= 25:
+                break
+            await send_paced(ws, np.zeros(320, np.int16), 16000)
+        barge_at = time.monotonic()
+        await send_paced(ws, np.concatenate([said, silence]), 16000)
+        await asyncio.sleep(0.3)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        await ws.close()
+    finally:
+        await client.close()
+    reply_words = sum(len(e["text"].split()) for t, kind, e in log if kind == "event"
+                      and t < barge_at and e["type"] == "transcript" and e["role"] == "assistant")
+    first_reply = [t for t, kind, _ in log if kind == "audio" and t < barge_at]
+    assert first_reply and reply_words * 0.3 > 3  # seconds the whole first reply would last
+    # The patient's voice is detected, the state returns to listening and the audio stops.
+    heard_at = next(t for t, kind, e in log if kind == "event" and t > barge_at
+                    and e == {"type": "state", "value": "listening"})
+    thinking_at = next((t for t, kind, e in log if kind == "event" and t > heard_at
+                        and e == {"type": "state", "value": "thinking"}), float("inf"))
+    after = [t for t, kind, _ in log if kind == "audio" and heard_at + 0.1 < t < thinking_at]
+    assert after == []
+    played = len(first_reply) + len([t for t, kind, _ in log if kind == "audio"
+                                     and barge_at <= t <= heard_at])
+    assert played * FRAME_MS / 1000 < reply_words * 0.3 / 2
