@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 from dhanvantri.platform import passwords
 from dhanvantri.platform.web import install
+from dhanvantri.realtime.app import default_web_client_dir
 from dhanvantri.realtime.bus import EventBus
 from dhanvantri.realtime.physician_routes import install_physician
 from dhanvantri.settings import Settings
@@ -23,10 +24,11 @@ def physician_settings(folder: Path, **overrides: object) -> Settings:
 
 
 def physician_app(settings: Settings, bus: EventBus | None = None) -> web.Application:
-    """The back office and the physician desk, nothing else."""
+    """The back office, the physician desk and the static pages, nothing else."""
     app = web.Application()
     install(app, settings)
     install_physician(app, settings, bus=bus)
+    app.router.add_static("/", default_web_client_dir())  # physician.js and style.css
     return app
 
 

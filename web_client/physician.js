@@ -1,0 +1,256 @@
+// The physician desk: sign in, watch the live escalation queue, accept one.
+//
+// The queue arrives over /api/v1/physician/ws: a snapshot ({"type":"queue"}) then one
+// {"type":"escalation","event",...} per change. Items are upserted by id, so an event that
+// arrives twice (the snapshot and the stream overlap) changes nothing. Each change records how
+// long it took from the server publishing it to the page showing it (window.dhanvantriDesk).
+
+const API = "/api/v1";
+const RECONNECT_MS = [500, 1000, 2000, 5000];
+const REASONS = { red_flag: "Red flag", patient_request: "Patient asked for a doctor",
+                  uncertain: "AI uncertain", other: "Needs a doctor" };
+const WAITING = new Set(["raised", "offered", "timed_out"]);
+
+const $ = (id) => document.getElementById(id);
+const desk = { items: new Map(), latencies: [], socket: null, physicianId: null, attempt: 0 };
+window.dhanvantriDesk = desk;
+
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+function setState(state, text) {
+  $("state").dataset.state = state;
+  $("state-text").textContent = text;
+}
+
+function showError(id, text) {
+  const box = $(id);
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+// ------------------------------------------------------------------ tokens
+const tokens = {
+  get access() { return sessionStorage.getItem("dhv.access"); },
+  get refresh() { return sessionStorage.getItem("dhv.refresh"); },
+  save(body) {
+    sessionStorage.setItem("dhv.access", body.access_token);
+    sessionStorage.setItem("dhv.refresh", body.refresh_token);
+  },
+  clear() {
+    sessionStorage.removeItem("dhv.access");
+    sessionStorage.removeItem("dhv.refresh");
+  },
+};
+
+async function errorText(response) {
+  try {
+    const body = await response.json();
+    return body.error?.message || `HTTP ${response.status}`;
+  } catch {
+    return `HTTP ${response.status}`;
+  }
+}
+
+async function renew() {
+  if (!tokens.refresh) return false;
+  const response = await fetch(`${API}/auth/refresh`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: tokens.refresh }),
+  });
+  if (!response.ok) return false;
+  tokens.save(await response.json());
+  return true;
+}
+
+async function call(path, options = {}, retry = true) {
+  const response = await fetch(`${API}${path}`, {
+    ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${tokens.access}` },
+  });
+  if (response.status === 401 && retry && await renew()) return call(path, options, false);
+  return response;
+}
+
+// ------------------------------------------------------------------ sign-in
+async function signIn(event) {
+  event.preventDefault();
+  showError("login-error", "");
+  const body = { email: $("email").value.trim(), password: $("password").value };
+  if ($("totp").value.trim()) body.totp_code = $("totp").value.trim();
+  const response = await fetch(`${API}/auth/login`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    showError("login-error", await errorText(response));
+    return;
+  }
+  tokens.save(await response.json());
+  $("password").value = "";
+  openDesk();
+}
+
+function openDesk() {
+  $("login").hidden = true;
+  $("desk").hidden = false;
+  connect();
+  loadReviews();
+}
+
+function signOut() {
+  tokens.clear();
+  desk.socket?.close(1000);
+  desk.socket = null;
+  desk.items.clear();
+  render();
+  $("desk").hidden = true;
+  $("login").hidden = false;
+  setState("idle", "Signed out");
+}
+
+// ------------------------------------------------------------------ live queue
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}${API}/physician/ws`);
+  desk.socket = socket;
+  setState("connecting", "Connecting…");
+  // The token goes in the first message, not the URL (URLs end up in access logs).
+  socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: tokens.access }));
+  socket.onmessage = (message) => onMessage(JSON.parse(message.data));
+  socket.onclose = (event) => onClose(socket, event);
+}
+
+async function onClose(socket, event) {
+  if (desk.socket !== socket) return; // signed out, or replaced
+  if (event.code === 4403) {
+    showError("desk-error", "This account is not a physician's.");
+    setState("error", "Not a physician");
+    return;
+  }
+  if (event.code === 4401 && !(await renew())) {
+    signOut();
+    showError("login-error", "Your session ended; please sign in again.");
+    return;
+  }
+  const wait = RECONNECT_MS[Math.min(desk.attempt, RECONNECT_MS.length - 1)];
+  desk.attempt += 1;
+  setState("connecting", "Reconnecting…");
+  setTimeout(() => { if (desk.socket === socket) connect(); }, wait);
+}
+
+function onMessage(message) {
+  if (message.type === "hello") {
+    desk.physicianId = message.physician_id;
+    desk.attempt = 0;
+    setState("listening", "Live");
+    showError("desk-error", "");
+  } else if (message.type === "queue") {
+    desk.items = new Map(message.items.map((item) => [item.id, item]));
+    render();
+  } else if (message.type === "escalation") {
+    const item = message.escalation;
+    if (item.status === "resolved") desk.items.delete(item.id);
+    else desk.items.set(item.id, item);
+    render();
+    // Measured after the DOM holds the change: publish on the server to visible here.
+    desk.latencies.push({ id: item.id, event: message.event,
+                          ms: nowMs() - message.published_at });
+  } else if (message.type === "error") {
+    showError("desk-error", message.message);
+  }
+}
+
+function ordered() {
+  return [...desk.items.values()].sort((a, b) =>
+    (b.emergency - a.emergency) ||
+    (WAITING.has(b.status) - WAITING.has(a.status)) ||
+    (a.raised_at - b.raised_at));
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function describeStatus(item) {
+  if (item.status === "accepted") {
+    return item.accepted_by === desk.physicianId ? "Accepted by you" : "Accepted by a colleague";
+  }
+  if (item.status === "timed_out") return "No doctor in time: patient given emergency advice";
+  return `Waiting · offered to ${item.offered_to ?? 0} online`;
+}
+
+function renderItem(item) {
+  const li = element("li", item.emergency ? "emergency" : "");
+  li.dataset.id = item.id;
+  li.dataset.status = item.status;
+  const head = element("div", "row");
+  head.append(element("span", "tag kind", item.emergency ? "EMERGENCY" : "Review"),
+              element("strong", "reason", REASONS[item.reason] || REASONS.other));
+  li.append(head);
+  const details = [];
+  if (item.red_flags.length) details.push(`Red flags: ${item.red_flags.join(", ").replaceAll("_", " ")}`);
+  if (item.topics.length) details.push(`Intake: ${item.topics.join(", ").replaceAll("_", " ")}`);
+  if (details.length) li.append(element("div", "summary", details.join(" · ")));
+  const raised = new Date(item.raised_at * 1000).toLocaleTimeString();
+  li.append(element("div", "meta", `${describeStatus(item)} · raised ${raised}`));
+  if (WAITING.has(item.status)) {
+    const accept = element("button", "button primary small accept", "Accept");
+    accept.type = "button";
+    accept.addEventListener("click", () => acceptItem(item.id, accept));
+    li.append(accept);
+  }
+  return li;
+}
+
+function render() {
+  const list = $("queue");
+  const items = ordered();
+  list.replaceChildren(...(items.length ? items.map(renderItem)
+    : [element("li", "empty", "No consultation needs a doctor right now.")]));
+}
+
+async function acceptItem(id, button) {
+  button.disabled = true;
+  const response = await call(`/escalations/${encodeURIComponent(id)}/accept`, { method: "POST" });
+  if (response.ok) {
+    const item = await response.json();
+    desk.items.set(item.id, item);
+    render();
+    showError("desk-error", "");
+  } else {
+    button.disabled = false;
+    showError("desk-error", response.status === 409 ? "Another physician accepted it first."
+      : await errorText(response));
+  }
+}
+
+// ------------------------------------------------------------------ review queue
+async function loadReviews() {
+  const list = $("reviews");
+  const response = await call("/prescriptions/queue?limit=20");
+  if (!response.ok) {
+    list.replaceChildren(element("li", "empty", "Could not load the review queue."));
+    return;
+  }
+  const { items } = await response.json();
+  if (!items.length) {
+    list.replaceChildren(element("li", "empty", "Nothing to review."));
+    return;
+  }
+  list.replaceChildren(...items.map((rx) => {
+    const li = element("li", rx.urgent ? "emergency" : "");
+    const link = element("a", "", rx.diagnosis || "Draft prescription");
+    link.href = `${API}/prescriptions/${encodeURIComponent(rx.id)}`;
+    li.append(link, element("div", "meta",
+      `${rx.urgent ? "Urgent · " : ""}${rx.safety_blocked ? "Safety check blocked · " : ""}` +
+      new Date(rx.created_at).toLocaleString()));
+    return li;
+  }));
+}
+
+$("login").addEventListener("submit", signIn);
+$("signout").addEventListener("click", signOut);
+if (tokens.access) openDesk();
