@@ -26,7 +26,7 @@ from .domain.audit import SYSTEM, Actor
 from .domain.commerce import BookingStatus, flag, money, text
 from .errors import Conflict, NotFound, ValidationFailed
 from .gateways import PaymentGateway
-from .pharmacy import merchant_of
+from .pharmacy import merchant_of, released_prescription
 from .settlement import pay_merchant
 from .uow import UnitOfWork
 
@@ -138,7 +138,10 @@ async def _set(uow: UnitOfWork, actor: Actor, row: Row[Any], action: str, **valu
 async def book(uow: UnitOfWork, actor: Actor, slot_id: uuid.UUID, tests: list[str],
                address: str, prescription_id: uuid.UUID | None) -> dict[str, Any]:
     """Book tests in a slot; the slot is held when the booking is paid."""
+    assert actor.user_id is not None
     async with uow:
+        if prescription_id is not None:
+            await released_prescription(uow, actor.user_id, prescription_id)
         slot = (await uow.session.execute(select(lab_slots)
                                           .where(lab_slots.c.id == slot_id))).first()
         if slot is None or slot.starts_at <= uow.clock():

@@ -11,6 +11,7 @@ replayed webhook, move money once; webhook events are also remembered by id.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from .ledger import Leg
 from .uow import UnitOfWork
 
 ENTITY = "payment"
+log = logging.getLogger(__name__)
 
 
 class InvalidSignature(PlatformError):
@@ -148,6 +150,8 @@ async def _capture(uow: UnitOfWork, gateway: PaymentGateway, actor: Actor, row: 
                       _move(_source(row), _target(row), row.amount), uow.clock())
     row = await _set(uow, actor, row, "payment_captured", status="captured",
                      gateway_payment_id=gateway_payment_id)
+    log.info("payment captured id=%s purpose=%s method=%s fulfilled=%s", row.id, row.purpose,
+             row.method, fulfilled)
     if not fulfilled:
         row = await _refund(uow, gateway, actor, row, row.amount, "source",
                             "could not be fulfilled", hooks_ok=True)
@@ -232,6 +236,8 @@ async def _refund(uow: UnitOfWork, gateway: PaymentGateway | None, actor: Actor,
         destination="wallet" if to_wallet else "source", gateway_refund_id=gateway_refund,
         reason=reason, created_at=uow.clock()))
     refunded = row.refunded + amount
+    log.info("payment refunded id=%s destination=%s", row.id,
+             "wallet" if to_wallet else "source")
     full = refunded == row.amount
     row = await _set(uow, actor, row, "payment_refunded", refunded=refunded,
                      status="refunded" if full else "partially_refunded")
