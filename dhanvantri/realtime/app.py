@@ -186,7 +186,9 @@ class BackgroundServer:
         return self._app
 
     def start(self) -> BackgroundServer:
-        """Start listening (models keep loading in the background)."""
+        """Start listening (models keep loading in the background); a no-op once started."""
+        if self._started.is_set():
+            return self
         self._thread.start()
         self._started.wait(60)
         if self._error is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from dhanvantri.platform.bootstrap import SERVICES
@@ -188,3 +190,18 @@ async def test_patient_page_is_served_from_web_client_dir(tmp_path: Path) -> Non
         assert (await client.get("/healthz")).status == 200  # not shadowed by the static files
     finally:
         await client.close()
+
+
+def test_run_app_in_background_serves_on_a_real_port(tmp_path: Path) -> None:
+    from dhanvantri.realtime.app import free_port, run_app_in_background
+
+    settings = make_settings(tmp_path)
+    port = free_port()
+    with run_app_in_background(settings, port, models=stand_in_models(settings)) as server:
+        server.wait_ready(timeout=30)
+        assert server.url == f"http://127.0.0.1:{port}"
+        status, body = server.get("/healthz")
+        assert status == 200 and b'"ready"' in body
+        assert server.get("/api/v1/consultations/nope/ws")[0] == 404
+    with pytest.raises(OSError):  # stopped: nothing listens any more
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
