@@ -26,7 +26,11 @@ def make(folder: Path, name: str, text: str, speed: int = 140) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     raw, target = folder / f"{name}.raw.wav", folder / f"{name}.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(target)], check=True)
+    # Trim espeak's leading and trailing silence: the benchmark measures from the end of the
+    # file, which must be the last speech sample.
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(target),
+                    "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%",
+                    "reverse"], check=True)
     raw.unlink()
     return target
 
