@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     # --- physicians joining live (dhanvantri.realtime.escalations) ---
     escalation_timeout_s: float = Field(default=60.0, gt=0)  # then the patient is told what to do
     emergency_number: str = "112"  # India's emergency response number, spoken on timeout
+    bus_prefix: str = "dhanvantri:"  # Redis channel and key namespace (one per deployment)
 
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""

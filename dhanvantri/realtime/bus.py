@@ -227,8 +227,12 @@ class _RedisSubscription(_QueueSubscription):
             log.debug("bus: error closing a pub/sub connection", exc_info=True)
 
 
-def make_bus(settings: Settings, prefix: str = "dhanvantri:") -> EventBus:
-    """The bus the settings name: ``bus="memory"`` (default) or ``bus="redis"``."""
+def make_bus(settings: Settings, prefix: str | None = None) -> EventBus:
+    """The bus the settings name: ``bus="memory"`` (default) or ``bus="redis"``.
+
+    Channels and keys are prefixed with ``prefix`` (default: the ``bus_prefix`` setting).
+    """
+    prefix = settings.bus_prefix if prefix is None else prefix
     if settings.bus == "memory":
         return MemoryBus(prefix)
     if settings.bus == "redis":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +18,19 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from dhanvantri.pipeline.services import Transcript
 from dhanvantri.platform.bootstrap import SERVICES
 from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.physician_routes import DESK
 from tests.platform.helpers import make_staff
-from tests.realtime.conftest import make_settings, stand_in_models
-from tests.realtime.physician_app import cheap_passwords
+from tests.realtime.conftest import make_settings
+from tests.realtime.physician_app import EMERGENCY, cheap_passwords, emergency_models
 
 __all__ = ["cheap_passwords"]
-EMERGENCY = "I have crushing chest pain and I cannot breathe"
-
-
-class EmergencySTT:
-    """Hears the emergency sentence in any audible buffer."""
-
-    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = ()) -> Transcript:
-        loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
-        return Transcript(EMERGENCY if loud else "")
-
-
 @pytest.fixture
 async def client(tmp_path: Path, cheap_passwords: None) -> AsyncIterator[TestClient]:
     settings = make_settings(tmp_path, escalation_timeout_s=1.5)
-    models = stand_in_models(settings)
-    models = type(models)(**{**models.__dict__, "stt": EmergencySTT()})
-    app = create_app(settings, models=models)
+    app = create_app(settings, models=emergency_models(settings))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

@@ -1,0 +1,155 @@
+"""Two server processes on one Redis: a physician on one joins the queue of the other.
+
+Process A holds the patient's consultation; the physician's dashboard is connected to process
+B. The patient's emergency sentence on A reaches the dashboard on B; the physician accepts on B;
+B reports that A holds the consultation, and A's patient hears that a doctor accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+import pytest
+
+from dhanvantri.platform.bootstrap import bootstrap
+from dhanvantri.platform.domain.accounts import Role
+from dhanvantri.platform.domain.audit import Actor
+from dhanvantri.platform.users import NewStaff, create_staff
+from dhanvantri.realtime.app import free_port
+from dhanvantri.realtime.bus import RedisBus
+from tests.realtime.buses import drop_keys, require_redis, unique_prefix
+from tests.realtime.conftest import make_settings
+from tests.realtime.physician_app import EMERGENCY
+
+pytestmark = [pytest.mark.redis, pytest.mark.timeout(180)]
+ROOT = Path(__file__).resolve().parents[2]
+EMAIL, PASSWORD = "dr.iyer@clinic.example", "long enough passphrase 42"
+
+
+def start_server(folder: Path, prefix: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.realtime.desk_server", "--port", str(port), "--folder",
+         str(folder), "--prefix", prefix, "--redis", url, "--timeout", "60"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(process: subprocess.Popen[bytes], base: str, seconds: float = 60.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode()[-3000:]
+                                 if process.stderr else "server exited")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} not healthy after {seconds:.0f} s")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url, prefix = require_redis(), unique_prefix()
+    settings = make_settings(tmp_path)
+
+    async def prepare() -> None:  # the shared database, migrated, with one physician
+        services = bootstrap(settings)
+        await services.start()
+        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
+            email=EMAIL, password=PASSWORD, role=Role.PHYSICIAN, full_name="Dr Iyer",
+            registration_number="TNMC-7", council="Tamil Nadu Medical Council"))
+        await services.close()
+
+    asyncio.run(prepare())
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        first, base_a = start_server(tmp_path, prefix, url)
+        started.append(first)
+        wait_healthy(first, base_a)  # one at a time: both migrate the shared database
+        second, base_b = start_server(tmp_path, prefix, url)
+        started.append(second)
+        wait_healthy(second, base_b)
+        yield base_a, base_b
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+        async def cleanup() -> None:
+            bus = RedisBus(url, prefix)
+            await drop_keys(bus)
+            await bus.close()
+
+        asyncio.run(cleanup())
+
+
+async def next_of(ws: Any, kind: str, seconds: float = 20.0) -> dict[str, Any]:
+    async with asyncio.timeout(seconds):
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                event = json.loads(msg.data)
+                if event.get("type") == kind:
+                    return event  # type: ignore[no-any-return]
+    raise AssertionError(f"socket ended before {kind}")
+
+
+async def test_escalation_on_one_server_reaches_a_physician_on_the_other(
+        servers: tuple[str, str], speech: Any) -> None:
+    base_a, base_b = servers
+    async with aiohttp.ClientSession() as http:
+        login = await http.post(f"{base_b}/api/v1/auth/login",
+                                json={"email": EMAIL, "password": PASSWORD})
+        assert login.status == 200, await login.text()
+        token = (await login.json())["access_token"]
+        dashboard = await http.ws_connect(f"{base_b}/api/v1/physician/ws?token={token}")
+        node_b = (await next_of(dashboard, "hello"))["node"]
+        assert (await next_of(dashboard, "queue"))["items"] == []
+
+        created = await http.post(f"{base_a}/api/v1/consultations")
+        cid = (await created.json())["id"]
+        patient = await http.ws_connect(f"{base_a}/api/v1/consultations/{cid}/ws")
+        await patient.send_json({"type": "start", "sample_rate": 16000,
+                                 "encoding": "pcm_s16le"})
+        audio = np.concatenate([np.zeros(8000, np.int16), speech(EMERGENCY),
+                                np.zeros(16000, np.int16)])
+        for offset in range(0, len(audio), 320):
+            await patient.send_bytes(audio[offset:offset + 320].astype("<i2").tobytes())
+            await asyncio.sleep(0.005)
+
+        news = await next_of(dashboard, "escalation")
+        item = news["escalation"]
+        assert item["consultation_id"] == cid and item["emergency"] is True
+        assert "chest_pain" in item["red_flags"]
+
+        accepted = await http.post(f"{base_b}/api/v1/escalations/{item['id']}/accept",
+                                   headers={"Authorization": f"Bearer {token}"})
+        assert accepted.status == 200, await accepted.text()
+        body = await accepted.json()
+        assert body["held_by"] and body["held_by"] != node_b  # process A holds it
+
+        told = await next_of(patient, "escalation_accepted")
+        assert told["escalation_id"] == item["id"]
+        await patient.send_json({"type": "hangup"})
+        await patient.close()
+        await dashboard.close()
