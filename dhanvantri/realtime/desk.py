@@ -152,13 +152,14 @@ class PhysicianDesk:
             await self.physicians.put(physician_id, {"node": self.node}, PRESENCE_TTL_S)
 
     async def run_presence(self) -> None:
-        """Refresh presence until cancelled."""
+        """Refresh presence, and time out overdue escalations, until cancelled."""
         while True:
             await asyncio.sleep(PRESENCE_TTL_S / 3)
             try:
                 await self.refresh_presence()
+                await self.escalations.sweep()
             except Exception:
-                log.exception("physician presence heartbeat failed")
+                log.exception("physician desk heartbeat failed")
 
     # ------------------------------------------------------------------ lifecycle
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:

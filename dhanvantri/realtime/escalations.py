@@ -146,6 +146,18 @@ class EscalationService:
         """Open escalations as dashboards show them, emergencies first."""
         return [e.summary() for e in await self.store.open()]
 
+    async def sweep(self) -> int:
+        """Time out every waiting escalation past its deadline, whichever process raised it.
+
+        The raising process's timer does this normally; the sweep covers a process that died
+        before its timer fired. Safe to run in every process at once: ``expire`` fires once.
+        """
+        now, fired = self.clock(), 0
+        for escalation in await self.store.open():
+            if escalation.status in (Status.RAISED, Status.OFFERED) and escalation.deadline <= now:
+                fired += await self.expire(escalation.id) is not None
+        return fired
+
     def forget(self, consultation_id: str) -> None:
         """Drop per-consultation bookkeeping once the consultation has ended."""
         self._raising.pop(consultation_id, None)

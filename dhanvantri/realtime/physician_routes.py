@@ -44,6 +44,7 @@ ESCALATIONS = openapi.PREFIX + "/escalations"
 AUTH_TIMEOUT_S = 10.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_BUS_LOST = 1011  # internal error: reconnect
 
 
 def physician(request: web.Request, token: str | None = None) -> Principal:
@@ -106,11 +107,17 @@ async def dashboard_socket(request: web.Request) -> web.StreamResponse:
             await ws.send_json({"type": "queue", "items": await desk.escalations.queue(),
                                 "sent_at": time.time() * 1000.0})
             forward = asyncio.ensure_future(_forward(events, ws))
+            reader = asyncio.ensure_future(_until_closed(ws))
             try:
-                await _until_closed(ws)
+                await asyncio.wait([forward, reader], return_when=asyncio.FIRST_COMPLETED)
+                if forward.done() and not ws.closed:
+                    # The bus dropped us (Redis went away): the page reconnects and gets a
+                    # fresh snapshot rather than silently showing a stale queue.
+                    await ws.close(code=CLOSE_BUS_LOST, message=b"event bus lost")
             finally:
-                forward.cancel()
-                await asyncio.gather(forward, return_exceptions=True)
+                for task in (forward, reader):
+                    task.cancel()
+                await asyncio.gather(forward, reader, return_exceptions=True)
     finally:
         await desk.physician_offline(physician_id)
     return ws

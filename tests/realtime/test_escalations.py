@@ -215,3 +215,18 @@ async def test_every_step_is_audited_on_the_chain(bus: EventBus, uow_factory: ob
     count, broken = await verify_trail(uow_factory())  # type: ignore[operator]
     assert count >= 5 and broken is None
     await escalations.close()
+
+
+async def test_sweep_times_out_escalations_of_a_process_that_died(bus: EventBus) -> None:
+    dead = service(bus, timeout_s=0.1)
+    raised = await dead.raise_escalation("c1", reason="red_flag", emergency=True)
+    await dead.close()  # its timer never fires
+    survivor = EscalationService(bus, dead.store, dead.physicians, node="node-b",
+                                 timeout_s=0.1)
+    async with await bus.subscribe(consultation_channel("c1")) as patient:
+        await asyncio.sleep(0.15)
+        assert await survivor.sweep() == 1
+        (told,) = await take(patient, 1)
+    assert told["type"] == "escalation_timeout" and told["escalation_id"] == raised.id
+    assert await survivor.sweep() == 0  # fires once
+    await survivor.close()

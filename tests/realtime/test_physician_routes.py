@@ -154,3 +154,12 @@ async def test_openapi_lists_the_physician_endpoints(client: TestClient) -> None
                  "/api/v1/escalations/{id}/resolve"):
         assert path in document["paths"]
     assert "Escalation" in document["components"]["schemas"]
+
+
+async def test_dashboard_is_closed_when_the_bus_goes_away(client: TestClient) -> None:
+    me = await doctor(client)
+    ws, _ = await open_dashboard(client, me)
+    await client.app[DESK].bus.close()  # every subscription ends, as when Redis goes away
+    msg = await asyncio.wait_for(ws.receive(), 5)
+    assert msg.type is WSMsgType.CLOSE
+    assert ws.close_code == 1011  # the page reconnects for a fresh snapshot
