@@ -133,6 +133,29 @@ RECEIVED_AUDIO = """async () => {
   return null;
 }"""
 
+# Samples the avatar's mouth ten times a second: how many pixels around the mouth are not skin
+# (lips, the opening, teeth: more as the mouth opens), and the state the page showed then.
+MOUTH_SAMPLER = """() => {
+  const video = document.getElementById('avatar');
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 256;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const skin = [196, 141, 108];
+  window.mouthSamples = [];
+  setInterval(() => {
+    if (video.videoWidth !== 256) return;
+    ctx.drawImage(video, 0, 0);
+    const data = ctx.getImageData(98, 136, 60, 40).data;
+    let mouth = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const d = Math.abs(data[i] - skin[0]) + Math.abs(data[i + 1] - skin[1]) +
+                Math.abs(data[i + 2] - skin[2]);
+      mouth += d > 90;
+    }
+    window.mouthSamples.push([document.getElementById('state').dataset.state, mouth]);
+  }, 100);
+}"""
+
 EVENTS_SEEN = """() => {
   const session = window.dhanvantri.session;
   if (!session) return 'no session';
@@ -174,8 +197,13 @@ def poll(page: Any, script: str, done: Callable[[Any], Any], seconds: float) -> 
         page.wait_for_timeout(250)
 
 
-def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot: Path) -> None:
-    """Start a consultation with the WAV as the microphone and check what the page shows."""
+def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot: Path, *,
+            lip_sync: bool = False) -> None:
+    """Start a consultation with the WAV as the microphone and check what the page shows.
+
+    With ``lip_sync`` the avatar's mouth must also open while the assistant speaks and stay
+    closed while it listens.
+    """
     browser = launch(playwright, wav)
     try:
         page = browser.new_page(viewport={"width": 1100, "height": 860})
@@ -184,6 +212,7 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
         page.goto(url + "/")
         assert "Telemedicine Practice Guidelines 2020" in page.inner_text("footer")
         page.click("#start")
+        page.evaluate(MOUTH_SAMPLER)
 
         # The patient's words, recognised on the server, come back into the transcript.
         poll(page, "document.querySelector('#transcript').innerText.toLowerCase()",
@@ -207,6 +236,15 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
                                                        strict=True))
         assert changed > 20
         assert page.get_attribute("#state", "data-state") in {"listening", "thinking", "speaking"}
+        if lip_sync:
+            samples = page.evaluate("window.mouthSamples")
+            speaking = [x[1] for x in samples if x[0] == "speaking"]
+            listening = sorted(x[1] for x in samples if x[0] == "listening")
+            assert speaking and listening, samples
+            # The mouth opens with the words and rests (closed lips) while the patient talks.
+            rest = listening[len(listening) // 2]
+            assert max(speaking) > rest + 150, samples
+            assert listening[len(listening) // 10] > rest - 60, samples  # rest is steady
 
         page.screenshot(path=str(screenshot), full_page=True)
         page.click("#stop")
@@ -220,7 +258,7 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
 def test_a_consultation_with_the_real_models(server: Any, playwright_instance: Any,
                                               patient_wav: Path, tmp_path: Path) -> None:
     consult(playwright_instance, server.url, patient_wav, "headache",
-            tmp_path / "consultation.png")
+            tmp_path / "consultation.png", lip_sync=True)
 
 
 def test_a_consultation_with_stand_in_models(quick_server: Any, playwright_instance: Any,
