@@ -88,3 +88,11 @@ async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
             break
         await asyncio.sleep(0.05)
     assert await client.app[DESK].holder(cid) is None
+
+
+async def test_the_server_serves_the_physician_page(client: TestClient) -> None:
+    page = await client.get("/physician")
+    assert page.status == 200
+    assert 'src="physician.js"' in await page.text()
+    script = await client.get("/physician.js")
+    assert script.status == 200 and "/physician/ws" in await script.text()
