@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from dhanvantri.realtime.bus import EventBus, RedisBus
+
+log = logging.getLogger(__name__)
 
 Entry = dict[str, Any]
 Clock = Callable[[], float]
@@ -139,7 +142,10 @@ async def keep_alive(directory: Directory, key: str, entry: Entry,
     async def beat() -> None:
         while True:
             await asyncio.sleep(ttl_s / 3)
-            await directory.put(key, entry, ttl_s)
+            try:
+                await directory.put(key, entry, ttl_s)
+            except Exception:  # e.g. Redis restarting: keep beating, the next one may land
+                log.warning("directory heartbeat for %s failed", key, exc_info=True)
 
     task = asyncio.get_running_loop().create_task(beat(), name=f"heartbeat-{key}")
     try:

@@ -142,6 +142,9 @@ class EscalationStore(Protocol):
     async def open(self) -> list[Escalation]:
         """Every escalation not yet resolved, in queue order."""
 
+    async def prune(self, resolved_before: float) -> int:
+        """Forget escalations resolved before then (the audit trail keeps their history)."""
+
 
 class MemoryEscalationStore:
     """Escalations in this process; updates run one at a time under a lock."""
@@ -174,6 +177,19 @@ class MemoryEscalationStore:
         """See :meth:`EscalationStore.open`."""
         items = (Escalation.loads(d) for d in self._items.values())
         return queue_order(e for e in items if e.status is not Status.RESOLVED)
+
+    async def prune(self, resolved_before: float) -> int:
+        """See :meth:`EscalationStore.prune`."""
+        async with self._lock:
+            old = [key for key, data in self._items.items()
+                   if _resolved_before(Escalation.loads(data), resolved_before)]
+            for key in old:
+                del self._items[key]
+            return len(old)
+
+
+def _resolved_before(escalation: Escalation, when: float) -> bool:
+    return escalation.resolved_at is not None and escalation.resolved_at < when
 
 
 # Replace the stored record only if its version is still the one the change was made from.
@@ -224,6 +240,15 @@ class RedisEscalationStore:
         """See :meth:`EscalationStore.open`."""
         items = [Escalation.loads(d) for d in (await self.redis.hgetall(self.key)).values()]
         return queue_order(e for e in items if e.status is not Status.RESOLVED)
+
+    async def prune(self, resolved_before: float) -> int:
+        """See :meth:`EscalationStore.prune`."""
+        stored = await self.redis.hgetall(self.key)
+        old = [key for key, data in stored.items()
+               if _resolved_before(Escalation.loads(data), resolved_before)]
+        if old:
+            await self.redis.hdel(self.key, *old)  # resolved is final: no race to lose
+        return len(old)
 
 
 def make_store(bus: EventBus) -> EscalationStore:

@@ -36,6 +36,7 @@ from dhanvantri.realtime.escalation_store import (
 log = logging.getLogger(__name__)
 
 QUEUE_CHANNEL = "escalations"
+RESOLVED_KEEP_S = 3600.0  # resolved escalations leave the shared store after this
 AuditSink = Callable[[Actor, str, str, dict[str, Any]], Awaitable[None]]
 
 
@@ -156,6 +157,7 @@ class EscalationService:
         for escalation in await self.store.open():
             if escalation.status in (Status.RAISED, Status.OFFERED) and escalation.deadline <= now:
                 fired += await self.expire(escalation.id) is not None
+        await self.store.prune(resolved_before=now - RESOLVED_KEEP_S)
         return fired
 
     def forget(self, consultation_id: str) -> None:

@@ -230,3 +230,19 @@ async def test_sweep_times_out_escalations_of_a_process_that_died(bus: EventBus)
     assert told["type"] == "escalation_timeout" and told["escalation_id"] == raised.id
     assert await survivor.sweep() == 0  # fires once
     await survivor.close()
+
+
+async def test_resolved_escalations_are_pruned_after_an_hour(bus: EventBus) -> None:
+    now = [1_000_000.0]
+    escalations = service(bus, clock=lambda: now[0])
+    raised = await escalations.raise_escalation("c1", reason="red_flag")
+    kept = await escalations.raise_escalation("c2", reason="red_flag")
+    doctor = physician()
+    await escalations.accept(raised.id, doctor)
+    await escalations.resolve(raised.id, doctor)
+    now[0] += 3601
+    await escalations.sweep()
+    with pytest.raises(NotFound):
+        await escalations.store.get(raised.id)
+    assert (await escalations.store.get(kept.id)).status is Status.TIMED_OUT  # swept, kept
+    await escalations.close()
