@@ -53,13 +53,15 @@ ACK_EXAMPLES = (
 )
 FALLBACK_ACK = "Thank you for telling me."
 _UNFIT = re.compile(r"[\n():;\"*#\[\]{}=/\\?]|\d|\b(dr|doctor|not a|not helpful|diagnos\w*|"
-                    r"medicines?|tablets?|normal)\b", re.IGNORECASE)
+                    r"medicines?|tablets?|normal|good|great|glad|happy|thankful|wonderful|lucky|"
+                    r"believe|concerning|careful|worry)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"^(.+?[.!])(\s|$)")
 
 
 def fit_acknowledgement(text: str) -> str:
     """The model's first sentence if it is a short, plain, speakable acknowledgement, else a
-    fixed one. Numbers, questions, lists, claims to be a doctor and reassurance are refused."""
+    fixed one. Numbers, questions, lists, claims to be a doctor, reassurance and
+    misplaced cheer ("that's great" to a sore throat) are refused."""
     text = text.strip()
     match = _SENTENCE.match(text)
     sentence = (match.group(1) if match else text).strip()

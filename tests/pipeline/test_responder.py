@@ -47,7 +47,7 @@ def test_acknowledgement_keeps_one_plain_sentence() -> None:
 def test_acknowledgement_refuses_what_the_small_model_gets_wrong() -> None:
     for bad in ("Severe: 3 days of fever and cough.", "(Mild) 2 days ago, I had a headache.",
                 "I'm sorry, but I am not a doctor.", "How long have you had it?",
-                "It's normal to feel that way.", "", "Ok"):
+                "It's normal to feel that way.", "That's very good, that is great.", "", "Ok"):
         assert fit_acknowledgement(bad) == FALLBACK_ACK, bad
 
 
