@@ -31,8 +31,11 @@ from dhanvantri.settings import Settings
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
+CommandHandler = Callable[[dict[str, Any]], None]
 PRESENCE_TTL_S = 15.0
-RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})
+RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to the patient
+# A physician's commands to a live consultation, run by the process holding it.
+COMMANDS = frozenset({"listen", "takeover", "handback", "leave"})
 
 
 def node_id() -> str:
@@ -62,6 +65,7 @@ class PhysicianDesk:
             emergency_number=settings.emergency_number)
         self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
         self._held: dict[str, asyncio.Task[None]] = {}
+        self._commands: dict[str, CommandHandler] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ consultations
@@ -106,7 +110,7 @@ class PhysicianDesk:
             async with keep_alive(self.consultations, consultation_id, {"node": self.node}), \
                     await self.bus.subscribe(consultation_channel(consultation_id)) as inbox:
                 ready.set()
-                relay = asyncio.ensure_future(self._relay(inbox, send_event))
+                relay = asyncio.ensure_future(self._relay(consultation_id, inbox, send_event))
                 try:
                     if ended is None:
                         await relay
@@ -118,13 +122,44 @@ class PhysicianDesk:
         finally:
             ready.set()
             self._held.pop(consultation_id, None)
+            self._commands.pop(consultation_id, None)
             self.escalations.forget(consultation_id)
 
-    @staticmethod
-    async def _relay(inbox: Any, send_event: EventSink) -> None:
+    async def _relay(self, consultation_id: str, inbox: Any, send_event: EventSink) -> None:
         async for message in inbox:
-            if message.get("type") in RELAYED:
+            kind = message.get("type")
+            if kind in RELAYED:
                 send_event(message)
+            elif kind in COMMANDS:
+                handler = self._commands.get(consultation_id)
+                if handler is None:
+                    log.warning("consultation %s: no handler for command %s", consultation_id,
+                                kind)
+                else:
+                    handler(message)
+
+    def handle_commands(self, consultation_id: str, handler: CommandHandler) -> None:
+        """Run ``handler`` for each physician command (``COMMANDS``) addressed to the
+        consultation while this process holds it; the live media session registers here."""
+        self._commands[consultation_id] = handler
+
+    async def command(self, consultation_id: str, command: dict[str, Any]) -> str:
+        """Send a physician's command to the process holding the consultation.
+
+        Returns:
+            The holder's node id.
+
+        Raises:
+            ValueError: ``command["type"]`` is not one of ``COMMANDS``.
+            LookupError: no process holds the consultation (it ended).
+        """
+        if command.get("type") not in COMMANDS:
+            raise ValueError(f"type: must be one of {sorted(COMMANDS)}")
+        holder = await self.holder(consultation_id)
+        if holder is None:
+            raise LookupError("no live consultation with that id")
+        await self.bus.publish(consultation_channel(consultation_id), command)
+        return holder
 
     async def holder(self, consultation_id: str) -> str | None:
         """The id of the process holding the live consultation, if any holds it."""

@@ -163,3 +163,35 @@ async def test_dashboard_is_closed_when_the_bus_goes_away(client: TestClient) ->
     msg = await asyncio.wait_for(ws.receive(), 5)
     assert msg.type is WSMsgType.CLOSE
     assert ws.close_code == 1011  # the page reconnects for a fresh snapshot
+
+
+async def test_commands_reach_the_process_holding_the_consultation(tmp_path: Path) -> None:
+    """Desk B sends, desk A (holding the consultation) runs the handler: over one bus."""
+    from dhanvantri.realtime.bus import MemoryBus
+    from dhanvantri.realtime.desk import PhysicianDesk
+    from tests.realtime.physician_app import physician_settings
+
+    settings = physician_settings(tmp_path)
+    shared = MemoryBus()
+    holder, other = PhysicianDesk(shared, settings), PhysicianDesk(shared, settings)
+    other.consultations = holder.consultations  # one directory, as Redis gives both processes
+    received: list[dict[str, Any]] = []
+    with pytest.raises(LookupError):
+        await other.command("c1", {"type": "takeover"})
+    holder.on_consultation_event("c1", {"type": "escalation", "reason": "red_flag"},
+                                 lambda event: None, asyncio.Event())
+    for _ in range(100):
+        if await other.holder("c1"):
+            break
+        await asyncio.sleep(0.01)
+    holder.handle_commands("c1", received.append)
+    assert await other.command("c1", {"type": "takeover", "physician_id": "p1"}) == holder.node
+    with pytest.raises(ValueError, match="type"):
+        await other.command("c1", {"type": "shutdown"})
+    for _ in range(100):
+        if received:
+            break
+        await asyncio.sleep(0.01)
+    assert received == [{"type": "takeover", "physician_id": "p1"}]
+    await holder.close()
+    await other.close()
