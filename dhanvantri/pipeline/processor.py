@@ -47,6 +47,7 @@ class FrameProcessor:
         self._task: asyncio.Task[None] | None = None
         self.observers: list[Observer] = []
         self.on_end: Callable[[], None] | None = None
+        self._stopped = False
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -88,6 +89,8 @@ class FrameProcessor:
 
     async def queue_frame(self, frame: Frame, direction: Direction) -> None:
         """Accept a frame: system frames now, others in order on this processor's task."""
+        if self._stopped and direction is Direction.DOWNSTREAM:
+            return  # a frame still in flight when the pipeline ended must not restart the stage
         if isinstance(frame, SystemFrame) or direction is Direction.UPSTREAM:
             if isinstance(frame, InterruptionFrame) and self.interruptible:
                 await self._drop_pending()
@@ -136,6 +139,7 @@ class FrameProcessor:
                 pass
 
     async def _shutdown(self, *, cancel: bool) -> None:
+        self._stopped = True
         if cancel:
             await self._drop_pending()
         await self.stop()

@@ -165,3 +165,14 @@ def test_frames_are_immutable_and_hide_patient_text() -> None:
 
     audio = InputAudioFrame(audio=np.zeros(320, dtype=np.int16))
     assert "array" not in repr(audio)
+
+
+async def test_frames_arriving_after_cancel_leave_no_task_behind() -> None:
+    slow = Slow(0.01)
+    task, _, _ = collecting_task(slow)
+    await task.start()
+    await task.cancel()
+    await slow.queue_frame(SpeakFrame(text="late"), Direction.DOWNSTREAM)
+    await asyncio.sleep(0.05)
+    assert slow._task is None or slow._task.done()
+    assert slow.started == []
