@@ -201,6 +201,11 @@ function renderItem(item) {
     accept.type = "button";
     accept.addEventListener("click", () => acceptItem(item.id, accept));
     li.append(accept);
+  } else if (item.status === "accepted" && item.accepted_by === desk.physicianId) {
+    const resolve = element("button", "button small resolve", "Mark resolved");
+    resolve.type = "button";
+    resolve.addEventListener("click", () => resolveItem(item.id, resolve));
+    li.append(resolve);
   }
   return li;
 }
@@ -224,6 +229,18 @@ async function acceptItem(id, button) {
     button.disabled = false;
     showError("desk-error", response.status === 409 ? "Another physician accepted it first."
       : await errorText(response));
+  }
+}
+
+async function resolveItem(id, button) {
+  button.disabled = true;
+  const response = await call(`/escalations/${encodeURIComponent(id)}/resolve`, { method: "POST" });
+  if (response.ok) {
+    desk.items.delete(id);
+    render();
+  } else {
+    button.disabled = false;
+    showError("desk-error", await errorText(response));
   }
 }
 

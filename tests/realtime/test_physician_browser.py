@@ -137,6 +137,9 @@ def test_physician_sees_escalations_live_and_accepts(server: Server,
             first.locator("button.accept").click()
             wait_for(page, "document.querySelector('#queue li').dataset.status === 'accepted'")
             assert "Accepted by you" in page.locator("#queue li").first.inner_text()
+            page.locator("#queue li").first.locator("button.resolve").click()
+            wait_for(page, f"!document.querySelector('[data-id=\"{urgent.id}\"]')")
+            assert page.locator("#queue li").count() == 1  # the calm one is still waiting
 
             latencies = measure(page, server, SAMPLES)
         finally:
