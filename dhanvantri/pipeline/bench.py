@@ -156,8 +156,7 @@ def turn_row(path: Path, run: int, session: Any, capture: TurnCapture, turn: int
     """One turn's result line."""
     times = session.latency.turns.get(turn)
     ms = times.ms_since(speech_end) if times else {}
-    ms = {name: ms.get(name) for name in STAGES}
-    ms["voice_to_voice"] = ms["tts_first_audio"]
+    ms = {name: ms.get(name) for name in (*STAGES, "voice_to_voice")}
     if save_audio is not None and capture.audio:
         save_audio.mkdir(parents=True, exist_ok=True)
         write_wav(save_audio / f"{path.stem}.run{run + 1}.reply.wav",

@@ -92,6 +92,15 @@ class MetricsFrame(SystemFrame):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TurnCommittedFrame(SystemFrame):
+    """The turn is over for sure (the hangover passed): its held reply audio may play.
+
+    The reply is prepared speculatively from the first pause; this frame overtakes every queue
+    so the output can release it the moment the turn is certain.
+    """
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BotStartedSpeakingFrame(SystemFrame):
     """Reply audio started playing (sent upstream so turn taking knows)."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
+    InterruptionFrame,
     LLMTextFrame,
     OutputAudioFrame,
     TranscriptionFrame,
@@ -26,8 +27,15 @@ class TurnTimes:
     at: dict[str, float] = field(default_factory=dict)
 
     def ms_since(self, origin: float) -> dict[str, float]:
-        """Milestones in milliseconds after ``origin`` (e.g. the last speech sample)."""
-        return {name: round((t - origin) * 1e3, 1) for name, t in self.at.items()}
+        """Milestones in milliseconds after ``origin`` (e.g. the last speech sample).
+
+        ``voice_to_voice`` is when the reply can first be heard: its first audio, but never
+        before the turn is certain (a reply prepared during the hangover waits for turn end).
+        """
+        ms = {name: round((t - origin) * 1e3, 1) for name, t in self.at.items()}
+        if "tts_first_audio" in ms and "turn_end" in ms:
+            ms["voice_to_voice"] = max(ms["tts_first_audio"], ms["turn_end"])
+        return ms
 
 
 class LatencyObserver:
@@ -50,7 +58,11 @@ class LatencyObserver:
         """Observer hook: called for every frame pushed between stages."""
         if direction is not Direction.DOWNSTREAM or not frame.turn:
             return
-        if isinstance(frame, TurnEndFrame):
+        if isinstance(frame, InterruptionFrame):
+            # Work done for a turn the patient then continued is void: measure the redo.
+            if "turn_end" not in self.turns.get(frame.turn, TurnTimes(0)).at:
+                self.turns.pop(frame.turn, None)
+        elif isinstance(frame, TurnEndFrame):
             self._mark(frame.turn, "turn_end", frame.created).speech_end = frame.speech_end_at
         elif isinstance(frame, TranscriptionFrame) and frame.final:
             self._mark(frame.turn, "stt_final", frame.created)

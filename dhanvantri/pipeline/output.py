@@ -2,6 +2,7 @@
 
 Reply audio goes into a :class:`PlayoutBuffer` that the transport drains at its own pace;
 barge-in clears it; events go to the client as JSON; the state indicator follows the audio.
+A reply prepared before its turn was certain is held here until the turn is committed.
 Both transports (WebRTC and WebSocket) and the benchmark use this one class.
 """
 
@@ -19,6 +20,7 @@ from dhanvantri.pipeline.frames import (
     Frame,
     InterruptionFrame,
     OutputAudioFrame,
+    TurnCommittedFrame,
     TurnEndFrame,
     UserStartedSpeakingFrame,
     VisemeFrame,
@@ -42,6 +44,8 @@ class ClientOutput:
                                      on_stopped=lambda: self._on_stopped(),
                                      on_marker=self._on_audio_started)
         self.state = "listening"
+        self.committed_turn = 0
+        self._held: list[Frame] = []  # reply output of a turn not yet committed
         self._visemes: dict[int, tuple[tuple[str, int, int], ...]] = {}
         # Called with a viseme timeline the moment its audio starts playing (the avatar).
         self.viseme_listeners: list[Callable[[tuple[tuple[str, int, int], ...]], None]] = []
@@ -63,13 +67,30 @@ class ClientOutput:
             self.state = value
             self.send_event({"type": "state", "value": value})
 
+    def _must_hold(self, frame: Frame) -> bool:
+        if frame.turn <= self.committed_turn:
+            return False
+        if isinstance(frame, (OutputAudioFrame, VisemeFrame)):
+            return True
+        return isinstance(frame, EventFrame) and (
+            frame.event.get("type") == "viseme" or frame.event.get("role") == "assistant")
+
     def __call__(self, frame: Frame) -> None:
         """The pipeline task's ``on_output`` callback."""
-        if isinstance(frame, OutputAudioFrame):
+        if self._must_hold(frame):
+            self._held.append(frame)
+        elif isinstance(frame, TurnCommittedFrame):
+            self.committed_turn = max(self.committed_turn, frame.turn)
+            self._state("thinking")
+            held, self._held = self._held, []
+            for waiting in held:
+                self(waiting)
+        elif isinstance(frame, OutputAudioFrame):
             self.playout.push(frame.audio, marker=frame.id)
         elif isinstance(frame, VisemeFrame):
             self._visemes[frame.audio_id] = frame.visemes
         elif isinstance(frame, InterruptionFrame):
+            self._held.clear()
             self.playout.clear()
         elif isinstance(frame, UserStartedSpeakingFrame):
             self._state("listening")

@@ -105,17 +105,23 @@ class Responder(FrameProcessor):
         elif isinstance(frame, KnowledgeFrame):
             self._passages = frame.passages
         elif isinstance(frame, GuidanceFrame):
+            # The clinical logic has decided: reply now, even before the turn is certain (the
+            # output holds the audio until it is; barge-in voids it if the patient goes on).
             self._guidance, self._topic = frame.instruction, frame.topic
+            await self._respond(frame.turn)
         elif isinstance(frame, TurnEndFrame):
             await self.push_frame(frame, direction)
-            if self._topic == "emergency":
-                # The fixed emergency instruction is already on its way: no model in that path.
-                self.history.append(ChatMessage("user", self._user_text))
-                self._clear_turn()
-            elif self._user_text:
-                await self._reply(frame.turn)
+            await self._respond(frame.turn)  # no clinical stage in this pipeline
         else:
             await self.push_frame(frame, direction)
+
+    async def _respond(self, turn: int) -> None:
+        if self._topic == "emergency":
+            # The fixed emergency instruction is already on its way: no model in that path.
+            self.history.append(ChatMessage("user", self._user_text))
+            self._clear_turn()
+        elif self._user_text:
+            await self._reply(turn)
 
     def _clear_turn(self) -> None:
         self._user_text, self._guidance, self._topic, self._passages = "", "", "", ()
@@ -164,6 +170,7 @@ class Responder(FrameProcessor):
         await self.push_frame(ReplyEndFrame(turn=turn))
 
     async def on_interrupt(self) -> None:
+        self._clear_turn()  # a turn voided by barge-in gets a fresh final transcript
         # The reply was cut off: keep what was said so the model knows where it stopped.
         if self._partial:
             self.history.append(ChatMessage("assistant", self._partial.strip() + " …"))

@@ -1,10 +1,11 @@
 """Speech-to-text that keeps up with the patient, so little is left to do at the end of the turn.
 
 While the patient speaks, the growing buffer is re-decoded every ``partial_interval_ms`` and the
-words two decodes agree on become a forced prefix for the next (local agreement), so each
-decode only works out the tail. When the voice activity detector reports a pause, the final
-decode starts at once on the audio so far; if the turn then ends without more speech, that
-result is the final transcript and turn end costs almost nothing.
+words two decodes agree on become a forced prefix for the next (local agreement). When the
+voice activity detector reports a pause, the final decode starts at once on the audio so far,
+and its result is sent on as the final transcript as soon as it is ready, even before the turn
+is certain, so the reply can be prepared during the hangover. If the patient speaks again, the
+turn detector voids that work (an interruption) and a new final follows at the next pause.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Transcriber(FrameProcessor):
         self._partial_job: asyncio.Future[Transcript] | None = None
         self._speculative: asyncio.Future[Transcript] | None = None
         self._paused = False
+        self._final_sent = False
 
     def _audio(self) -> np.ndarray:
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
@@ -92,9 +94,10 @@ class Transcriber(FrameProcessor):
                 self._start_partial()
         elif isinstance(frame, UserPausedFrame):
             self._paused = True
-            self._speculative = self._decode(self._audio())
+            job = self._speculative = self._decode(self._audio())
+            job.add_done_callback(lambda f: asyncio.ensure_future(self._on_speculative(f)))
         elif isinstance(frame, UserResumedFrame):
-            self._paused, self._speculative = False, None
+            self._paused, self._speculative, self._final_sent = False, None, False
         elif isinstance(frame, TurnEndFrame):
             await self._finish(frame)
         else:
@@ -118,7 +121,26 @@ class Transcriber(FrameProcessor):
         if result.text and not self._paused:
             await self.push_frame(TranscriptionFrame(text=result.text, final=False, turn=turn))
 
+    async def _on_speculative(self, job: asyncio.Future[Transcript]) -> None:
+        """Send the pause's transcript on at once if the patient is still quiet."""
+        if job is not self._speculative or not self._paused or self._final_sent:
+            return
+        if job.cancelled() or job.exception() is not None:
+            return
+        await self._send_final(job.result(), self._turn)
+
+    async def _send_final(self, result: Transcript, turn: int) -> None:
+        if self._final_sent:
+            return  # the pause's result already went on
+        self._final_sent = True
+        if result.text:
+            await self.push_frame(TranscriptionFrame(text=result.text, final=True, turn=turn))
+
     async def _finish(self, frame: TurnEndFrame) -> None:
+        if self._final_sent:
+            self._reset(-1)
+            await self.push_frame(frame)
+            return
         started = now()
         try:
             if self._speculative is not None:
@@ -132,7 +154,6 @@ class Transcriber(FrameProcessor):
             result = Transcript(text="")
         await self.push_frame(MetricsFrame(name="stt_final_wait", turn=frame.turn,
                                            value_ms=(now() - started) * 1e3))
+        await self._send_final(result, frame.turn)
         self._reset(-1)  # late partials of this turn are dropped
-        if result.text:
-            await self.push_frame(TranscriptionFrame(text=result.text, final=True, turn=frame.turn))
         await self.push_frame(frame)

@@ -17,6 +17,7 @@ from dhanvantri.pipeline.frames import (
     Frame,
     InputAudioFrame,
     InterruptionFrame,
+    TurnCommittedFrame,
     TurnEndFrame,
     UserPausedFrame,
     UserResumedFrame,
@@ -92,6 +93,7 @@ class TurnDetector(FrameProcessor):
             self._silence_run = 0
             if self._paused:
                 self._paused = False
+                await self.push_frame(InterruptionFrame(turn=self.turn))
                 await self.push_frame(UserResumedFrame(turn=self.turn))
             return
         self._silence_run += 1
@@ -101,6 +103,7 @@ class TurnDetector(FrameProcessor):
         if self._silence_run >= self._hangover:
             self._speaking = self._paused = False
             self._speech_run = 0
+            await self.push_frame(TurnCommittedFrame(turn=self.turn))
             await self.push_frame(TurnEndFrame(turn=self.turn, speech_end_at=self._last_speech_at))
 
     async def _start_turn(self, at: float) -> None:

@@ -135,7 +135,7 @@ async def test_barge_in_stops_reply_audio_within_100ms_of_speech(speech, tts) ->
     await task.start(output_sample_rate=16000)
     await task.queue_frame(SpeakFrame(text="Thank you for telling me. I would like to ask a few "
                                            "more questions about your symptoms before the doctor "
-                                           "reviews your case.", turn=1))
+                                           "reviews your case."))  # a greeting: turn 0
     while output.playout.queued_samples < 16000 * 3:
         await asyncio.sleep(0.01)
     patient = speech("Wait, I have a question.")

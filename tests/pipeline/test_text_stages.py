@@ -68,3 +68,27 @@ def test_playout_buffer_pulls_in_order_and_clears_at_once() -> None:
     buffer.clear()
     assert buffer.pull(960) is None and buffer.queued_samples == 0
     assert events == ["start", "stop"]
+
+
+def test_output_holds_a_speculative_reply_until_its_turn_is_committed() -> None:
+    from dhanvantri.pipeline.frames import (
+        EventFrame,
+        InterruptionFrame,
+        OutputAudioFrame,
+        TurnCommittedFrame,
+    )
+    from dhanvantri.pipeline.output import ClientOutput
+
+    events: list[dict] = []
+    output = ClientOutput(16000, events.append)
+    reply = {"type": "transcript", "role": "assistant", "text": "I see.", "final": True}
+    output(EventFrame(event=reply, turn=1))
+    output(OutputAudioFrame(audio=np.ones(320, np.int16), sample_rate=16000, turn=1))
+    assert output.playout.queued_samples == 0 and reply not in events
+    output(TurnCommittedFrame(turn=1))
+    assert output.playout.queued_samples == 320 and reply in events
+    # A reply for a turn the patient then continued is dropped by the barge-in.
+    output(OutputAudioFrame(audio=np.ones(320, np.int16), sample_rate=16000, turn=2))
+    output(InterruptionFrame(turn=2))
+    output(TurnCommittedFrame(turn=2))
+    assert output.playout.queued_samples == 0  # cleared by the interruption, nothing released
