@@ -11,6 +11,7 @@ turn detector voids that work (an interruption) and a new final follows at the n
 from __future__ import annotations
 
 import asyncio
+import functools
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
@@ -45,8 +46,8 @@ class Transcriber(FrameProcessor):
     """Emits partial and final :class:`TranscriptionFrame` for each patient turn.
 
     Args:
-        stt: the speech-to-text model (blocking; run on one worker thread so decodes never
-            compete for the CPU with each other).
+        stt: the speech-to-text model (blocking). Partial decodes run on their own worker
+            thread, so a final decode never queues behind one.
         partial_interval_ms: how much new audio triggers another partial decode.
     """
 
@@ -59,6 +60,7 @@ class Transcriber(FrameProcessor):
         self.sample_rate = sample_rate
         self._interval = partial_interval_ms * sample_rate // 1000
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="stt")
+        self._partial_executor = ThreadPoolExecutor(1, thread_name_prefix="stt-partial")
         self._reset(0)
 
     def _reset(self, turn: int) -> None:
@@ -78,9 +80,11 @@ class Transcriber(FrameProcessor):
         self._chunks = [audio]
         return audio.astype(np.float32) / 32768.0
 
-    def _decode(self, audio: np.ndarray) -> asyncio.Future[Transcript]:
+    def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Transcript]:
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, self.stt.transcribe, audio, self._agreed)
+        executor = self._partial_executor if partial else self._executor
+        return loop.run_in_executor(executor, functools.partial(
+            self.stt.transcribe, audio, self._agreed, partial=partial))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, UserStartedSpeakingFrame):
@@ -103,9 +107,12 @@ class Transcriber(FrameProcessor):
         else:
             await self.push_frame(frame, direction)
 
+    async def stop(self) -> None:
+        self._partial_executor.shutdown(wait=False, cancel_futures=True)
+
     def _start_partial(self) -> None:
         self._decoded_at = self._samples
-        job = self._decode(self._audio())
+        job = self._decode(self._audio(), partial=True)
         self._partial_job = job
         turn = self._turn
         job.add_done_callback(lambda f: asyncio.ensure_future(self._on_partial(f, turn)))
