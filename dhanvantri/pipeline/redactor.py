@@ -15,6 +15,7 @@ from dhanvantri.pipeline.frames import (
     Frame,
     RedactedTranscriptionFrame,
     TranscriptionFrame,
+    TurnEndFrame,
 )
 from dhanvantri.pipeline.processor import FrameProcessor
 
@@ -33,17 +34,27 @@ def transcript_event(role: str, text: str, final: bool) -> EventFrame:
 
 
 class Redactor(FrameProcessor):
-    """Replaces the patient's final transcript with its tokenised form."""
+    """Replaces the patient's final transcript with its tokenised form.
+
+    A final transcript may come before the turn is certain (from the first pause); the patient
+    sees it as final only at turn end, so a turn they then continued shows as one line.
+    """
 
     def __init__(self, vault: Tokenizer) -> None:
         super().__init__()
         self.vault = vault
+        self._pending: TranscriptionFrame | None = None
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, TurnEndFrame) and self._pending is not None:
+            pending, self._pending = self._pending, None
+            await self.push_frame(transcript_event(pending.role, pending.text, True))
         if not isinstance(frame, TranscriptionFrame):
             await self.push_frame(frame, direction)
             return
-        await self.push_frame(transcript_event(frame.role, frame.text, frame.final))
+        await self.push_frame(transcript_event(frame.role, frame.text, False))
+        if frame.final:
+            self._pending = frame
         if frame.final and frame.text.strip():
             redaction = await asyncio.to_thread(self.vault.tokenize, frame.text)
             await self.push_frame(RedactedTranscriptionFrame(

@@ -39,7 +39,8 @@ class EnergySTT:
     stand-in; the real models are exercised by the tests marked ``models``.
     """
 
-    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = ()) -> Transcript:
+    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
+                   partial: bool = False) -> Transcript:
         loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
         return Transcript("I have a fever" if loud else "")
 

@@ -51,7 +51,8 @@ def cheap_passwords() -> Iterator[None]:
 class EmergencySTT:
     """Speech-recognition stand-in that hears the emergency sentence in any audible buffer."""
 
-    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = ()) -> Transcript:
+    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
+                   partial: bool = False) -> Transcript:
         loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
         return Transcript(EMERGENCY if loud else "")
 
