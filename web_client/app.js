@@ -302,6 +302,7 @@ class Consultation {
   }
 
   onMessage(raw) {
+    if (this !== current) return; // hung up: late events must not revive the state indicator
     let event;
     try {
       event = JSON.parse(raw);
