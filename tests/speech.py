@@ -20,13 +20,19 @@ def espeak_available() -> bool:
 def make_speech(folder: Path, text: str, *, rate: int = 16000, speed: int = 140) -> Path:
     """A 16-bit mono WAV of ``text`` spoken by espeak-ng (slow, clear American English)."""
     if not espeak_available():
-        pytest.fail("espeak-ng and sox are required for speech tests (apt-get install espeak-ng sox)")
+        pytest.fail(
+            "espeak-ng and sox are required for speech tests (apt-get install espeak-ng sox)"
+        )
     name = hashlib.sha1(f"{text}|{rate}|{speed}".encode()).hexdigest()[:12]
     target = folder / f"{name}.wav"
     if not target.exists():
         raw = folder / f"{name}.raw.wav"
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True)
-        subprocess.run(["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(target)], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True
+        )
+        subprocess.run(
+            ["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(target)], check=True
+        )
     return target
 
 

@@ -33,9 +33,15 @@ def read_wav(path: Path, sample_rate: int = 16000) -> np.ndarray:
     """int16 mono samples of a 16 kHz mono 16-bit WAV file."""
     try:
         with wave.open(str(path)) as wav:
-            if wav.getnchannels() != 1 or wav.getframerate() != sample_rate or wav.getsampwidth() != 2:
-                raise BenchInputError(f"{path}: need 16-bit mono {sample_rate} Hz WAV "
-                                      f"(e.g. sox in.wav -r {sample_rate} -c 1 -b 16 out.wav)")
+            if (
+                wav.getnchannels() != 1
+                or wav.getframerate() != sample_rate
+                or wav.getsampwidth() != 2
+            ):
+                raise BenchInputError(
+                    f"{path}: need 16-bit mono {sample_rate} Hz WAV "
+                    f"(e.g. sox in.wav -r {sample_rate} -c 1 -b 16 out.wav)"
+                )
             return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).copy()
     except (wave.Error, EOFError, FileNotFoundError) as exc:
         raise BenchInputError(f"{path}: {exc}") from exc
@@ -89,12 +95,19 @@ async def play(session: Any, audio: np.ndarray, sample_rate: int) -> float:
     started = time.monotonic()
     for i, offset in enumerate(range(0, len(audio), step)):
         await asyncio.sleep(max(0.0, started + i * FRAME_MS / 1000 - time.monotonic()))
-        await session.push_audio(audio[offset:offset + step])
+        await session.push_audio(audio[offset : offset + step])
     return now()
 
 
-async def silence_until_reply(session: Any, capture: Collector, turn: int, sample_rate: int,
-                              *, settle: float = 0.8, limit: float = 20.0) -> None:
+async def silence_until_reply(
+    session: Any,
+    capture: Collector,
+    turn: int,
+    sample_rate: int,
+    *,
+    settle: float = 0.8,
+    limit: float = 20.0,
+) -> None:
     """Keep sending silence (as a live mic does) until the reply has been quiet for ``settle`` s."""
     step = sample_rate * FRAME_MS // 1000
     silence = np.zeros(step, dtype=np.int16)
@@ -118,8 +131,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-async def run_bench(audio_paths: list[Path], runs: int, save_audio: Path | None,
-                    log: Any = print) -> dict[str, Any]:
+async def run_bench(
+    audio_paths: list[Path], runs: int, save_audio: Path | None, log: Any = print
+) -> dict[str, Any]:
     """Run the benchmark and return its JSON-able result."""
     from dhanvantri.pipeline.voice import VoiceSession, load_models
     from dhanvantri.settings import Settings
@@ -141,28 +155,56 @@ async def run_bench(audio_paths: list[Path], runs: int, save_audio: Path | None,
                 collector.current = turn
                 speech_end = await play(session, audio, settings.sample_rate)
                 await silence_until_reply(session, collector, turn, settings.sample_rate)
-                rows.append(turn_row(path, run, session, collector.turns.get(turn, TurnCapture()),
-                                     turn, speech_end, save_audio, settings.output_sample_rate))
+                rows.append(
+                    turn_row(
+                        path,
+                        run,
+                        session,
+                        collector.turns.get(turn, TurnCapture()),
+                        turn,
+                        speech_end,
+                        save_audio,
+                        settings.output_sample_rate,
+                    )
+                )
                 log(f"run {run + 1} {path.name}: {rows[-1]['ms']}")
             await session.cancel()
     finally:
         await models.close()
-    return {"turns": rows, "summary": summarise(rows),
-            "model_load_s": {**models.load_seconds, "total": load_total}}
+    return {
+        "turns": rows,
+        "summary": summarise(rows),
+        "model_load_s": {**models.load_seconds, "total": load_total},
+    }
 
 
-def turn_row(path: Path, run: int, session: Any, capture: TurnCapture, turn: int,
-             speech_end: float, save_audio: Path | None, rate: int) -> dict[str, Any]:
+def turn_row(
+    path: Path,
+    run: int,
+    session: Any,
+    capture: TurnCapture,
+    turn: int,
+    speech_end: float,
+    save_audio: Path | None,
+    rate: int,
+) -> dict[str, Any]:
     """One turn's result line."""
     times = session.latency.turns.get(turn)
     ms = times.ms_since(speech_end) if times else {}
     ms = {name: ms.get(name) for name in (*STAGES, "voice_to_voice")}
     if save_audio is not None and capture.audio:
         save_audio.mkdir(parents=True, exist_ok=True)
-        write_wav(save_audio / f"{path.stem}.run{run + 1}.reply.wav",
-                  np.concatenate(capture.audio), rate)
-    return {"audio": str(path), "run": run + 1, "transcript": " ".join(capture.patient),
-            "reply_text": " ".join(capture.assistant), "escalated": capture.escalated, "ms": ms}
+        write_wav(
+            save_audio / f"{path.stem}.run{run + 1}.reply.wav", np.concatenate(capture.audio), rate
+        )
+    return {
+        "audio": str(path),
+        "run": run + 1,
+        "transcript": " ".join(capture.patient),
+        "reply_text": " ".join(capture.assistant),
+        "escalated": capture.escalated,
+        "ms": ms,
+    }
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -179,16 +221,31 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 def print_table(result: dict[str, Any]) -> None:
     """Readable output for people."""
-    print(f"{'audio':28} {'turn_end':>9} {'stt':>7} {'llm':>7} {'tts':>7} {'v2v':>7}  transcript → reply")
+    print(
+        f"{'audio':28} {'turn_end':>9} {'stt':>7} {'llm':>7} {'tts':>7} {'v2v':>7}"
+        "  transcript → reply"
+    )
     for row in result["turns"]:
         ms = row["ms"]
-        cells = " ".join(f"{ms[k]:>7.0f}" if ms[k] is not None else f"{'-':>7}"
-                         for k in ("turn_end", "stt_final", "llm_first_token", "tts_first_audio",
-                                   "voice_to_voice"))
-        print(f"{Path(row['audio']).name[:28]:28} {cells}  {row['transcript']!r} → {row['reply_text']!r}")
+        cells = " ".join(
+            f"{ms[k]:>7.0f}" if ms[k] is not None else f"{'-':>7}"
+            for k in (
+                "turn_end",
+                "stt_final",
+                "llm_first_token",
+                "tts_first_audio",
+                "voice_to_voice",
+            )
+        )
+        print(
+            f"{Path(row['audio']).name[:28]:28} {cells}"
+            f"  {row['transcript']!r} → {row['reply_text']!r}"
+        )
     s = result["summary"]
-    print(f"voice-to-voice p50 {s['voice_to_voice_p50']} ms, p95 {s['voice_to_voice_p95']} ms "
-          f"over {s['turns']} turns; model load {result['model_load_s']}")
+    print(
+        f"voice-to-voice p50 {s['voice_to_voice_p50']} ms, p95 {s['voice_to_voice_p95']} ms "
+        f"over {s['turns']} turns; model load {result['model_load_s']}"
+    )
 
 
 def run(args: Any) -> int:

@@ -34,7 +34,8 @@ EMERGENCY_TOPIC = "emergency"
 _ASKS_FOR_DOCTOR = re.compile(
     r"\b(speak|talk|connect)\w*\s+(to|with)\s+(a|the|real|human|an?\s+actual)?\s*(real\s+)?"
     r"(doctor|physician|human|person)\b|\bi\s+(want|need)\s+(a|to see a)\s+(real\s+)?doctor\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 DoctorRequestFn = Callable[[str], bool]
 
 
@@ -51,7 +52,9 @@ class ClinicalGuide(FrameProcessor):
         on_draft: called with the prescription draft (a dict) when intake is complete.
     """
 
-    def __init__(self, knowledge: Any, *, on_draft: Callable[[dict[str, Any]], Any] | None = None) -> None:
+    def __init__(
+        self, knowledge: Any, *, on_draft: Callable[[dict[str, Any]], Any] | None = None
+    ) -> None:
         from dhanvantri.knowledge.intake import IntakeState
 
         super().__init__()
@@ -71,28 +74,42 @@ class ClinicalGuide(FrameProcessor):
 
         started = now()
         result = triage(frame.text)
-        await self.push_frame(MetricsFrame(name="triage", turn=frame.turn,
-                                           value_ms=(now() - started) * 1e3))
+        await self.push_frame(
+            MetricsFrame(name="triage", turn=frame.turn, value_ms=(now() - started) * 1e3)
+        )
         if result.emergency:
             self.red_flags.extend(f for f in result.red_flags if f not in self.red_flags)
-            await self.push_frame(EscalationFrame(reason="red_flag", red_flags=tuple(result.red_flags),
-                                                  emergency=True, turn=frame.turn))
-            await self.push_frame(GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn))
+            await self.push_frame(
+                EscalationFrame(
+                    reason="red_flag",
+                    red_flags=tuple(result.red_flags),
+                    emergency=True,
+                    turn=frame.turn,
+                )
+            )
+            await self.push_frame(
+                GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn)
+            )
             await self.push_frame(SpeakFrame(text=result.advice, vetted=True, turn=frame.turn))
             return
         if asks_for_doctor(frame.text):
             await self.push_frame(EscalationFrame(reason="patient_request", turn=frame.turn))
-            await self.push_frame(GuidanceFrame(
-                instruction="Tell the patient a doctor has been asked to join the call.",
-                topic="doctor_requested", turn=frame.turn))
+            await self.push_frame(
+                GuidanceFrame(
+                    instruction="Tell the patient a doctor has been asked to join the call.",
+                    topic="doctor_requested",
+                    turn=frame.turn,
+                )
+            )
             return
         self.intake.update(frame.text)
         # next_step searches the knowledge base (~20 ms): keep it off the event loop.
         step = await asyncio.to_thread(self.intake.next_step, self.knowledge)
         if step.kind != "ask" and self.draft is None and not self.intake.missing_for_draft():
             await self._make_draft(frame.turn)
-        await self.push_frame(GuidanceFrame(instruction=step.question, topic=step.topic,
-                                            turn=frame.turn))
+        await self.push_frame(
+            GuidanceFrame(instruction=step.question, topic=step.topic, turn=frame.turn)
+        )
 
     async def _make_draft(self, turn: int) -> None:
         from dhanvantri.knowledge.draft import build_draft

@@ -14,7 +14,15 @@ class LipSync(FrameProcessor):
         if isinstance(frame, OutputAudioFrame) and frame.phonemes:
             shapes = timeline(frame.phonemes, frame.phoneme_rate)
             await self.push_frame(VisemeFrame(audio_id=frame.id, visemes=shapes, turn=frame.turn))
-            await self.push_frame(EventFrame(turn=frame.turn, event={
-                "type": "viseme", "audio_id": frame.id, "turn": frame.turn,
-                "visemes": [list(v) for v in shapes]}))
+            await self.push_frame(
+                EventFrame(
+                    turn=frame.turn,
+                    event={
+                        "type": "viseme",
+                        "audio_id": frame.id,
+                        "turn": frame.turn,
+                        "visemes": [list(v) for v in shapes],
+                    },
+                )
+            )
         await self.push_frame(frame, direction)

@@ -37,8 +37,9 @@ class EmbeddedLlamaServer:
         context: context window in tokens.
     """
 
-    def __init__(self, model_path: Path, *, port: int = 0, threads: int = 2,
-                 context: int = 2048) -> None:
+    def __init__(
+        self, model_path: Path, *, port: int = 0, threads: int = 2, context: int = 2048
+    ) -> None:
         self.model_path = model_path
         self.port = port or free_port()
         self.threads = threads
@@ -53,20 +54,37 @@ class EmbeddedLlamaServer:
     def command(self) -> list[str]:
         """The child process's command line."""
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path), "--model_alias", "smollm2-135m-instruct",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
-            "--n_ctx", str(self.context), "--n_batch", "256", "--verbose", "False",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            "smollm2-135m-instruct",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
+            "--n_ctx",
+            str(self.context),
+            "--n_batch",
+            "256",
+            "--verbose",
+            "False",
         ]
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 - a start-up budget
         """Start the server and wait until it answers."""
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         # A file, not a pipe: the server logs every request and a full pipe would block it.
         self._log = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL,
-                                         stderr=self._log, env=env)
+        self._process = subprocess.Popen(  # noqa: ASYNC220 - starting a child does not block
+            self.command(), stdout=subprocess.DEVNULL, stderr=self._log, env=env
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -16,12 +16,21 @@ class OpenAIChat:
         api_key: the endpoint's key (any string for local servers).
     """
 
-    def __init__(self, *, base_url: str, model: str, api_key: str = "local",
-                 max_tokens: int = 60, temperature: float = 0.3, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "local",
+        max_tokens: int = 60,
+        temperature: float = 0.3,
+        timeout: float = 30.0,
+    ) -> None:
         from openai import AsyncOpenAI
 
-        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "local",
-                                  timeout=timeout, max_retries=0)
+        self.client = AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "local", timeout=timeout, max_retries=0
+        )
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature

@@ -40,9 +40,12 @@ class ClientOutput:
 
     def __init__(self, sample_rate: int, send_event: EventSink) -> None:
         self.send_event = send_event
-        self.playout = PlayoutBuffer(sample_rate, on_started=lambda: self._state("speaking"),
-                                     on_stopped=lambda: self._on_stopped(),
-                                     on_marker=self._on_audio_started)
+        self.playout = PlayoutBuffer(
+            sample_rate,
+            on_started=lambda: self._state("speaking"),
+            on_stopped=lambda: self._on_stopped(),
+            on_marker=self._on_audio_started,
+        )
         self.state = "listening"
         self.committed_turn = 0
         self._held: list[Frame] = []  # reply output of a turn not yet committed
@@ -73,7 +76,8 @@ class ClientOutput:
         if isinstance(frame, (OutputAudioFrame, VisemeFrame)):
             return True
         return isinstance(frame, EventFrame) and (
-            frame.event.get("type") == "viseme" or frame.event.get("role") == "assistant")
+            frame.event.get("type") == "viseme" or frame.event.get("role") == "assistant"
+        )
 
     def __call__(self, frame: Frame) -> None:
         """The pipeline task's ``on_output`` callback."""
@@ -99,8 +103,14 @@ class ClientOutput:
         elif isinstance(frame, EventFrame):
             self.send_event(frame.event)
         elif isinstance(frame, EscalationFrame):
-            self.send_event({"type": "escalation", "reason": frame.reason,
-                             "red_flags": list(frame.red_flags), "emergency": frame.emergency})
+            self.send_event(
+                {
+                    "type": "escalation",
+                    "reason": frame.reason,
+                    "red_flags": list(frame.red_flags),
+                    "emergency": frame.emergency,
+                }
+            )
         elif isinstance(frame, ErrorFrame):
             self.send_event({"type": "error", "code": frame.category, "message": frame.message})
 

@@ -30,7 +30,7 @@ def split_phrase(buffer: str, *, first: bool, min_words: int = 3) -> tuple[str, 
     for match in pattern.finditer(buffer):
         phrase = buffer[: match.end()].strip()
         if len(phrase.split()) >= min_words or pattern is _SENTENCE_END:
-            return phrase, buffer[match.end():]
+            return phrase, buffer[match.end() :]
     return None
 
 
@@ -49,8 +49,11 @@ class PhraseChunker(FrameProcessor):
             await self.push_frame(frame, direction)
         elif isinstance(frame, LLMTextFrame):
             self._buffer += frame.text
-            while (found := split_phrase(self._buffer, first=self._first,
-                                         min_words=self.min_first_words)) is not None:
+            while (
+                found := split_phrase(
+                    self._buffer, first=self._first, min_words=self.min_first_words
+                )
+            ) is not None:
                 phrase, self._buffer = found
                 await self._speak(phrase, frame.turn)
         elif isinstance(frame, ReplyEndFrame):

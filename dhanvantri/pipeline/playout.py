@@ -84,7 +84,7 @@ class PlayoutBuffer:
             if marker is not None and self.on_marker is not None:
                 self.on_marker(marker)
             take = min(samples - filled, len(chunk))
-            out[filled:filled + take] = chunk[:take]
+            out[filled : filled + take] = chunk[:take]
             filled += take
             if take == len(chunk):
                 self._chunks.popleft()

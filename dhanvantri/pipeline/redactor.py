@@ -57,5 +57,8 @@ class Redactor(FrameProcessor):
             self._pending = frame
         if frame.final and frame.text.strip():
             redaction = await asyncio.to_thread(self.vault.tokenize, frame.text)
-            await self.push_frame(RedactedTranscriptionFrame(
-                text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn))
+            await self.push_frame(
+                RedactedTranscriptionFrame(
+                    text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn
+                )
+            )

@@ -22,12 +22,18 @@ from dhanvantri.pipeline.frames import (
 from dhanvantri.pipeline.processor import FrameProcessor
 
 SAFE_PHRASE = "The doctor will go through that with you after reviewing your details."
-_DOSE = re.compile(r"\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|iu|units?|tablets?|tabs?|capsules?|puffs?|drops?)\b",
-                   re.IGNORECASE)
-_FREQUENCY = re.compile(r"\b(once|twice|thrice|three times|four times)\s+(a|per)\s+day\b|\b(OD|BD|TDS|QID)\b")
-_DIAGNOSIS_VERBS = re.compile(r"\b(you (probably |likely |may |might )?(have|are suffering from)|"
-                              r"(it|this) (is|sounds like|looks like|could be|might be|may be))\b",
-                              re.IGNORECASE)
+_DOSE = re.compile(
+    r"\b\d+(\.\d+)?\s*(mg|mcg|µg|g|ml|iu|units?|tablets?|tabs?|capsules?|puffs?|drops?)\b",
+    re.IGNORECASE,
+)
+_FREQUENCY = re.compile(
+    r"\b(once|twice|thrice|three times|four times)\s+(a|per)\s+day\b|\b(OD|BD|TDS|QID)\b"
+)
+_DIAGNOSIS_VERBS = re.compile(
+    r"\b(you (probably |likely |may |might )?(have|are suffering from)|"
+    r"(it|this) (is|sounds like|looks like|could be|might be|may be))\b",
+    re.IGNORECASE,
+)
 
 
 @cache
@@ -36,8 +42,12 @@ def _vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     from dhanvantri.knowledge.conditions import load_conditions
     from dhanvantri.knowledge.medicines import load_medicines
 
-    medicines = {n.lower() for m in load_medicines() for n in (m.generic, *m.synonyms, *m.brands)
-                 if len(n) > 3}
+    medicines = {
+        n.lower()
+        for m in load_medicines()
+        for n in (m.generic, *m.synonyms, *m.brands)
+        if len(n) > 3
+    }
     conditions = {n.lower() for c in load_conditions() for n in (c.title, *c.aliases) if len(n) > 3}
     return frozenset(medicines), frozenset(conditions)
 
@@ -75,7 +85,10 @@ class ReplyGuard(FrameProcessor):
             self._patient_said = f"{self._patient_said} {frame.text}"[-4000:]
         elif isinstance(frame, SpeakFrame) and not (frame.canned or frame.vetted):
             if found := violations(frame.text, self._patient_said):
-                await self.push_frame(MetricsFrame(name=f"reply_blocked_{'_'.join(found)}",
-                                                   value_ms=0.0, turn=frame.turn))
+                await self.push_frame(
+                    MetricsFrame(
+                        name=f"reply_blocked_{'_'.join(found)}", value_ms=0.0, turn=frame.turn
+                    )
+                )
                 frame = dataclasses.replace(frame, text=SAFE_PHRASE)
         await self.push_frame(frame, direction)

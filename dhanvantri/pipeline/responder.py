@@ -46,15 +46,21 @@ ACK_PROMPT = (
     "you understood. Do not ask questions and do not give advice."
 )
 ACK_EXAMPLES = (
-    ("I have a bad stomach ache since this morning.", "I am sorry to hear about your stomach ache."),
+    (
+        "I have a bad stomach ache since this morning.",
+        "I am sorry to hear about your stomach ache.",
+    ),
     ("I cut my finger while cooking.", "Oh, that sounds painful."),
     ("No, I do not take any medicines.", "Thank you, that is helpful to know."),
     ("My knee has been hurting when I climb stairs.", "I understand, that must make the day hard."),
 )
 FALLBACK_ACK = "Thank you for telling me."
-_UNFIT = re.compile(r"[\n():;\"*#\[\]{}=/\\?]|\d|\b(dr|doctor|not a|not helpful|diagnos\w*|"
-                    r"medicines?|tablets?|normal|good|great|glad|happy|thankful|wonderful|lucky|"
-                    r"believe|concerning|careful|worry)\b", re.IGNORECASE)
+_UNFIT = re.compile(
+    r"[\n():;\"*#\[\]{}=/\\?]|\d|\b(dr|doctor|not a|not helpful|diagnos\w*|"
+    r"medicines?|tablets?|normal|good|great|glad|happy|thankful|wonderful|lucky|"
+    r"believe|concerning|careful|worry)\b",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"^(.+?[.!])(\s|$)")
 
 
@@ -81,8 +87,15 @@ class Responder(FrameProcessor):
         use_passages: add retrieved passage titles to the prompt (converse style).
     """
 
-    def __init__(self, llm: LanguageModel, *, style: str = "converse", history_turns: int = 2,
-                 use_passages: bool = False, system_prompt: str = SYSTEM_PROMPT) -> None:
+    def __init__(
+        self,
+        llm: LanguageModel,
+        *,
+        style: str = "converse",
+        history_turns: int = 2,
+        use_passages: bool = False,
+        system_prompt: str = SYSTEM_PROMPT,
+    ) -> None:
         super().__init__()
         if style not in ("converse", "acknowledge"):
             raise ValueError(f"unknown style {style!r}")
@@ -130,8 +143,11 @@ class Responder(FrameProcessor):
         """The request for the current turn (or for ``user_text``)."""
         user_text = self._user_text if user_text is None else user_text
         if self.style == "acknowledge":
-            shots = [m for said, reply in ACK_EXAMPLES
-                     for m in (ChatMessage("user", said), ChatMessage("assistant", reply))]
+            shots = [
+                m
+                for said, reply in ACK_EXAMPLES
+                for m in (ChatMessage("user", said), ChatMessage("assistant", reply))
+            ]
             return [ChatMessage("system", ACK_PROMPT), *shots, ChatMessage("user", user_text)]
         content = user_text
         if self.use_passages and self._passages:
@@ -139,7 +155,7 @@ class Responder(FrameProcessor):
             content += f"\n(Clinic notes on: {titles}.)"
         if self._guidance:
             content += f"\n(Reply briefly, then ask: {self._guidance})"
-        recent = self.history[-2 * self.history_turns:] if self.history_turns else []
+        recent = self.history[-2 * self.history_turns :] if self.history_turns else []
         return [ChatMessage("system", self.system_prompt), *recent, ChatMessage("user", content)]
 
     async def _reply(self, turn: int) -> None:
@@ -152,8 +168,9 @@ class Responder(FrameProcessor):
         first = True
         async for piece in self.llm.stream(messages):
             if first:
-                await self.push_frame(MetricsFrame(name="llm_ttft", turn=turn,
-                                                   value_ms=(now() - started) * 1e3))
+                await self.push_frame(
+                    MetricsFrame(name="llm_ttft", turn=turn, value_ms=(now() - started) * 1e3)
+                )
                 first = False
             self._partial += piece
             if self.style == "converse":

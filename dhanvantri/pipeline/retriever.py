@@ -35,6 +35,7 @@ class Retriever(FrameProcessor):
         if isinstance(frame, RedactedTranscriptionFrame):
             started = now()
             passages = await asyncio.to_thread(self.knowledge.search, frame.text, self.k)
-            await self.push_frame(MetricsFrame(name="retrieval", turn=frame.turn,
-                                               value_ms=(now() - started) * 1e3))
+            await self.push_frame(
+                MetricsFrame(name="retrieval", turn=frame.turn, value_ms=(now() - started) * 1e3)
+            )
             await self.push_frame(KnowledgeFrame(passages=tuple(passages), turn=frame.turn))

@@ -34,8 +34,9 @@ class Transcript:
 class SpeechToText(Protocol):
     """Transcribes a buffer of 16 kHz float32 audio; blocking (run it in a thread)."""
 
-    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
-                   partial: bool = False) -> Transcript: ...
+    def transcribe(
+        self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *, partial: bool = False
+    ) -> Transcript: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,18 @@ class Speaker(FrameProcessor):
             return
         started = now()
         chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
-        await self.push_frame(MetricsFrame(name="tts", turn=frame.turn,
-                                           value_ms=(now() - started) * 1e3))
+        await self.push_frame(
+            MetricsFrame(name="tts", turn=frame.turn, value_ms=(now() - started) * 1e3)
+        )
         for chunk in chunks:
             audio = resample(chunk.audio, chunk.sample_rate, self.output_sample_rate)
-            await self.push_frame(OutputAudioFrame(
-                audio=audio, sample_rate=self.output_sample_rate, canned=frame.canned,
-                phonemes=chunk.phonemes, phoneme_rate=chunk.sample_rate, turn=frame.turn))
+            await self.push_frame(
+                OutputAudioFrame(
+                    audio=audio,
+                    sample_rate=self.output_sample_rate,
+                    canned=frame.canned,
+                    phonemes=chunk.phonemes,
+                    phoneme_rate=chunk.sample_rate,
+                    turn=frame.turn,
+                )
+            )

@@ -32,9 +32,16 @@ class WhisperSTT:
             sentences came out the same at 5 s as at 10 s, ~90 ms sooner.
     """
 
-    def __init__(self, model_dir: Path | None = None, *, threads: int = 2,
-                 language: str = "en", min_window_seconds: float = 10.0,
-                 long_window_seconds: float = 5.0, short_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        threads: int = 2,
+        language: str = "en",
+        min_window_seconds: float = 10.0,
+        long_window_seconds: float = 5.0,
+        short_seconds: float = 2.0,
+    ) -> None:
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
@@ -51,19 +58,24 @@ class WhisperSTT:
         # the final one. Each int8 instance of Whisper base costs ~75 MB.
         self.single = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=1)
         self.partials = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=1)
-        self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
-                                   task="transcribe", language=language)
+        self.tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language=language,
+        )
         self.prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
         self.min_window = int(min_window_seconds * SAMPLE_RATE)
         self.long_window = int(long_window_seconds * SAMPLE_RATE)
         self.short = int(short_seconds * SAMPLE_RATE)
 
-    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
-                   partial: bool = False) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *, partial: bool = False
+    ) -> Transcript:
         """Transcribe float32 16 kHz mono ``audio``, forcing the decode to start with
         ``prefix_tokens``. ``partial`` decodes on one thread only (live captions while the
         patient speaks), leaving the other core to a final decode that may start meanwhile."""
-        audio = audio[-(MAX_FRAMES - 100) * 160:].astype(np.float32)
+        audio = audio[-(MAX_FRAMES - 100) * 160 :].astype(np.float32)
         features = self.model.feature_extractor(audio)
         # Pad the features with zeros, as faster-whisper pads its 30 s window: one-word answers
         # came out right that way and wrong with silence appended to the audio.
@@ -77,8 +89,12 @@ class WhisperSTT:
         # Speech runs ~3 tokens a second; the cap stops the loops Whisper falls into on noise.
         budget = int(len(audio) / SAMPLE_RATE * 6) + 8
         result = decoder.model.generate(
-            encoded, [prompt], beam_size=1, max_length=min(448, len(prompt) + budget),
-            suppress_blank=True, suppress_tokens=[-1],
+            encoded,
+            [prompt],
+            beam_size=1,
+            max_length=min(448, len(prompt) + budget),
+            suppress_blank=True,
+            suppress_tokens=[-1],
         )[0]
         # The result repeats the forced prefix; the special tokens are dropped.
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]

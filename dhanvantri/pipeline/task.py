@@ -111,7 +111,7 @@ class PipelineTask:
         """Barge-in from outside (e.g. a physician taking over): drop all pending output."""
         await self.queue_frame(InterruptionFrame())
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a drain budget
         """Finish what is queued, then stop every stage."""
         await self.queue_frame(EndFrame())
         try:

@@ -32,7 +32,9 @@ from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.services import SpeechToText, Transcript
 
 
-def agreed_prefix(previous: tuple[int, ...], current: tuple[int, ...], holdback: int = 1) -> tuple[int, ...]:
+def agreed_prefix(
+    previous: tuple[int, ...], current: tuple[int, ...], holdback: int = 1
+) -> tuple[int, ...]:
     """Tokens both decodes agree on, minus the last ``holdback`` (the word may be unfinished)."""
     n = 0
     for a, b in zip(previous, current, strict=False):
@@ -53,8 +55,14 @@ class Transcriber(FrameProcessor):
 
     interruptible = False
 
-    def __init__(self, stt: SpeechToText, *, partial_interval_ms: int = 400,
-                 sample_rate: int = 16000, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        stt: SpeechToText,
+        *,
+        partial_interval_ms: int = 400,
+        sample_rate: int = 16000,
+        executor: Executor | None = None,
+    ) -> None:
         super().__init__()
         self.stt = stt
         self.sample_rate = sample_rate
@@ -83,8 +91,9 @@ class Transcriber(FrameProcessor):
     def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Transcript]:
         loop = asyncio.get_running_loop()
         executor = self._partial_executor if partial else self._executor
-        return loop.run_in_executor(executor, functools.partial(
-            self.stt.transcribe, audio, self._agreed, partial=partial))
+        return loop.run_in_executor(
+            executor, functools.partial(self.stt.transcribe, audio, self._agreed, partial=partial)
+        )
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, UserStartedSpeakingFrame):
@@ -93,8 +102,11 @@ class Transcriber(FrameProcessor):
         elif isinstance(frame, InputAudioFrame):
             self._chunks.append(frame.audio)
             self._samples += len(frame.audio)
-            if (not self._paused and self._partial_job is None
-                    and self._samples - self._decoded_at >= self._interval):
+            if (
+                not self._paused
+                and self._partial_job is None
+                and self._samples - self._decoded_at >= self._interval
+            ):
                 self._start_partial()
         elif isinstance(frame, UserPausedFrame):
             self._paused = True
@@ -159,8 +171,9 @@ class Transcriber(FrameProcessor):
         except Exception:
             await self.push_error("stt_failed", "speech-to-text failed on this turn")
             result = Transcript(text="")
-        await self.push_frame(MetricsFrame(name="stt_final_wait", turn=frame.turn,
-                                           value_ms=(now() - started) * 1e3))
+        await self.push_frame(
+            MetricsFrame(name="stt_final_wait", turn=frame.turn, value_ms=(now() - started) * 1e3)
+        )
         await self._send_final(result, frame.turn)
         self._reset(-1)  # late partials of this turn are dropped
         await self.push_frame(frame)

@@ -17,7 +17,9 @@ class PiperTTS:
         length_scale: speaking pace (< 1 is faster).
     """
 
-    def __init__(self, voice_path: Path | None = None, *, length_scale: float | None = None) -> None:
+    def __init__(
+        self, voice_path: Path | None = None, *, length_scale: float | None = None
+    ) -> None:
         try:
             from piper import PiperVoice, SynthesisConfig
         except ImportError as exc:  # pragma: no cover - install hint
@@ -32,7 +34,14 @@ class PiperTTS:
         """One chunk per sentence of ``text``, each with its phonemes' lengths in samples."""
         chunks = []
         for chunk in self.voice.synthesize(text, self.config, include_alignments=True):
-            phonemes = tuple((a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments or ())
-            chunks.append(SpeechChunk(audio=np.asarray(chunk.audio_int16_array, dtype=np.int16),
-                                      sample_rate=int(chunk.sample_rate), phonemes=phonemes))
+            phonemes = tuple(
+                (a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments or ()
+            )
+            chunks.append(
+                SpeechChunk(
+                    audio=np.asarray(chunk.audio_int16_array, dtype=np.int16),
+                    sample_rate=int(chunk.sample_rate),
+                    phonemes=phonemes,
+                )
+            )
         return chunks

@@ -75,7 +75,7 @@ class TurnDetector(FrameProcessor):
             return
         self._pending = np.concatenate([self._pending, frame.audio])
         while len(self._pending) >= self._chunk:
-            chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk:]
+            chunk, self._pending = self._pending[: self._chunk], self._pending[self._chunk :]
             await self._on_chunk(chunk, frame.received_at)
 
     async def _on_chunk(self, chunk: np.ndarray, at: float) -> None:
@@ -99,7 +99,9 @@ class TurnDetector(FrameProcessor):
         self._silence_run += 1
         if self._silence_run == self._pause:
             self._paused = True
-            await self.push_frame(UserPausedFrame(turn=self.turn, speech_end_at=self._last_speech_at))
+            await self.push_frame(
+                UserPausedFrame(turn=self.turn, speech_end_at=self._last_speech_at)
+            )
         if self._silence_run >= self._hangover:
             self._speaking = self._paused = False
             self._speech_run = 0

@@ -27,8 +27,8 @@ class SileroVAD:
         options.intra_op_num_threads = 1
         options.log_severity_level = 4
         self._session = onnxruntime.InferenceSession(
-            str(path or silero_vad_path()), providers=["CPUExecutionProvider"],
-            sess_options=options)
+            str(path or silero_vad_path()), providers=["CPUExecutionProvider"], sess_options=options
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -41,6 +41,7 @@ class SileroVAD:
         """Probability that ``chunk`` (512 float32 samples in [-1, 1]) is speech."""
         window = np.concatenate([self._context, chunk.astype(np.float32)])[None, :]
         out, self._h, self._c = self._session.run(
-            None, {"input": window, "h": self._h, "c": self._c})
-        self._context = window[0, -self._context_samples:]
+            None, {"input": window, "h": self._h, "c": self._c}
+        )
+        self._context = window[0, -self._context_samples :]
         return float(np.asarray(out).reshape(-1)[0])

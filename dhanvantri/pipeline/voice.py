@@ -90,26 +90,43 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
     else:
         if progress:
             progress("starting embedded LLM server")
-        embedded = EmbeddedLlamaServer(smollm2_path(), port=settings.llm_port,
-                                       threads=settings.llm_threads)
+        embedded = EmbeddedLlamaServer(
+            smollm2_path(), port=settings.llm_port, threads=settings.llm_threads
+        )
         server_start = asyncio.ensure_future(embedded.start())
         base_url, api_key, model = embedded.base_url, None, "smollm2-135m-instruct"
-    stt = await asyncio.to_thread(timed, "stt", lambda: WhisperSTT(
-        settings.stt_model_dir, threads=settings.stt_threads, language=settings.stt_language))
+    stt = await asyncio.to_thread(
+        timed,
+        "stt",
+        lambda: WhisperSTT(
+            settings.stt_model_dir, threads=settings.stt_threads, language=settings.stt_language
+        ),
+    )
     tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
     detector = await asyncio.to_thread(timed, "phi", PhiDetector)
     knowledge = await asyncio.to_thread(timed, "knowledge", lambda: KnowledgeBase.open(settings))
     if embedded is not None:
         await server_start
         seconds["llm"] = round(time.perf_counter() - started, 3)
-    llm = OpenAIChat(base_url=base_url, model=model,
-                     api_key=api_key.get_secret_value() if api_key else "local",
-                     # The embedded model writes one short sentence (see Responder).
-                     max_tokens=settings.llm_max_tokens if embedded is None else 24,
-                     temperature=settings.llm_temperature)
-    models = VoiceModels(settings=settings, stt=stt, tts=tts, llm=llm, detector=detector,
-                         knowledge=knowledge, vault_key=vault_key_from_settings(settings),
-                         load_seconds=seconds, embedded_llm=embedded)
+    llm = OpenAIChat(
+        base_url=base_url,
+        model=model,
+        api_key=api_key.get_secret_value() if api_key else "local",
+        # The embedded model writes one short sentence (see Responder).
+        max_tokens=settings.llm_max_tokens if embedded is None else 24,
+        temperature=settings.llm_temperature,
+    )
+    models = VoiceModels(
+        settings=settings,
+        stt=stt,
+        tts=tts,
+        llm=llm,
+        detector=detector,
+        knowledge=knowledge,
+        vault_key=vault_key_from_settings(settings),
+        load_seconds=seconds,
+        embedded_llm=embedded,
+    )
     await warm_up(models)
     return models
 
@@ -148,10 +165,15 @@ class VoiceSession:
         on_draft: called with the prescription draft when intake is complete.
     """
 
-    def __init__(self, models: VoiceModels, on_output: Callable[[Frame], Any], *,
-                 consultation_id: str | None = None,
-                 on_draft: Callable[[dict[str, Any]], Any] | None = None,
-                 observers: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        models: VoiceModels,
+        on_output: Callable[[Frame], Any],
+        *,
+        consultation_id: str | None = None,
+        on_draft: Callable[[dict[str, Any]], Any] | None = None,
+        observers: list[Any] | None = None,
+    ) -> None:
         from dhanvantri.pipeline.clinical_guide import ClinicalGuide
         from dhanvantri.privacy import TokenVault
 
@@ -160,13 +182,17 @@ class VoiceSession:
         self.vault = TokenVault(self.id, models.vault_key, detector=models.detector)
         self.latency = LatencyObserver()
         self.turn_detector = TurnDetector(
-            vad(settings), threshold=settings.vad_threshold,
-            min_speech_ms=settings.vad_min_speech_ms, hangover_ms=settings.vad_hangover_ms,
-            sample_rate=settings.sample_rate)
+            vad(settings),
+            threshold=settings.vad_threshold,
+            min_speech_ms=settings.vad_min_speech_ms,
+            hangover_ms=settings.vad_hangover_ms,
+            sample_rate=settings.sample_rate,
+        )
         # The embedded model only acknowledges; a configured endpoint is trusted to phrase.
         capable = bool(settings.llm_base_url)
-        self.responder = Responder(models.llm, style="converse" if capable else "acknowledge",
-                                   use_passages=capable)
+        self.responder = Responder(
+            models.llm, style="converse" if capable else "acknowledge", use_passages=capable
+        )
         self.guide = ClinicalGuide(models.knowledge, on_draft=on_draft)
         stages: list[FrameProcessor] = [
             self.turn_detector,
@@ -181,20 +207,26 @@ class VoiceSession:
             Speaker(models.tts, output_sample_rate=settings.output_sample_rate),
             LipSync(),
         ]
-        self.task = PipelineTask(stages, observers=[self.latency, *(observers or [])],
-                                 on_output=on_output)
+        self.task = PipelineTask(
+            stages, observers=[self.latency, *(observers or [])], on_output=on_output
+        )
         self.settings = settings
 
     async def start(self) -> None:
         """Start every stage."""
-        await self.task.start(sample_rate=self.settings.sample_rate,
-                              output_sample_rate=self.settings.output_sample_rate)
+        await self.task.start(
+            sample_rate=self.settings.sample_rate,
+            output_sample_rate=self.settings.output_sample_rate,
+        )
         log.info("session %s started", self.id)
 
     async def push_audio(self, audio: np.ndarray, received_at: float | None = None) -> None:
         """Feed patient audio: int16 mono at ``settings.sample_rate``."""
-        await self.task.queue_frame(InputAudioFrame(
-            audio=audio, sample_rate=self.settings.sample_rate, received_at=received_at or now()))
+        await self.task.queue_frame(
+            InputAudioFrame(
+                audio=audio, sample_rate=self.settings.sample_rate, received_at=received_at or now()
+            )
+        )
 
     async def interrupt(self) -> None:
         """Stop the current reply (e.g. a physician takes over)."""

@@ -29,12 +29,22 @@ def test_missing_audio_argument_exits_2() -> None:
 
 
 @pytest.mark.models
-def test_one_turn_gives_transcript_spoken_reply_and_timings(speech_file, tmp_path, capsys,
-                                                             monkeypatch) -> None:
+def test_one_turn_gives_transcript_spoken_reply_and_timings(
+    speech_file, tmp_path, capsys, monkeypatch
+) -> None:
     monkeypatch.setenv("DHANVANTRI_DATA_DIR", str(tmp_path / "data"))
     clip = speech_file("I have a headache since yesterday morning.")
-    code = main(["bench", "voice", "--audio", str(clip), "--json",
-                 "--save-audio", str(tmp_path / "replies")])
+    code = main(
+        [
+            "bench",
+            "voice",
+            "--audio",
+            str(clip),
+            "--json",
+            "--save-audio",
+            str(tmp_path / "replies"),
+        ]
+    )
     captured = capsys.readouterr()
     result = json.loads(captured.out)  # stdout is exactly the JSON
     assert code == 0
@@ -42,8 +52,13 @@ def test_one_turn_gives_transcript_spoken_reply_and_timings(speech_file, tmp_pat
     assert "headache" in turn["transcript"].lower()
     assert turn["reply_text"] and turn["escalated"] is False
     ms = turn["ms"]
-    assert set(ms) == {"turn_end", "stt_final", "llm_first_token", "tts_first_audio",
-                       "voice_to_voice"}
+    assert set(ms) == {
+        "turn_end",
+        "stt_final",
+        "llm_first_token",
+        "tts_first_audio",
+        "voice_to_voice",
+    }
     assert ms["stt_final"] <= ms["llm_first_token"] <= ms["voice_to_voice"]
     assert result["summary"]["voice_to_voice_p50"] == ms["voice_to_voice"]
     assert {"stt", "tts", "phi", "knowledge", "llm", "total"} <= set(result["model_load_s"])

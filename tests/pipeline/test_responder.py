@@ -40,21 +40,35 @@ async def run_turn(responder: Responder, text: str, question: str) -> str:
 
 
 def test_acknowledgement_keeps_one_plain_sentence() -> None:
-    assert fit_acknowledgement("I am sorry to hear that. You may have flu.") == "I am sorry to hear that."
-    assert fit_acknowledgement("Thank you <PERSON_1>, that helps.") == "Thank you <PERSON_1>, that helps."
+    assert (
+        fit_acknowledgement("I am sorry to hear that. You may have flu.")
+        == "I am sorry to hear that."
+    )
+    assert (
+        fit_acknowledgement("Thank you <PERSON_1>, that helps.")
+        == "Thank you <PERSON_1>, that helps."
+    )
 
 
 def test_acknowledgement_refuses_what_the_small_model_gets_wrong() -> None:
-    for bad in ("Severe: 3 days of fever and cough.", "(Mild) 2 days ago, I had a headache.",
-                "I'm sorry, but I am not a doctor.", "How long have you had it?",
-                "It's normal to feel that way.", "That's very good, that is great.", "", "Ok"):
+    for bad in (
+        "Severe: 3 days of fever and cough.",
+        "(Mild) 2 days ago, I had a headache.",
+        "I'm sorry, but I am not a doctor.",
+        "How long have you had it?",
+        "It's normal to feel that way.",
+        "That's very good, that is great.",
+        "",
+        "Ok",
+    ):
         assert fit_acknowledgement(bad) == FALLBACK_ACK, bad
 
 
 async def test_acknowledge_style_speaks_the_clinical_question_word_for_word() -> None:
     llm = Scripted("I am sorry", " to hear that.", " Take rest and", " drink fluids.")
-    said = await run_turn(Responder(llm, style="acknowledge"), "i have a fever",
-                          "Since when have you had this?")
+    said = await run_turn(
+        Responder(llm, style="acknowledge"), "i have a fever", "Since when have you had this?"
+    )
     assert said == "I am sorry to hear that. Since when have you had this?"
     request = llm.requests[0]
     assert request[0].role == "system" and request[-1].content == "i have a fever"

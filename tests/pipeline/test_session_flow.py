@@ -25,8 +25,10 @@ from dhanvantri.pipeline.services import ChatMessage
 
 pytestmark = pytest.mark.models
 
-PATIENT = ("hello this is rajesh kumar my phone number is 98765 43210 and my aadhaar is "
-           "2345 6789 0124 i have had fever and body ache for three days")
+PATIENT = (
+    "hello this is rajesh kumar my phone number is 98765 43210 and my aadhaar is "
+    "2345 6789 0124 i have had fever and body ache for three days"
+)
 PHI_VALUES = ("rajesh", "kumar", "98765", "43210", "9876543210", "2345", "0124")
 
 
@@ -64,8 +66,13 @@ def real_parts(tmp_path_factory):
     from dhanvantri.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), output_sample_rate=16000)
-    return dict(settings=settings, stt=WhisperSTT(), tts=PiperTTS(), detector=PhiDetector(),
-                knowledge=KnowledgeBase.open(settings))
+    return dict(
+        settings=settings,
+        stt=WhisperSTT(),
+        tts=PiperTTS(),
+        detector=PhiDetector(),
+        knowledge=KnowledgeBase.open(settings),
+    )
 
 
 def make_session(real_parts, llm, *, capable_llm: bool = False):
@@ -77,9 +84,15 @@ def make_session(real_parts, llm, *, capable_llm: bool = False):
     settings = real_parts["settings"]
     if capable_llm:
         settings = settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
-    models = VoiceModels(settings=settings, stt=real_parts["stt"],
-                         tts=real_parts["tts"], llm=llm, detector=real_parts["detector"],
-                         knowledge=search, vault_key=b"k" * 32)
+    models = VoiceModels(
+        settings=settings,
+        stt=real_parts["stt"],
+        tts=real_parts["tts"],
+        llm=llm,
+        detector=real_parts["detector"],
+        knowledge=search,
+        vault_key=b"k" * 32,
+    )
     out: list[Frame] = []
     return VoiceSession(models, out.append), out, search
 

@@ -50,13 +50,14 @@ def vad():
 
 async def feed(task: PipelineTask, audio: np.ndarray, *, pace: float = 0.0) -> None:
     for offset in range(0, len(audio), FRAME):
-        await task.queue_frame(InputAudioFrame(audio=audio[offset:offset + FRAME]))
+        await task.queue_frame(InputAudioFrame(audio=audio[offset : offset + FRAME]))
         await asyncio.sleep(pace)
 
 
 def with_silence(audio: np.ndarray, before: float = 0.3, after: float = 1.0) -> np.ndarray:
-    return np.concatenate([np.zeros(int(before * 16000), np.int16), audio,
-                           np.zeros(int(after * 16000), np.int16)])
+    return np.concatenate(
+        [np.zeros(int(before * 16000), np.int16), audio, np.zeros(int(after * 16000), np.int16)]
+    )
 
 
 def test_agreed_prefix_holds_back_the_unsettled_tail() -> None:
@@ -91,12 +92,14 @@ async def test_silence_and_noise_make_no_turn() -> None:
 
 async def test_transcriber_streams_partials_then_a_correct_final(speech, stt) -> None:
     out: list[Frame] = []
-    task = PipelineTask([TurnDetector(vad()), Transcriber(stt, partial_interval_ms=400)],
-                        on_output=out.append)
+    task = PipelineTask(
+        [TurnDetector(vad()), Transcriber(stt, partial_interval_ms=400)], on_output=out.append
+    )
     await task.start()
     # Real-time pace so partial decodes run while the patient is "speaking".
-    await feed(task, with_silence(speech("I have a sore throat and a runny nose since Monday.")),
-               pace=0.02)
+    await feed(
+        task, with_silence(speech("I have a sore throat and a runny nose since Monday.")), pace=0.02
+    )
     await task.stop()
     transcripts = [f for f in out if isinstance(f, TranscriptionFrame)]
     finals = [f for f in transcripts if f.final]
@@ -133,10 +136,14 @@ async def test_barge_in_stops_reply_audio_within_100ms_of_speech(speech, tts) ->
     output = ClientOutput(16000, events.append)
     task = PipelineTask([TurnDetector(vad(), min_speech_ms=64), Speaker(tts)], on_output=output)
     await task.start(output_sample_rate=16000)
-    await task.queue_frame(SpeakFrame(text="Thank you for telling me. I would like to ask a few "
-                                           "more questions about your symptoms before the doctor "
-                                           "reviews your case."))  # a greeting: turn 0
-    while output.playout.queued_samples < 16000 * 3:
+    await task.queue_frame(
+        SpeakFrame(
+            text="Thank you for telling me. I would like to ask a few "
+            "more questions about your symptoms before the doctor "
+            "reviews your case."
+        )
+    )  # a greeting: turn 0
+    while output.playout.queued_samples < 16000 * 3:  # noqa: ASYNC110 - polling a buffer
         await asyncio.sleep(0.01)
     patient = speech("Wait, I have a question.")
     onset = int(np.argmax(np.abs(patient) > 500))  # first audible sample of the patient
@@ -144,7 +151,7 @@ async def test_barge_in_stops_reply_audio_within_100ms_of_speech(speech, tts) ->
     onset += 16000
     played_after_onset = 0
     for step, offset in enumerate(range(0, len(mic), FRAME)):
-        await task.queue_frame(InputAudioFrame(audio=mic[offset:offset + FRAME]))
+        await task.queue_frame(InputAudioFrame(audio=mic[offset : offset + FRAME]))
         for _ in range(5):
             await asyncio.sleep(0)
         reply = output.playout.pull(FRAME)

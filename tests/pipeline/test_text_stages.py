@@ -57,8 +57,9 @@ def test_visemes_follow_phoneme_timing() -> None:
 
 def test_playout_buffer_pulls_in_order_and_clears_at_once() -> None:
     events: list[str] = []
-    buffer = PlayoutBuffer(48000, on_started=lambda: events.append("start"),
-                           on_stopped=lambda: events.append("stop"))
+    buffer = PlayoutBuffer(
+        48000, on_started=lambda: events.append("start"), on_stopped=lambda: events.append("stop")
+    )
     buffer.push(np.arange(1000, dtype=np.int16))
     buffer.push(np.arange(1000, 2000, dtype=np.int16))
     first = buffer.pull(960)
