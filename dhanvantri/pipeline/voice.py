@@ -30,6 +30,7 @@ from dhanvantri.pipeline.speaker import Speaker
 from dhanvantri.pipeline.task import PipelineTask
 from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
+from dhanvantri.pipeline.vad_silero import SileroVAD
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,13 +149,6 @@ async def warm_up(models: VoiceModels) -> None:
         pass
 
 
-def vad(settings: Settings) -> Any:
-    """A fresh voice activity detector (it keeps per-stream state)."""
-    from dhanvantri.pipeline.vad_silero import SileroVAD
-
-    return SileroVAD()
-
-
 class VoiceSession:
     """One consultation's live pipeline.
 
@@ -182,7 +176,7 @@ class VoiceSession:
         self.vault = TokenVault(self.id, models.vault_key, detector=models.detector)
         self.latency = LatencyObserver()
         self.turn_detector = TurnDetector(
-            vad(settings),
+            SileroVAD(),  # one per session: it keeps per-stream state
             threshold=settings.vad_threshold,
             min_speech_ms=settings.vad_min_speech_ms,
             hangover_ms=settings.vad_hangover_ms,
