@@ -73,26 +73,33 @@ function setRunning(running) {
 // ---------------------------------------------------------------- transcript
 
 const transcript = {
-  patientOpen: null, // the patient's line still being recognised
   assistantOpen: null, // the assistant's reply, growing phrase by phrase
+
+  open: {}, // per speaker (patient, physician): their line still being recognised
+  doctorName: "Doctor",
 
   add(role, text, final) {
     const list = ui.transcript;
     list.querySelector(".empty")?.remove();
     if (role === "assistant") {
-      this.patientOpen = null;
+      this.open = {};
       if (!this.assistantOpen) this.assistantOpen = this.bubble("assistant", "Assistant");
       const el = this.assistantOpen.querySelector(".text");
       el.textContent = el.textContent ? `${el.textContent} ${text}` : text;
     } else {
+      const speaker = role === "physician" ? "physician" : "patient";
       this.assistantOpen = null;
-      if (!text.trim() && !this.patientOpen) return;
-      if (!this.patientOpen) this.patientOpen = this.bubble("patient", "You");
-      this.patientOpen.querySelector(".text").textContent = text;
-      this.patientOpen.classList.toggle("partial", !final);
+      let line = this.open[speaker];
+      if (!text.trim() && !line) return;
+      if (!line) {
+        line = this.bubble(speaker, speaker === "physician" ? this.doctorName : "You");
+        this.open[speaker] = line;
+      }
+      line.querySelector(".text").textContent = text;
+      line.classList.toggle("partial", !final);
       if (final) {
-        if (!text.trim()) this.patientOpen.remove();
-        this.patientOpen = null;
+        if (!text.trim()) line.remove();
+        delete this.open[speaker];
       }
     }
     list.scrollTop = list.scrollHeight;
@@ -328,9 +335,14 @@ class Consultation {
       case "escalation":
         showEscalation(event);
         break;
+      case "escalation_accepted":
+        showEscalationNews("A doctor has accepted your case and is joining the call.", false);
+        break;
+      case "escalation_timeout":
+        showEscalationNews(String(event.advice ?? ""), Boolean(event.emergency));
+        break;
       case "doctor":
-        ui.badge.textContent = event.name ? `${event.name} has joined` : "A doctor has joined";
-        ui.badge.hidden = !event.joined;
+        showDoctor(event);
         break;
       case "error":
         showAlert(event.message || "Something went wrong on the clinic's side.",
@@ -366,6 +378,24 @@ class Consultation {
     ui.video.srcObject = null;
     ui.frame.classList.remove("fallback", "running");
   }
+}
+
+function showEscalationNews(text, emergency) {
+  if (!text) return;
+  ui.escalation.hidden = false;
+  ui.escalation.classList.toggle("emergency", emergency);
+  ui.escalation.textContent = text;
+}
+
+/** A physician joined (listening), took over the call, or left. */
+function showDoctor(event) {
+  const name = event.name || "A doctor";
+  transcript.doctorName = name;
+  ui.badge.hidden = !event.joined;
+  ui.badge.dataset.mode = event.mode || "";
+  ui.badge.textContent = event.mode === "takeover" ? `${name} is speaking with you`
+    : `${name} has joined the call`;
+  if (event.joined) ui.escalation.hidden = true;
 }
 
 function showEscalation(event) {

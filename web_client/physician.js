@@ -202,10 +202,18 @@ function renderItem(item) {
     accept.addEventListener("click", () => acceptItem(item.id, accept));
     li.append(accept);
   } else if (item.status === "accepted" && item.accepted_by === desk.physicianId) {
+    const actions = element("div", "actions");
+    if (live.escalationId !== item.id) {
+      const join = element("button", "button primary small join", "Join call");
+      join.type = "button";
+      join.addEventListener("click", () => joinCall(item, join));
+      actions.append(join);
+    }
     const resolve = element("button", "button small resolve", "Mark resolved");
     resolve.type = "button";
     resolve.addEventListener("click", () => resolveItem(item.id, resolve));
-    li.append(resolve);
+    actions.append(resolve);
+    li.append(actions);
   }
   return li;
 }
@@ -243,6 +251,160 @@ async function resolveItem(id, button) {
     showError("desk-error", await errorText(response));
   }
 }
+
+// ------------------------------------------------------------------ live call
+// The physician hears the call over WebRTC and sees the transcript and the assistant's notes
+// on the "events" data channel. Mode changes are POSTed (audited, routed over the bus).
+const ICE_GATHER_TIMEOUT_MS = 4000;
+const live = { escalationId: null, pc: null, mic: null, channel: null, mode: null,
+               events: [], open: {} };
+desk.call = live;
+
+function iceGatheringComplete(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ICE_GATHER_TIMEOUT_MS);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+    });
+  });
+}
+
+async function joinCall(item, button) {
+  button.disabled = true;
+  showError("desk-error", "");
+  try {
+    live.mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  } catch {
+    button.disabled = false;
+    showError("desk-error", "The microphone is needed to join the call.");
+    return;
+  }
+  const pc = new RTCPeerConnection();
+  Object.assign(live, { escalationId: item.id, pc, mode: "listen", events: [], open: {} });
+  pc.addTransceiver(live.mic.getAudioTracks()[0], { direction: "sendrecv", streams: [live.mic] });
+  live.channel = pc.createDataChannel("events");
+  live.channel.onmessage = (e) => onCallEvent(JSON.parse(e.data));
+  pc.ontrack = (e) => { $("call-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "failed" && live.pc === pc) endCall("The call connection was lost.");
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGatheringComplete(pc);
+  const response = await postTo(item.id, "webrtc", { sdp: pc.localDescription.sdp, type: "offer" });
+  if (!response.ok) {
+    const text = await errorText(response);
+    endCall(text);
+    return;
+  }
+  await pc.setRemoteDescription(await response.json());
+  $("call-transcript").replaceChildren();
+  $("call").hidden = false;
+  showMode("listen");
+  render();
+}
+
+function postTo(id, what, body) {
+  return call(`/escalations/${encodeURIComponent(id)}/${what}`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body || {}),
+  });
+}
+
+async function command(kind) {
+  if (!live.escalationId) return;
+  const body = kind === "handback" ? { notes: $("handback-notes").value.trim() } : {};
+  const response = await postTo(live.escalationId, kind, body);
+  if (!response.ok) showError("desk-error", await errorText(response));
+  else if (kind === "handback") $("handback-notes").value = "";
+}
+
+function showMode(mode) {
+  live.mode = mode;
+  const badge = $("call-mode");
+  badge.dataset.mode = mode;
+  badge.textContent = mode === "takeover" ? "You have the call: the assistant is silent"
+    : "Listening: the assistant is talking";
+  $("takeover").hidden = mode === "takeover";
+  $("handback").hidden = mode !== "takeover";
+}
+
+function onCallEvent(event) {
+  live.events.push(event);
+  if (event.type === "transcript") addLine(event.role, String(event.text ?? ""), event.final);
+  else if (event.type === "mode" || event.type === "joined") showMode(event.mode);
+  else if (event.type === "notes") renderNotes(event);
+  else if (event.type === "doctor" && !event.joined) endCall(); // left, or the patient hung up
+}
+
+function addLine(role, text, final) {
+  const list = $("call-transcript");
+  const who = { patient: "Patient", assistant: "Assistant", physician: "You" }[role] || role;
+  let line = live.open[role];
+  if (!line) {
+    if (!text.trim()) return;
+    line = element("li", role === "patient" ? "patient" : role);
+    line.append(element("span", "who", who), element("span", "text"));
+    list.append(line);
+    if (role !== "assistant") live.open[role] = line;
+  }
+  const el = line.querySelector(".text");
+  el.textContent = role === "assistant" && el.textContent ? `${el.textContent} ${text}` : text;
+  line.classList.toggle("partial", role !== "assistant" && !final);
+  if (final && role !== "assistant") delete live.open[role];
+  if (role !== "assistant") delete live.open.assistant;
+  else live.open = { assistant: line };
+  list.scrollTop = list.scrollHeight;
+}
+
+function renderNotes(notes) {
+  const box = $("call-notes");
+  const dl = element("dl");
+  const row = (term, value, className) => {
+    if (value === null || value === undefined || value === "" ||
+        (Array.isArray(value) && !value.length)) return;
+    dl.append(element("dt", "", term),
+              element("dd", className || "", Array.isArray(value) ? value.join(", ") : String(value)));
+  };
+  const intake = notes.intake || {};
+  row("Red flags", (notes.red_flags || []).map((f) => f.replaceAll("_", " ")), "flags");
+  row("Complaint", intake.complaint);
+  row("Duration", intake.duration);
+  row("Severity", intake.severity);
+  row("Symptoms", intake.symptoms);
+  row("Denies", intake.denied);
+  row("Age", intake.age_years);
+  row("Allergies", intake.allergies);
+  row("Medicines", intake.medications);
+  row("Conditions", intake.conditions);
+  row("Still to ask", intake.missing);
+  row("Draft", notes.draft ? (notes.draft.diagnosis || "ready for review") : null);
+  row("Your notes", notes.physician_notes);
+  box.replaceChildren(element("h2", "", "Assistant's working notes"), dl);
+}
+
+function endCall(error) {
+  const pc = live.pc;
+  Object.assign(live, { escalationId: null, pc: null, channel: null, mode: null, open: {} });
+  live.mic?.getTracks().forEach((t) => t.stop());
+  live.mic = null;
+  pc?.close();
+  $("call-audio").srcObject = null;
+  $("call").hidden = true;
+  if (error) showError("desk-error", error);
+  render();
+}
+
+async function leaveCall() {
+  const id = live.escalationId;
+  if (id) await postTo(id, "leave");
+  endCall();
+}
+
+$("takeover").addEventListener("click", () => command("takeover"));
+$("handback").addEventListener("click", () => command("handback"));
+$("leave").addEventListener("click", leaveCall);
 
 // ------------------------------------------------------------------ review queue
 async function loadReviews() {

@@ -63,11 +63,52 @@ class ClinicalGuide(FrameProcessor):
         self.on_draft = on_draft
         self.draft: dict[str, Any] | None = None
         self.red_flags: list[str] = []
+        # While a physician has taken over, the guide keeps its notes but says nothing.
+        self.paused = False
+        self.physician_notes: list[str] = []  # redacted; they go with the draft
+        self.listeners: list[Callable[[], None]] = []  # told after each turn (working notes)
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         await self.push_frame(frame, direction)
         if isinstance(frame, RedactedTranscriptionFrame):
             await self._on_patient_turn(frame)
+            for listener in self.listeners:
+                listener()
+
+    def _topics(self) -> tuple[str, ...]:
+        """The symptoms the patient has reported so far, as keys (the queue shows them)."""
+        return tuple(s for s, yes in self.intake.symptoms.items() if yes)
+
+    async def _say(self, frame: Frame) -> None:
+        """Push what the assistant would say, unless a physician has the call."""
+        if not self.paused:
+            await self.push_frame(frame)
+
+    def notes(self) -> dict[str, Any]:
+        """The working notes a joining physician sees: red flags, intake state, the draft."""
+        from dhanvantri.knowledge.lexicon import symptom
+
+        intake = self.intake
+        return {
+            "red_flags": list(self.red_flags),
+            "intake": {
+                "complaint": intake.complaint,
+                "duration": intake.duration_text,
+                "severity": intake.severity,
+                "symptoms": [symptom(s).label for s, yes in intake.symptoms.items() if yes],
+                "denied": [symptom(s).label for s, yes in intake.symptoms.items() if not yes],
+                "age_years": intake.age_years,
+                "sex": intake.sex,
+                "pregnant": intake.pregnant,
+                "allergies": list(intake.allergies),
+                "medications": list(intake.medications),
+                "conditions": list(intake.conditions),
+                "missing": intake.missing_for_draft(),
+                "turns": intake.turns,
+            },
+            "draft": self.draft,
+            "physician_notes": list(self.physician_notes),
+        }
 
     async def _on_patient_turn(self, frame: RedactedTranscriptionFrame) -> None:
         from dhanvantri.knowledge.triage import triage
@@ -78,23 +119,25 @@ class ClinicalGuide(FrameProcessor):
             MetricsFrame(name="triage", turn=frame.turn, value_ms=(now() - started) * 1e3)
         )
         if result.emergency:
+            self.intake.update(frame.text)  # the physician's notes and queue show it too
             self.red_flags.extend(f for f in result.red_flags if f not in self.red_flags)
             await self.push_frame(
                 EscalationFrame(
                     reason="red_flag",
                     red_flags=tuple(result.red_flags),
                     emergency=True,
+                    topics=self._topics(),
                     turn=frame.turn,
                 )
             )
-            await self.push_frame(
-                GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn)
-            )
-            await self.push_frame(SpeakFrame(text=result.advice, vetted=True, turn=frame.turn))
+            await self._say(GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn))
+            await self._say(SpeakFrame(text=result.advice, vetted=True, turn=frame.turn))
             return
         if asks_for_doctor(frame.text):
-            await self.push_frame(EscalationFrame(reason="patient_request", turn=frame.turn))
             await self.push_frame(
+                EscalationFrame(reason="patient_request", topics=self._topics(), turn=frame.turn)
+            )
+            await self._say(
                 GuidanceFrame(
                     instruction="Tell the patient a doctor has been asked to join the call.",
                     topic="doctor_requested",
@@ -107,15 +150,15 @@ class ClinicalGuide(FrameProcessor):
         step = await asyncio.to_thread(self.intake.next_step, self.knowledge)
         if step.kind != "ask" and self.draft is None and not self.intake.missing_for_draft():
             await self._make_draft(frame.turn)
-        await self.push_frame(
-            GuidanceFrame(instruction=step.question, topic=step.topic, turn=frame.turn)
-        )
+        await self._say(GuidanceFrame(instruction=step.question, topic=step.topic, turn=frame.turn))
 
     async def _make_draft(self, turn: int) -> None:
         from dhanvantri.knowledge.draft import build_draft
 
         draft = await asyncio.to_thread(build_draft, self.intake, self.knowledge)
         self.draft = draft.to_dict()
+        if self.physician_notes:
+            self.draft["physician_notes"] = list(self.physician_notes)
         await self.push_frame(EventFrame(turn=turn, event={"type": "draft_ready", "turn": turn}))
         if self.on_draft is not None:
             result = self.on_draft(self.draft)

@@ -250,3 +250,4 @@ class EscalationFrame(SystemFrame):
     reason: str = ""
     red_flags: tuple[str, ...] = ()
     emergency: bool = False
+    topics: tuple[str, ...] = ()  # intake so far, as identifiers (symptom keys), never text

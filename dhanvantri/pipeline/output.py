@@ -25,7 +25,7 @@ from dhanvantri.pipeline.frames import (
     UserStartedSpeakingFrame,
     VisemeFrame,
 )
-from dhanvantri.pipeline.playout import PlayoutBuffer
+from dhanvantri.pipeline.playout import LiveFeed, PlayoutBuffer, mix
 
 EventSink = Callable[[dict[str, Any]], None]
 
@@ -52,6 +52,10 @@ class ClientOutput:
         self._visemes: dict[int, tuple[tuple[str, int, int], ...]] = {}
         # Called with a viseme timeline the moment its audio starts playing (the avatar).
         self.viseme_listeners: list[Callable[[tuple[tuple[str, int, int], ...]], None]] = []
+        # Live voices mixed into what the client hears (a physician who took over the call).
+        self.feeds: list[LiveFeed] = []
+        # Called with each frame of reply audio as the client hears it (a listening physician).
+        self.taps: list[Callable[[np.ndarray], None]] = []
 
     def _on_audio_started(self, audio_id: object) -> None:
         visemes = self._visemes.pop(audio_id, None)  # type: ignore[call-overload]
@@ -109,12 +113,22 @@ class ClientOutput:
                     "reason": frame.reason,
                     "red_flags": list(frame.red_flags),
                     "emergency": frame.emergency,
+                    "topics": list(frame.topics),
+                    "turn": frame.turn,
                 }
             )
         elif isinstance(frame, ErrorFrame):
             self.send_event({"type": "error", "code": frame.category, "message": frame.message})
 
+    def pull(self, samples: int) -> np.ndarray | None:
+        """The next ``samples`` the client hears (reply audio and live voices), or None."""
+        reply = self.playout.pull(samples)
+        if reply is not None:
+            for tap in self.taps:
+                tap(reply)
+        return mix([reply, *(feed.pull(samples) for feed in self.feeds)])
+
     def next_audio(self, samples: int) -> np.ndarray:
-        """The next ``samples`` of reply audio, or silence when there is none."""
-        audio = self.playout.pull(samples)
+        """The next ``samples`` the client hears, or silence when there is nothing."""
+        audio = self.pull(samples)
         return audio if audio is not None else np.zeros(samples, dtype=np.int16)

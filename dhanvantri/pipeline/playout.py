@@ -103,3 +103,30 @@ class PlayoutBuffer:
         callback = self.on_started if playing else self.on_stopped
         if callback is not None:
             callback()
+
+
+class LiveFeed(PlayoutBuffer):
+    """Live audio from another person on the call (a physician), at most ``max_ms`` behind.
+
+    Its producer and consumer run on different clocks (two browsers); when the producer runs
+    ahead, the oldest audio is dropped so the delay cannot build up.
+    """
+
+    def __init__(self, sample_rate: int, max_ms: int = 200) -> None:
+        super().__init__(sample_rate)
+        self.max_samples = sample_rate * max_ms // 1000
+
+    def push(self, audio: np.ndarray, marker: object = None) -> None:
+        super().push(audio, marker)
+        while self._queued > self.max_samples and len(self._chunks) > 1:
+            self._queued -= len(self._chunks.popleft())
+            self._markers.popleft()
+
+
+def mix(parts: list[np.ndarray | None]) -> np.ndarray | None:
+    """The sum of equal-length int16 frames (clipped), or None when every part is None."""
+    present = [p for p in parts if p is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    total = np.sum([p.astype(np.int32) for p in present], axis=0)
+    return np.clip(total, -32768, 32767).astype(np.int16)

@@ -105,6 +105,9 @@ class Responder(FrameProcessor):
         self.use_passages = use_passages
         self.system_prompt = system_prompt
         self.history: list[ChatMessage] = []
+        # While a physician has taken over, the patient's words are kept but not answered.
+        self.paused = False
+        self.physician_notes: list[str] = []  # redacted; in the context after hand-back
         self._user_text = ""
         self._guidance = ""
         self._topic = ""
@@ -113,11 +116,14 @@ class Responder(FrameProcessor):
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, RedactedTranscriptionFrame):
-            self._user_text = frame.text
+            if self.paused:
+                self.history.append(ChatMessage("user", frame.text))
+            else:
+                self._user_text = frame.text
             await self.push_frame(frame, direction)  # the reply guard reads it
         elif isinstance(frame, KnowledgeFrame):
             self._passages = frame.passages
-        elif isinstance(frame, GuidanceFrame):
+        elif isinstance(frame, GuidanceFrame) and not self.paused:
             # The clinical logic has decided: reply now, even before the turn is certain (the
             # output holds the audio until it is; barge-in voids it if the patient goes on).
             self._guidance, self._topic = frame.instruction, frame.topic
@@ -156,7 +162,12 @@ class Responder(FrameProcessor):
         if self._guidance:
             content += f"\n(Reply briefly, then ask: {self._guidance})"
         recent = self.history[-2 * self.history_turns :] if self.history_turns else []
-        return [ChatMessage("system", self.system_prompt), *recent, ChatMessage("user", content)]
+        system = self.system_prompt
+        if self.physician_notes:
+            system += " A doctor joined this call; follow the doctor's notes: " + " ".join(
+                self.physician_notes
+            )
+        return [ChatMessage("system", system), *recent, ChatMessage("user", content)]
 
     async def _reply(self, turn: int) -> None:
         messages, guidance = self.messages(), self._guidance

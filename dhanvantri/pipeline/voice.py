@@ -6,6 +6,7 @@ PhraseChunker → ReplyGuard → Reidentifier → Speaker → LipSync → the tr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dhanvantri.pipeline.frames import Frame, InputAudioFrame, now
+from dhanvantri.pipeline.frames import Direction, Frame, InputAudioFrame, SpeakFrame, now
 from dhanvantri.pipeline.latency import LatencyObserver
 from dhanvantri.pipeline.lip_sync import LipSync
 from dhanvantri.pipeline.phrase_chunker import PhraseChunker
@@ -63,8 +64,6 @@ class VoiceModels:
 
 async def load_models(settings: Settings, progress: ProgressFn | None = None) -> VoiceModels:
     """Load every model (timed, reported through ``progress``) and start the LLM if embedded."""
-    import asyncio
-
     from dhanvantri.knowledge import KnowledgeBase
     from dhanvantri.models import smollm2_path
     from dhanvantri.pipeline.llm_embedded import EmbeddedLlamaServer
@@ -134,8 +133,6 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
 
 async def warm_up(models: VoiceModels) -> None:
     """Run each model once so the first patient does not pay for lazy initialisation."""
-    import asyncio
-
     from dhanvantri.pipeline.responder import Responder
 
     silence = np.zeros(16000, dtype=np.float32)
@@ -188,6 +185,7 @@ class VoiceSession:
             models.llm, style="converse" if capable else "acknowledge", use_passages=capable
         )
         self.guide = ClinicalGuide(models.knowledge, on_draft=on_draft)
+        self.reidentifier = Reidentifier(self.vault)
         stages: list[FrameProcessor] = [
             self.turn_detector,
             Transcriber(models.stt, partial_interval_ms=settings.stt_partial_interval_ms),
@@ -197,7 +195,7 @@ class VoiceSession:
             self.responder,
             PhraseChunker(),
             ReplyGuard(),
-            Reidentifier(self.vault),
+            self.reidentifier,
             Speaker(models.tts, output_sample_rate=settings.output_sample_rate),
             LipSync(),
         ]
@@ -225,6 +223,29 @@ class VoiceSession:
     async def interrupt(self) -> None:
         """Stop the current reply (e.g. a physician takes over)."""
         await self.task.interrupt()
+
+    async def say(self, text: str, turn: int) -> None:
+        """Speak fixed text (vetted, so the reply guard lets it through) as part of ``turn``."""
+        await self.reidentifier.queue_frame(
+            SpeakFrame(text=text, vetted=True, turn=turn), Direction.DOWNSTREAM
+        )
+
+    async def hand_over(self) -> None:
+        """A physician takes the call: the assistant stops now and answers nothing more."""
+        self.guide.paused = self.responder.paused = True
+        await self.interrupt()
+
+    async def take_back(self, notes: str = "") -> None:
+        """The physician hands the call back; their notes join the assistant's context."""
+        await self.add_physician_note(notes)
+        self.guide.paused = self.responder.paused = False
+
+    async def add_physician_note(self, text: str) -> None:
+        """Keep what the physician said or wrote, tokenised, for the context and the draft."""
+        if text.strip():
+            redacted = (await asyncio.to_thread(self.vault.tokenize, text)).text
+            self.responder.physician_notes.append(redacted)
+            self.guide.physician_notes.append(redacted)
 
     async def stop(self) -> None:
         """End the session, letting queued work finish."""

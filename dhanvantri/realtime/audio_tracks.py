@@ -12,13 +12,12 @@ import asyncio
 import fractions
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import av
 import numpy as np
 from aiortc import AudioStreamTrack
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-
-from dhanvantri.pipeline.output import ClientOutput
 
 FRAME_SECONDS = 0.020
 OUTPUT_RATE = 48000
@@ -26,19 +25,25 @@ OUTPUT_RATE = 48000
 AudioSink = Callable[[np.ndarray, float], Awaitable[None]]
 
 
+class AudioSource(Protocol):
+    """What a listener hears: a :class:`ClientOutput`, or a physician's mix of the call."""
+
+    def next_audio(self, samples: int) -> np.ndarray: ...
+
+
 class ReplyAudioTrack(AudioStreamTrack):
-    """Reply audio from a :class:`ClientOutput`, 48 kHz mono s16, paced at 20 ms.
+    """Audio from an :class:`AudioSource`, 48 kHz mono s16, paced at 20 ms.
 
     Args:
-        output: the session's output; ``next_audio`` gives silence when nothing is queued.
-        sample_rate: the output's rate.
+        output: the source; ``next_audio`` gives silence when nothing is queued.
+        sample_rate: the source's rate.
     """
 
     kind = "audio"
 
-    def __init__(self, output: ClientOutput, sample_rate: int = OUTPUT_RATE) -> None:
+    def __init__(self, output: AudioSource, sample_rate: int = OUTPUT_RATE) -> None:
         super().__init__()
-        self._output: ClientOutput | None = output
+        self._output: AudioSource | None = output
         self.sample_rate = sample_rate
         self.samples_per_frame = int(sample_rate * FRAME_SECONDS)
         self._time_base = fractions.Fraction(1, sample_rate)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dhanvantri.platform.errors import Conflict, NotFound, PlatformError
 
@@ -44,22 +45,26 @@ class Consultation:
         id: unguessable id; its URLs act as the capability to join.
         owner: the patient's user id when authentication is required, else None (guest).
         transport: "webrtc" or "ws" once joined.
+        live: its :class:`~dhanvantri.realtime.live.LiveSession` once joined (a physician
+            joining the call attaches to it).
     """
 
     id: str
     owner: uuid.UUID | None = None
     created: float = field(default_factory=time.monotonic)
     transport: str | None = None
+    live: Any = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _closer: Closer | None = None
 
-    def join(self, transport: str, closer: Closer) -> None:
+    def join(self, transport: str, closer: Closer, live: Any = None) -> None:
         """Attach the transport; ``closer`` tears it down. A second join is a conflict."""
         if self.transport is not None:
             raise Conflict("consultation already joined", code="already_joined")
         if self.closed.is_set():
             raise NotFound("consultation ended", code="not_found")
         self.transport = transport
+        self.live = live
         self._closer = closer
 
 

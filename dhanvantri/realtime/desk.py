@@ -5,7 +5,8 @@ it holds, wired to the bus.
 sends to the patient; an ``{"type": "escalation", ...}`` event raises an escalation. While an
 escalated consultation is live here, the desk lists it in the shared consultation directory (so
 a physician connected to another process can find its holder) and relays what the bus addresses
-to it (``escalation_timeout``, ``escalation_accepted``; later, take-over commands) to the patient.
+to it (``escalation_timeout``, ``escalation_accepted``, and a physician's commands: listen, take
+over, hand back, leave) to the live session.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from dhanvantri.settings import Settings
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
-CommandHandler = Callable[[dict[str, Any]], None]
 PRESENCE_TTL_S = 15.0
 RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to the patient
 # A physician's commands to a live consultation, run by the process holding it.
@@ -65,7 +65,6 @@ class PhysicianDesk:
             emergency_number=settings.emergency_number)
         self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
         self._held: dict[str, asyncio.Task[None]] = {}
-        self._commands: dict[str, CommandHandler] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ consultations
@@ -77,7 +76,8 @@ class PhysicianDesk:
         Args:
             consultation_id: the consultation.
             event: the event (only ``escalation`` events matter here).
-            send_event: delivers an event to this consultation's patient.
+            send_event: takes what the bus addresses to this consultation (the live session's
+                ``receive``: escalation news for the patient, a physician's commands).
             ended: set when the consultation ends (the desk stops holding it then).
         """
         if event.get("type") != "escalation":
@@ -122,26 +122,13 @@ class PhysicianDesk:
         finally:
             ready.set()
             self._held.pop(consultation_id, None)
-            self._commands.pop(consultation_id, None)
             self.escalations.forget(consultation_id)
 
     async def _relay(self, consultation_id: str, inbox: Any, send_event: EventSink) -> None:
         async for message in inbox:
             kind = message.get("type")
-            if kind in RELAYED:
+            if kind in RELAYED or kind in COMMANDS:
                 send_event(message)
-            elif kind in COMMANDS:
-                handler = self._commands.get(consultation_id)
-                if handler is None:
-                    log.warning("consultation %s: no handler for command %s", consultation_id,
-                                kind)
-                else:
-                    handler(message)
-
-    def handle_commands(self, consultation_id: str, handler: CommandHandler) -> None:
-        """Run ``handler`` for each physician command (``COMMANDS``) addressed to the
-        consultation while this process holds it; the live media session registers here."""
-        self._commands[consultation_id] = handler
 
     async def command(self, consultation_id: str, command: dict[str, Any]) -> str:
         """Send a physician's command to the process holding the consultation.

@@ -266,6 +266,11 @@ class EscalationService:
             "type": "escalation", "event": event, "escalation": escalation.summary(),
             "published_at": time.time() * 1000.0})
 
+    async def record(self, actor: Actor, action: str, escalation: Escalation,
+                     new: dict[str, Any]) -> None:
+        """Audit one step on the escalation (a physician joining, taking over, ...)."""
+        await self._record(actor, action, escalation, new)
+
     async def _record(self, actor: Actor, action: str, escalation: Escalation,
                       new: dict[str, Any]) -> None:
         values = {"status": escalation.status.value,

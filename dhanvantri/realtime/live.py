@@ -1,7 +1,9 @@
 """One joined consultation's voice pipeline, shared by both transports.
 
 The transport supplies ``send_event`` (a non-blocking JSON sender) and drains reply audio from
-``output``; this class adds the per-turn metrics event and the Prometheus observations.
+``output``; this class adds the per-turn metrics event and the Prometheus observations, and
+takes what the physician desk addresses to the consultation: escalation news for the patient
+and the commands of a physician on the call (see ``physician_link.py``).
 """
 
 from __future__ import annotations
@@ -66,12 +68,50 @@ class LiveSession:
                                   observers=[_TurnCounter(metrics)])
         self.voice.latency.on_reply_audio = self._on_reply_audio
         self.started = False
+        # Called with the patient's audio (16 kHz int16) as it arrives: a listening physician.
+        self.input_taps: list[Callable[[np.ndarray], None]] = []
+        self.physician: Any = None  # the PhysicianLink while a physician is on the call
+        self.avatar: Any = None  # the AvatarRenderer drawing this patient's video, if any
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def send_event(self, event: dict[str, Any]) -> None:
-        """Deliver one JSON event to the patient."""
+        """Deliver one JSON event to the patient (and to a physician on the call)."""
         self.event_sink(event)
+        if self.physician is not None:
+            self.physician.forward(event)
         if self._on_event is not None:
-            self._on_event(self.id, event, lambda reply: self.event_sink(reply))
+            self._on_event(self.id, event, self.receive)
+
+    def receive(self, message: dict[str, Any]) -> None:
+        """Take what the physician desk addresses to this consultation; must not block."""
+        kind = message.get("type")
+        if kind == "escalation_timeout":
+            self.send_event(message)
+            self.spawn(self.say(str(message.get("advice") or "")))  # told, not only shown
+        elif kind == "escalation_accepted":
+            self.send_event(message)
+        elif self.physician is not None and self.physician.commands(message):
+            self.spawn(self.physician.apply(message))
+        else:
+            log.warning("consultation %s: %s ignored (no physician on the call)", self.id, kind)
+
+    async def say(self, text: str) -> None:
+        """Speak fixed text to the patient now (it is not held for a turn)."""
+        if text and not self.voice.task.ended:
+            await self.voice.say(text, turn=self.output.committed_turn)
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run ``coro`` until it ends or the session closes."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"live-{self.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("consultation %s: background step failed", self.id,
+                      exc_info=task.exception())
 
     def _on_reply_audio(self, times: TurnTimes) -> None:
         self._metrics.observe_turn(times)
@@ -87,10 +127,18 @@ class LiveSession:
     async def push_audio(self, audio: np.ndarray, received_at: float | None = None) -> None:
         """Patient audio, int16 mono at the pipeline rate (16 kHz)."""
         if not self.voice.task.ended:
+            for tap in self.input_taps:
+                tap(audio)
             await self.voice.push_audio(audio, received_at=received_at)
 
     async def close(self) -> None:
-        """Stop the pipeline now and drop queued reply audio."""
+        """Stop the pipeline (and a physician's link) now and drop queued reply audio."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.physician is not None:
+            await self.physician.close()
         self.output.playout.clear()
         self.output.viseme_listeners.clear()
         await self.voice.cancel()

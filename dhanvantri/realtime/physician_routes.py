@@ -9,7 +9,11 @@
   (emergencies first), then every change as ``{"type": "escalation", "event", "escalation",
   "published_at"}``;
 * ``GET /api/v1/escalations``: the same queue over plain HTTP;
-* ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve``.
+* ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve``;
+* ``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call
+  (``physician_media.py``), then ``.../takeover``, ``.../handback`` (body ``{"notes": ...}``),
+  ``.../listen`` and ``.../leave`` switch modes; they travel over the bus to the process holding
+  the consultation, so they work from any process.
 """
 
 from __future__ import annotations
@@ -23,17 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field
 
 from dhanvantri.platform import openapi
 from dhanvantri.platform.auth import REQUEST_ID, authenticate_request
 from dhanvantri.platform.bootstrap import SERVICES
 from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.errors import Forbidden, PlatformError, Unauthorized
+from dhanvantri.platform.errors import Conflict, Forbidden, NotFound, PlatformError, Unauthorized
 from dhanvantri.platform.tokens import Principal
+from dhanvantri.platform.web.common import parse_body
 from dhanvantri.realtime.bus import EventBus, make_bus
 from dhanvantri.realtime.desk import PhysicianDesk
+from dhanvantri.realtime.escalation_store import Escalation, Status
 from dhanvantri.realtime.escalations import QUEUE_CHANNEL, uow_audit
+from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,8 +68,44 @@ def physician(request: web.Request, token: str | None = None) -> Principal:
     return principal
 
 
-def _actor(request: web.Request, principal: Principal) -> Actor:
+def actor(request: web.Request, principal: Principal) -> Actor:
+    """The audit trail's actor for this request."""
     return Actor(principal.user_id, principal.role.value, request.get(REQUEST_ID))
+
+
+async def accepted_by_me(request: web.Request, principal: Principal) -> Escalation:
+    """The escalation in the path, which this physician must have accepted (403/404/409)."""
+    escalation = await request.app[DESK].escalations.store.get(request.match_info["id"])
+    if escalation.status is not Status.ACCEPTED:
+        raise Conflict("accept the escalation first", code="not_accepted")
+    if escalation.accepted_by != str(principal.user_id):
+        raise Forbidden("another physician accepted this escalation", code="FORBIDDEN")
+    return escalation
+
+
+class CommandBody(BaseModel):
+    """Optional notes for the assistant (hand back)."""
+
+    model_config = ConfigDict(extra="forbid")
+    notes: str = Field(default="", max_length=4000)
+
+
+async def command(request: web.Request) -> web.Response:
+    """``POST /api/v1/escalations/{id}/{takeover|handback|listen|leave}``."""
+    principal = physician(request)
+    escalation = await accepted_by_me(request, principal)
+    kind = request.match_info["command"]
+    body = await parse_body(request, CommandBody) if request.can_read_body else CommandBody()
+    desk = request.app[DESK]
+    try:
+        holder = await desk.command(escalation.consultation_id, {
+            "type": kind, "physician_id": str(principal.user_id), "notes": body.notes})
+    except LookupError as exc:
+        raise NotFound("the consultation has ended", code="not_live") from exc
+    # The notes may hold patient details: the audit trail records that there were some.
+    await desk.escalations.record(actor(request, principal), f"escalation_{kind}", escalation,
+                                  {"notes_chars": len(body.notes)})
+    return web.json_response({"id": escalation.id, "command": kind, "held_by": holder})
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -74,7 +118,7 @@ async def accept(request: web.Request) -> web.Response:
     """``POST /api/v1/escalations/{id}/accept``: take it (409 when someone else did first)."""
     principal = physician(request)
     escalation = await request.app[DESK].escalations.accept(
-        request.match_info["id"], _actor(request, principal))
+        request.match_info["id"], actor(request, principal))
     holder = await request.app[DESK].holder(escalation.consultation_id)
     return web.json_response({**escalation.summary(), "held_by": holder})
 
@@ -83,7 +127,7 @@ async def resolve(request: web.Request) -> web.Response:
     """``POST /api/v1/escalations/{id}/resolve``: the physician is done with it."""
     principal = physician(request)
     escalation = await request.app[DESK].escalations.resolve(
-        request.match_info["id"], _actor(request, principal))
+        request.match_info["id"], actor(request, principal))
     return web.json_response(escalation.summary())
 
 
@@ -188,6 +232,11 @@ def install_physician(app: web.Application, settings: Settings, *,
     app.router.add_get(ESCALATIONS, queue)
     app.router.add_post(ESCALATIONS + "/{id}/accept", accept)
     app.router.add_post(ESCALATIONS + "/{id}/resolve", resolve)
+    app.router.add_post(ESCALATIONS + "/{id}/{command:takeover|handback|listen|leave}", command)
+    if RUNTIME in app:  # this process holds consultations: physicians can join their calls
+        from dhanvantri.realtime.physician_media import physician_webrtc
+
+        app.router.add_post(ESCALATIONS + "/{id}/webrtc", physician_webrtc)
     page = _page(settings, web_client_dir)
     if page is not None:
         app.router.add_get("/physician", page)
@@ -204,8 +253,6 @@ def install_physician(app: web.Application, settings: Settings, *,
 
 def _hook_consultations(app: web.Application, desk: PhysicianDesk) -> None:
     """Let the consultations this process holds raise escalations through the desk."""
-    from dhanvantri.realtime.state import RUNTIME
-
     runtime = app.get(RUNTIME)
     if runtime is None:
         return
@@ -299,4 +346,47 @@ PATHS: dict[str, Any] = {
             "schema": _ITEM}}},
             **_errors(("401", "token required"), ("403", "not a physician"),
                       ("404", "not found"), ("409", "already resolved"))}}},
+    ESCALATIONS + "/{id}/{command}": {"post": {
+        "operationId": "escalations_command", "tags": ["physicians"],
+        "summary": "Switch the live call's mode: takeover, handback, listen or leave",
+        "description": _ROLE + " Only the physician who accepted the escalation. takeover: the "
+                       "assistant goes silent and the physician's voice reaches the patient; "
+                       "handback/listen: the assistant resumes with the notes in its context; "
+                       "leave: the physician hangs up. Audited.",
+        "parameters": [ID_PARAM, {"name": "command", "in": "path", "required": True,
+                                  "schema": {"type": "string", "enum": [
+                                      "takeover", "handback", "listen", "leave"]}}],
+        "security": _SECURITY,
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "properties": {
+                "notes": {"type": "string", "maxLength": 4000}}}}}},
+        "responses": {"200": {"description": "sent to the process holding the call",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object", "required": ["id", "command", "held_by"],
+                                  "properties": {"id": {"type": "string"},
+                                                 "command": {"type": "string"},
+                                                 "held_by": {"type": "string"}}}}}},
+                      **_errors(("422", "bad notes"), ("401", "token required"),
+                                ("403", "not the accepting physician"),
+                                ("404", "no such escalation, or the call ended"),
+                                ("409", "not accepted yet"))}}},
+    ESCALATIONS + "/{id}/webrtc": {"post": {
+        "operationId": "escalations_join", "tags": ["physicians"],
+        "summary": "Join the live call over WebRTC (SDP offer in, answer out)",
+        "description": _ROLE + " Only the physician who accepted the escalation, on the server "
+                       "process holding the consultation (409 held_elsewhere names it). The "
+                       "answer's audio is the call (patient and assistant); the 'events' data "
+                       "channel carries transcript, notes and mode events.",
+        "parameters": [ID_PARAM], "security": _SECURITY,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["sdp", "type"], "properties": {
+                "sdp": {"type": "string"}, "type": {"type": "string", "enum": ["offer"]}}}}}},
+        "responses": {"200": {"description": "SDP answer", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["sdp", "type"], "properties": {
+                "sdp": {"type": "string"}, "type": {"type": "string"}}}}}},
+            **_errors(("422", "bad offer"), ("401", "token required"),
+                      ("403", "not the accepting physician"),
+                      ("404", "no such escalation, or the call ended"),
+                      ("409", "not accepted, held elsewhere, or a physician already joined"),
+                      ("503", "models loading"))}}},
 }

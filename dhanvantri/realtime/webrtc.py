@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -67,14 +68,12 @@ class WebRtcPeer:
         self.consultation = consultation
         self.live = live
         self.runtime = runtime
-        live.event_sink = self.send_event
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self._channel: Any = None
-        self._pending: deque[str] = deque(maxlen=MAX_PENDING_EVENTS)
+        self.events = EventChannel(self.pc, on_hangup=self._hang_up)
+        live.event_sink = self.events.send
         self._tracks: list[Any] = []
         self._closed = False
         self.joined = False
-        self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
 
@@ -93,9 +92,10 @@ class WebRtcPeer:
             video = avatar_track(self.live.output)
             if video is not None:
                 self._add(video)
+                self.live.avatar = video.renderer  # a joining physician's badge goes here
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
-        self.consultation.join("webrtc", self.close)
+        self.consultation.join("webrtc", self.close, live=self.live)
         self.joined = True
         await self.live.start()
         self.runtime.metrics.sessions_active.labels(transport="webrtc").inc()
@@ -110,33 +110,7 @@ class WebRtcPeer:
 
     def send_event(self, event: dict[str, Any]) -> None:
         """Send a JSON event on the ``events`` channel (held until it opens)."""
-        text = json.dumps(event)
-        channel = self._channel
-        if channel is not None and channel.readyState == "open":
-            channel.send(text)
-        elif not self._closed:
-            self._pending.append(text)
-
-    def _on_datachannel(self, channel: Any) -> None:
-        if channel.label != "events":
-            return
-        self._channel = channel
-        channel.on("message", self._on_message)
-        channel.on("open", self._flush)
-        if channel.readyState == "open":
-            self._flush()
-
-    def _flush(self) -> None:
-        while self._pending and self._channel is not None:
-            self._channel.send(self._pending.popleft())
-
-    def _on_message(self, message: Any) -> None:
-        try:
-            kind = json.loads(message).get("type") if isinstance(message, str) else None
-        except (ValueError, AttributeError):
-            kind = None
-        if kind == "hangup":
-            self._hang_up()
+        self.events.send(event)
 
     def _on_track(self, track: Any) -> None:
         from dhanvantri.realtime.audio_tracks import consume_audio
@@ -163,13 +137,73 @@ class WebRtcPeer:
         self._closed = True
         if self.live.started:
             self.runtime.metrics.sessions_active.labels(transport="webrtc").dec()
-        self._pending.clear()
+        self.events.close()
         for track in self._tracks:
             track.stop()
         self._tracks.clear()
         await self.live.close()
         await self.pc.close()  # also ends the remote track, so the inbound reader returns
+
+
+class EventChannel:
+    """JSON events both ways on a peer connection's data channel named ``events``.
+
+    Events sent before the browser's channel opens are held (up to ``MAX_PENDING_EVENTS``).
+
+    Args:
+        pc: the peer connection (its ``datachannel`` event is taken here).
+        on_hangup: called when the browser sends ``{"type": "hangup"}``.
+        on_message: called with every other JSON object the browser sends.
+    """
+
+    def __init__(self, pc: Any, *, on_hangup: Callable[[], None],
+                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self._channel: Any = None
+        self._pending: deque[str] = deque(maxlen=MAX_PENDING_EVENTS)
+        self._closed = False
+        self.on_hangup = on_hangup
+        self.on_message = on_message
+        pc.on("datachannel", self._on_datachannel)
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Send one event now, or hold it until the channel opens."""
+        text = json.dumps(event)
+        channel = self._channel
+        if channel is not None and channel.readyState == "open":
+            channel.send(text)
+        elif not self._closed:
+            self._pending.append(text)
+
+    def close(self) -> None:
+        """Drop held events; later ones are not kept."""
+        self._closed = True
+        self._pending.clear()
         self._channel = None
+
+    def _on_datachannel(self, channel: Any) -> None:
+        if channel.label != "events":
+            return
+        self._channel = channel
+        channel.on("message", self._on_message)
+        channel.on("open", self._flush)
+        if channel.readyState == "open":
+            self._flush()
+
+    def _flush(self) -> None:
+        while self._pending and self._channel is not None:
+            self._channel.send(self._pending.popleft())
+
+    def _on_message(self, message: Any) -> None:
+        try:
+            data = json.loads(message) if isinstance(message, str) else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return
+        if data.get("type") == "hangup":
+            self.on_hangup()
+        elif self.on_message is not None:
+            self.on_message(data)
 
 
 def avatar_track(output: Any) -> Any:

@@ -128,7 +128,7 @@ class WsPeer:
 
     async def run(self) -> None:
         """Serve the consultation until the client leaves or the server closes it."""
-        self.consultation.join("ws", self.close)
+        self.consultation.join("ws", self.close, live=self.live)
         metrics = self.runtime.metrics
         metrics.sessions_active.labels(transport="ws").inc()
         metrics.sessions_total.labels(transport="ws").inc()
@@ -194,7 +194,7 @@ class WsPeer:
                     await self.ws.send_str(json.dumps(self._events.popleft()))
                 current = loop.time()
                 if current >= next_tick:
-                    audio = self.live.output.playout.pull(self.frame_samples)
+                    audio = self.live.output.pull(self.frame_samples)
                     if audio is not None:
                         await self.ws.send_bytes(audio.astype("<i2").tobytes())
                     # Fell behind (a stalled loop): skip ahead rather than send a burst.

@@ -179,12 +179,11 @@ async def test_commands_reach_the_process_holding_the_consultation(tmp_path: Pat
     with pytest.raises(LookupError):
         await other.command("c1", {"type": "takeover"})
     holder.on_consultation_event("c1", {"type": "escalation", "reason": "red_flag"},
-                                 lambda event: None, asyncio.Event())
+                                 received.append, asyncio.Event())
     for _ in range(100):
         if await other.holder("c1"):
             break
         await asyncio.sleep(0.01)
-    holder.handle_commands("c1", received.append)
     assert await other.command("c1", {"type": "takeover", "physician_id": "p1"}) == holder.node
     with pytest.raises(ValueError, match="type"):
         await other.command("c1", {"type": "shutdown"})

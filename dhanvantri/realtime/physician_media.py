@@ -1,0 +1,134 @@
+"""``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call (aiortc).
+
+The physician's browser offers its microphone (send and receive audio) and a data channel
+named ``events``. The answer's audio is the call as the physician hears it (patient and
+assistant mixed); the channel carries the transcript, the working notes and the mode. Mode
+changes (take over, hand back, leave) go through ``POST /api/v1/escalations/{id}/{command}``
+and the bus, like every other step, so they are audited and reach the process holding the call.
+
+Media is not relayed between processes: the physician's offer must reach the process holding
+the consultation (409 ``held_elsewhere`` names it), as the patient's did.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from dhanvantri.platform.bootstrap import SERVICES
+from dhanvantri.platform.errors import Conflict, NotFound, ValidationFailed
+from dhanvantri.platform.web.common import parse_body
+from dhanvantri.realtime.audio_tracks import ReplyAudioTrack, consume_audio
+from dhanvantri.realtime.physician_link import PhysicianLink
+from dhanvantri.realtime.physician_routes import DESK, accepted_by_me, actor, physician
+from dhanvantri.realtime.state import RUNTIME, Runtime
+from dhanvantri.realtime.webrtc import EventChannel, SdpOffer
+
+log = logging.getLogger(__name__)
+RATE = 48000
+
+
+async def physician_webrtc(request: web.Request) -> web.Response:
+    """Accept the physician's SDP offer for the consultation of an escalation they accepted."""
+    principal = physician(request)
+    desk, runtime = request.app[DESK], request.app[RUNTIME]
+    escalation = await accepted_by_me(request, principal)
+    offer = await parse_body(request, SdpOffer)
+    models = runtime.require_models()
+    cid = escalation.consultation_id
+    live = runtime.registry.get(cid).live if cid in runtime.registry else None
+    if live is None:
+        holder = await desk.holder(cid)
+        if holder is None:
+            raise NotFound("the consultation has ended", code="not_live")
+        raise Conflict("another server process holds this consultation; connect to it",
+                       code="held_elsewhere", details={"node": holder})
+    if live.physician is not None:
+        raise Conflict("a physician is already on this call", code="physician_joined")
+    peer = PhysicianPeer(runtime)
+    link = PhysicianLink(live, models, physician_id=str(principal.user_id),
+                         name=await _name(request, principal.user_id),
+                         send_event=peer.events.send, on_close=peer.close, rate=RATE)
+    try:
+        answer = await peer.accept(offer.sdp, link)
+    except BaseException as exc:
+        await peer.close()
+        if isinstance(exc, ValueError):
+            raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
+        raise
+    await desk.escalations.record(actor(request, principal), "escalation_joined", escalation,
+                                  {"mode": link.mode})
+    return web.json_response(answer)
+
+
+async def _name(request: web.Request, user_id: Any) -> str:
+    """The physician's name as the patient is told it ("" when unknown)."""
+    services = request.app.get(SERVICES)
+    if services is None:
+        return ""
+    async with services.uow() as uow:
+        user = await uow.users.get(user_id)
+    return user.full_name if user is not None else ""
+
+
+class PhysicianPeer:
+    """The server side of a physician's peer connection to a consultation."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        self.runtime = runtime
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.events = EventChannel(self.pc, on_hangup=self._hang_up)
+        self.link: PhysicianLink | None = None
+        self._track: ReplyAudioTrack | None = None
+        self._closed = False
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    async def accept(self, sdp: str, link: PhysicianLink) -> dict[str, str]:
+        """Negotiate, then join the link to the call. Returns the answer."""
+        from aiortc import RTCSessionDescription
+
+        self.link = link
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        if "audio" not in {t.kind for t in self.pc.getTransceivers()}:
+            raise ValueError("the offer has no audio")
+        self._track = ReplyAudioTrack(link, sample_rate=RATE)
+        self.pc.addTrack(self._track)
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        await link.start()
+        local = self.pc.localDescription
+        return {"sdp": local.sdp, "type": local.type}
+
+    def _on_track(self, track: Any) -> None:
+        if track.kind == "audio" and self.link is not None:
+            link = self.link
+
+            async def sink(samples: Any, _received_at: float) -> None:
+                await link.push_audio(samples)
+
+            self.runtime.spawn(consume_audio(track, sink, rate=RATE),
+                               name=f"physician-audio-in-{link.live.id}")
+
+    async def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        if not self._closed and self.link is not None:
+            self.runtime.spawn(self.link.close(), name=f"physician-leave-{self.link.live.id}")
+
+    async def close(self) -> None:
+        """Stop the audio and the peer connection (and leave the call); safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.link is not None:
+            await self.link.close()
+        self.events.close()
+        if self._track is not None:
+            self._track.stop()
+        await self.pc.close()
