@@ -16,9 +16,10 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from dhanvantri.platform.errors import NotFound, PlatformError
 from dhanvantri.realtime.bus import EventBus
 from dhanvantri.realtime.directory import Directory, keep_alive, make_directory
 from dhanvantri.realtime.escalation_store import make_store
@@ -36,6 +37,8 @@ PRESENCE_TTL_S = 15.0
 RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to the patient
 # A physician's commands to a live consultation, run by the process holding it.
 COMMANDS = frozenset({"listen", "takeover", "handback", "leave"})
+REQUEST_TIMEOUT_S = 15.0  # a physician's join waits this long for the holding process
+Joiner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def node_id() -> str:
@@ -66,6 +69,9 @@ class PhysicianDesk:
         self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
         self._held: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Joins a physician to a call held here ({"type": "join", "sdp", ...} -> SDP answer);
+        # set where this process takes calls (physician_media.py).
+        self.joiner: Joiner | None = None
 
     # ------------------------------------------------------------------ consultations
     def on_consultation_event(self, consultation_id: str, event: dict[str, Any],
@@ -129,6 +135,42 @@ class PhysicianDesk:
             kind = message.get("type")
             if kind in RELAYED or kind in COMMANDS:
                 send_event(message)
+            elif kind == "join" and isinstance(message.get("reply_to"), str):
+                self._spawn(self._answer_join(consultation_id, message),
+                            name=f"join-{consultation_id}")
+
+    async def _answer_join(self, consultation_id: str, message: dict[str, Any]) -> None:
+        """Join a physician (whose request reached another process) to a call held here."""
+        try:
+            if self.joiner is None:
+                raise NotFound("this process takes no calls", code="not_live")
+            reply = await self.joiner(consultation_id, message)
+        except PlatformError as exc:
+            reply = {"error": {"status": exc.status, "code": exc.code, "message": exc.message,
+                               "details": exc.details}}
+        except Exception:
+            log.exception("consultation %s: joining a physician failed", consultation_id)
+            reply = {"error": {"status": 500, "code": "join_failed",
+                               "message": "joining the call failed"}}
+        await self.bus.publish(message["reply_to"], reply)
+
+    async def request(self, consultation_id: str, message: dict[str, Any],
+                      wait_s: float = REQUEST_TIMEOUT_S) -> dict[str, Any]:
+        """Send ``message`` to the process holding the consultation and wait for its reply.
+
+        Raises:
+            LookupError: no process holds the consultation.
+            TimeoutError: the holder did not answer in time.
+        """
+        if await self.holder(consultation_id) is None:
+            raise LookupError("no live consultation with that id")
+        reply_to = f"reply.{secrets.token_hex(8)}"
+        async with asyncio.timeout(wait_s), await self.bus.subscribe(reply_to) as inbox:
+            await self.bus.publish(consultation_channel(consultation_id),
+                                   {**message, "reply_to": reply_to})
+            async for reply in inbox:
+                return reply
+        raise LookupError("the event bus closed before the reply")
 
     async def command(self, consultation_id: str, command: dict[str, Any]) -> str:
         """Send a physician's command to the process holding the consultation.

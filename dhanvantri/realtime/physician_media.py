@@ -6,8 +6,9 @@ assistant mixed); the channel carries the transcript, the working notes and the 
 changes (take over, hand back, leave) go through ``POST /api/v1/escalations/{id}/{command}``
 and the bus, like every other step, so they are audited and reach the process holding the call.
 
-Media is not relayed between processes: the physician's offer must reach the process holding
-the consultation (409 ``held_elsewhere`` names it), as the patient's did.
+Any process takes the physician's offer: when another process holds the consultation, the offer
+goes to it over the bus and its answer comes back the same way; the media then flows directly
+between the physician's browser and the process holding the call.
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ from typing import Any
 from aiohttp import web
 
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.errors import Conflict, NotFound, ValidationFailed
+from dhanvantri.platform.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from dhanvantri.platform.web.common import parse_body
 from dhanvantri.realtime.audio_tracks import ReplyAudioTrack, consume_audio
+from dhanvantri.realtime.desk import PhysicianDesk
 from dhanvantri.realtime.physician_link import PhysicianLink
-from dhanvantri.realtime.physician_routes import DESK, accepted_by_me, actor, physician
+from dhanvantri.realtime.physician_routes import (
+    DESK,
+    ESCALATIONS,
+    accepted_by_me,
+    actor,
+    physician,
+)
 from dhanvantri.realtime.state import RUNTIME, Runtime
 from dhanvantri.realtime.webrtc import EventChannel, SdpOffer
 
@@ -30,37 +38,77 @@ log = logging.getLogger(__name__)
 RATE = 48000
 
 
+class HolderUnavailable(PlatformError):
+    """The process holding the call did not answer the join in time."""
+
+    status = 504
+    code = "holder_unavailable"
+
+
 async def physician_webrtc(request: web.Request) -> web.Response:
     """Accept the physician's SDP offer for the consultation of an escalation they accepted."""
     principal = physician(request)
-    desk, runtime = request.app[DESK], request.app[RUNTIME]
+    desk = request.app[DESK]
     escalation = await accepted_by_me(request, principal)
     offer = await parse_body(request, SdpOffer)
-    models = runtime.require_models()
+    join = {"type": "join", "sdp": offer.sdp, "physician_id": str(principal.user_id),
+            "name": await _name(request, principal.user_id)}
     cid = escalation.consultation_id
-    live = runtime.registry.get(cid).live if cid in runtime.registry else None
+    runtime = request.app.get(RUNTIME)
+    if runtime is not None and cid in runtime.registry:
+        answer = await join_here(runtime, cid, join)
+    else:
+        answer = await _join_elsewhere(desk, cid, join)
+    await desk.escalations.record(actor(request, principal), "escalation_joined", escalation,
+                                  {"mode": "listen"})
+    return web.json_response(answer)
+
+
+async def _join_elsewhere(desk: PhysicianDesk, cid: str, join: dict[str, Any]
+                          ) -> dict[str, Any]:
+    """Signal over the bus; the media then flows between the browser and the holder."""
+    try:
+        reply = await desk.request(cid, join)
+    except LookupError as exc:
+        raise NotFound("the consultation has ended", code="not_live") from exc
+    except TimeoutError as exc:
+        raise HolderUnavailable("the server holding the call did not answer") from exc
+    error = reply.get("error")
+    if isinstance(error, dict):
+        raised = PlatformError(str(error.get("message")), code=str(error.get("code")),
+                               details=error.get("details"))
+        raised.status = int(error.get("status") or 502)
+        raise raised
+    return reply
+
+
+async def join_here(runtime: Runtime, cid: str, join: dict[str, Any]) -> dict[str, str]:
+    """Join a physician to a call this process holds; returns the SDP answer."""
+    consultation = runtime.registry.get(cid)
+    live = consultation.live
     if live is None:
-        holder = await desk.holder(cid)
-        if holder is None:
-            raise NotFound("the consultation has ended", code="not_live")
-        raise Conflict("another server process holds this consultation; connect to it",
-                       code="held_elsewhere", details={"node": holder})
+        raise Conflict("the patient has not connected yet", code="not_live")
     if live.physician is not None:
         raise Conflict("a physician is already on this call", code="physician_joined")
     peer = PhysicianPeer(runtime)
-    link = PhysicianLink(live, models, physician_id=str(principal.user_id),
-                         name=await _name(request, principal.user_id),
-                         send_event=peer.events.send, on_close=peer.close, rate=RATE)
+    link = PhysicianLink(live, runtime.require_models(), physician_id=str(join["physician_id"]),
+                         name=str(join.get("name") or ""), send_event=peer.events.send,
+                         on_close=peer.close, rate=RATE)
     try:
-        answer = await peer.accept(offer.sdp, link)
+        return await peer.accept(str(join["sdp"]), link)
     except BaseException as exc:
         await peer.close()
         if isinstance(exc, ValueError):
             raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
         raise
-    await desk.escalations.record(actor(request, principal), "escalation_joined", escalation,
-                                  {"mode": link.mode})
-    return web.json_response(answer)
+
+
+def install_joins(app: web.Application, desk: PhysicianDesk) -> None:
+    """Let physicians join calls: the route, and (where calls are held) the desk's joiner."""
+    app.router.add_post(ESCALATIONS + "/{id}/webrtc", physician_webrtc)
+    runtime = app.get(RUNTIME)
+    if runtime is not None:
+        desk.joiner = lambda cid, join: join_here(runtime, cid, join)
 
 
 async def _name(request: web.Request, user_id: Any) -> str:

@@ -233,10 +233,9 @@ def install_physician(app: web.Application, settings: Settings, *,
     app.router.add_post(ESCALATIONS + "/{id}/accept", accept)
     app.router.add_post(ESCALATIONS + "/{id}/resolve", resolve)
     app.router.add_post(ESCALATIONS + "/{id}/{command:takeover|handback|listen|leave}", command)
-    if RUNTIME in app:  # this process holds consultations: physicians can join their calls
-        from dhanvantri.realtime.physician_media import physician_webrtc
+    from dhanvantri.realtime.physician_media import install_joins
 
-        app.router.add_post(ESCALATIONS + "/{id}/webrtc", physician_webrtc)
+    install_joins(app, desk)
     page = _page(settings, web_client_dir)
     if page is not None:
         app.router.add_get("/physician", page)
@@ -373,10 +372,11 @@ PATHS: dict[str, Any] = {
     ESCALATIONS + "/{id}/webrtc": {"post": {
         "operationId": "escalations_join", "tags": ["physicians"],
         "summary": "Join the live call over WebRTC (SDP offer in, answer out)",
-        "description": _ROLE + " Only the physician who accepted the escalation, on the server "
-                       "process holding the consultation (409 held_elsewhere names it). The "
-                       "answer's audio is the call (patient and assistant); the 'events' data "
-                       "channel carries transcript, notes and mode events.",
+        "description": _ROLE + " Only the physician who accepted the escalation. Any server "
+                       "process takes the offer; the one holding the consultation answers (over "
+                       "the bus) and carries the media. The answer's audio is the call (patient "
+                       "and assistant); the 'events' data channel carries transcript, notes and "
+                       "mode events.",
         "parameters": [ID_PARAM], "security": _SECURITY,
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["sdp", "type"], "properties": {
@@ -387,6 +387,7 @@ PATHS: dict[str, Any] = {
             **_errors(("422", "bad offer"), ("401", "token required"),
                       ("403", "not the accepting physician"),
                       ("404", "no such escalation, or the call ended"),
-                      ("409", "not accepted, held elsewhere, or a physician already joined"),
-                      ("503", "models loading"))}}},
+                      ("409", "not accepted yet, or a physician already joined"),
+                      ("503", "models loading"),
+                      ("504", "the process holding the call did not answer"))}}},
 }

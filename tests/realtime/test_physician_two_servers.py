@@ -1,8 +1,10 @@
-"""Two server processes on one Redis: a physician on one joins the queue of the other.
+"""Two server processes on one Redis: a physician on one joins the call held by the other.
 
 Process A holds the patient's consultation; the physician's dashboard is connected to process
 B. The patient's emergency sentence on A reaches the dashboard on B; the physician accepts on B;
-B reports that A holds the consultation, and A's patient hears that a doctor accepted.
+B reports that A holds the consultation, and A's patient hears that a doctor accepted. The
+physician then joins the call through B (the offer travels to A over the bus; the media flows
+with A) and takes over through B: A's patient is told.
 """
 
 from __future__ import annotations
@@ -150,6 +152,45 @@ async def test_escalation_on_one_server_reaches_a_physician_on_the_other(
 
         told = await next_of(patient, "escalation_accepted")
         assert told["escalation_id"] == item["id"]
+
+        doctor = await join_call(http, f"{base_b}/api/v1/escalations/{item['id']}", token)
+        try:
+            joined = await next_of(patient, "doctor")
+            assert joined["joined"] is True and joined["name"] == "Dr Iyer"
+            await wait_for_event(doctor, "joined")
+            took = await http.post(f"{base_b}/api/v1/escalations/{item['id']}/takeover",
+                                   headers={"Authorization": f"Bearer {token}"})
+            assert took.status == 200 and (await took.json())["held_by"] == body["held_by"]
+            assert (await next_of(patient, "doctor"))["mode"] == "takeover"
+            assert (await wait_for_event(doctor, "mode"))["mode"] == "takeover"
+        finally:
+            await doctor.close()
         await patient.send_json({"type": "hangup"})
         await patient.close()
         await dashboard.close()
+
+
+async def join_call(http: aiohttp.ClientSession, url: str, token: str) -> Any:
+    """The physician's browser side: microphone, the events channel, an offer to ``url``."""
+    from aiortc import AudioStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.events = []  # type: ignore[attr-defined]
+    channel = pc.createDataChannel("events")
+    channel.on("message", lambda m: pc.events.append(json.loads(m)))  # type: ignore[attr-defined]
+    pc.addTrack(AudioStreamTrack())  # silence is enough here
+    await pc.setLocalDescription(await pc.createOffer())
+    response = await http.post(url + "/webrtc", headers={"Authorization": f"Bearer {token}"},
+                               json={"sdp": pc.localDescription.sdp, "type": "offer"})
+    assert response.status == 200, await response.text()
+    await pc.setRemoteDescription(RTCSessionDescription(**await response.json()))
+    return pc
+
+
+async def wait_for_event(pc: Any, kind: str, seconds: float = 20.0) -> dict[str, Any]:
+    async with asyncio.timeout(seconds):
+        while True:
+            for event in pc.events:
+                if event.get("type") == kind:
+                    return event  # type: ignore[no-any-return]
+            await asyncio.sleep(0.05)
