@@ -80,6 +80,8 @@ async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
 
     told = await events_until(patient, "escalation_timeout")
     assert "112" in told[-1]["advice"]
+    spoken = await events_until(patient, "transcript")  # the advice is said, not only shown
+    assert spoken[-1]["role"] == "assistant" and spoken[-1]["text"] == told[-1]["advice"]
     await patient.send_json({"type": "hangup"})
     await patient.close()
     await dashboard.close()
