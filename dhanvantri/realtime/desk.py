@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dhanvantri.platform.errors import NotFound, PlatformError
+from dhanvantri.realtime.background import Background
 from dhanvantri.realtime.bus import EventBus
 from dhanvantri.realtime.directory import Directory, keep_alive, make_directory
 from dhanvantri.realtime.escalation_store import make_store
@@ -68,7 +69,7 @@ class PhysicianDesk:
             emergency_number=settings.emergency_number)
         self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
         self._held: dict[str, asyncio.Task[None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background(log, "physician desk")
         # Joins a physician to a call held here ({"type": "join", "sdp", ...} -> SDP answer);
         # set where this process takes calls (physician_media.py).
         self.joiner: Joiner | None = None
@@ -227,16 +228,7 @@ class PhysicianDesk:
 
     # ------------------------------------------------------------------ lifecycle
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("physician desk task %s failed", task.get_name(),
-                      exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
     def start(self) -> None:
         """Start the presence heartbeat (call inside the running loop)."""
@@ -244,10 +236,7 @@ class PhysicianDesk:
 
     async def close(self) -> None:
         """Stop timers, relays and heartbeats; close the bus."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         await self.escalations.close()
         for physician_id in list(self._online):
             await self.physicians.remove(physician_id)

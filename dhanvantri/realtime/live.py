@@ -20,6 +20,7 @@ from dhanvantri.pipeline.frames import Direction, Frame, TurnEndFrame
 from dhanvantri.pipeline.latency import TurnTimes
 from dhanvantri.pipeline.output import ClientOutput
 from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
+from dhanvantri.realtime.background import Background
 from dhanvantri.realtime.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class LiveSession:
         self.input_taps: list[Callable[[np.ndarray], None]] = []
         self.physician: Any = None  # the PhysicianLink while a physician is on the call
         self.avatar: Any = None  # the AvatarRenderer drawing this patient's video, if any
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Background(log, f"consultation {consultation_id}")
 
     def send_event(self, event: dict[str, Any]) -> None:
         """Deliver one JSON event to the patient (and to a physician on the call)."""
@@ -102,16 +103,7 @@ class LiveSession:
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` until it ends or the session closes."""
-        task = asyncio.get_running_loop().create_task(coro, name=f"live-{self.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("consultation %s: background step failed", self.id,
-                      exc_info=task.exception())
+        return self._tasks.spawn(coro, name=f"live-{self.id}")
 
     def _on_reply_audio(self, times: TurnTimes) -> None:
         self._metrics.observe_turn(times)
@@ -133,10 +125,7 @@ class LiveSession:
 
     async def close(self) -> None:
         """Stop the pipeline (and a physician's link) now and drop queued reply audio."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         if self.physician is not None:
             await self.physician.close()
         self.output.playout.clear()

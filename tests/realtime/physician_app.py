@@ -30,6 +30,26 @@ def physician_settings(folder: Path, **overrides: object) -> Settings:
                     database_url=f"sqlite+aiosqlite:///{folder / 'desk.sqlite3'}", **overrides)
 
 
+def add_physician(settings: Settings, email: str, password: str, full_name: str) -> None:
+    """Create (and migrate) the database with one physician, before a server starts on it."""
+    import asyncio
+
+    from dhanvantri.platform.bootstrap import bootstrap
+    from dhanvantri.platform.domain.accounts import Role
+    from dhanvantri.platform.domain.audit import Actor
+    from dhanvantri.platform.users import NewStaff, create_staff
+
+    async def create() -> None:
+        services = bootstrap(settings)
+        await services.start()
+        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
+            email=email, password=password, role=Role.PHYSICIAN, full_name=full_name,
+            registration_number="KMC-1", council="Karnataka Medical Council"))
+        await services.close()
+
+    asyncio.run(create())
+
+
 def physician_app(settings: Settings, bus: EventBus | None = None) -> web.Application:
     """The back office, the physician desk and the static pages, nothing else."""
     app = web.Application()

@@ -22,16 +22,17 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from dhanvantri.platform.bootstrap import bootstrap
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.realtime.app import BackgroundServer, free_port
 from dhanvantri.realtime.bus import EventBus, RedisBus
 from dhanvantri.realtime.physician_routes import DESK
 from dhanvantri.settings import Settings
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
-from tests.realtime.physician_app import cheap_passwords, physician_app, physician_settings
+from tests.realtime.physician_app import (
+    add_physician,
+    cheap_passwords,
+    physician_app,
+    physician_settings,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 __all__ = ["cheap_passwords"]
@@ -63,25 +64,13 @@ class Server:
         return future.result(10)
 
 
-def add_physician(settings: Settings) -> None:
-    async def create() -> None:
-        services = bootstrap(settings)
-        await services.start()
-        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
-            email=EMAIL, password=PASSWORD, role=Role.PHYSICIAN, full_name="Dr Rao",
-            registration_number="KMC-1", council="Karnataka Medical Council"))
-        await services.close()
-
-    asyncio.run(create())
-
-
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def server(request: pytest.FixtureRequest, tmp_path: Path, cheap_passwords: None
            ) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is needed at /usr/bin/chromium")
     settings = physician_settings(tmp_path, escalation_timeout_s=120.0)
-    add_physician(settings)
+    add_physician(settings, EMAIL, PASSWORD, "Dr Rao")
     bus = RedisBus(require_redis(), unique_prefix()) if request.param == "redis" else None
     running = Server(settings, bus)
     running.background.start()

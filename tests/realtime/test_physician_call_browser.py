@@ -10,7 +10,6 @@ showing it (a measurement, not an assertion).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import subprocess
@@ -21,12 +20,8 @@ from typing import Any
 
 import pytest
 
-from dhanvantri.platform.bootstrap import bootstrap
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.users import NewStaff, create_staff
 from tests.realtime.conftest import make_settings
-from tests.realtime.physician_app import EMERGENCY, cheap_passwords
+from tests.realtime.physician_app import EMERGENCY, add_physician, cheap_passwords
 from tests.realtime.test_browser import CHROMIUM, RECEIVED_AUDIO, launch, loopback_ice
 from tests.speech import espeak_available
 
@@ -61,15 +56,7 @@ def server(loopback_ice: None, cheap_passwords: None, tmp_path: Path) -> Iterato
 
     settings = make_settings(tmp_path, max_sessions=2, escalation_timeout_s=300.0)
 
-    async def add_physician() -> None:
-        services = bootstrap(settings)
-        await services.start()
-        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
-            email=EMAIL, password=PASSWORD, role=Role.PHYSICIAN, full_name="Dr Rao",
-            registration_number="KMC-1", council="Karnataka Medical Council"))
-        await services.close()
-
-    asyncio.run(add_physician())
+    add_physician(settings, EMAIL, PASSWORD, "Dr Rao")
     running = run_app_in_background(settings, free_port())
     try:
         running.wait_ready(timeout=240)

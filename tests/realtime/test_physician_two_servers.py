@@ -23,15 +23,11 @@ import aiohttp
 import numpy as np
 import pytest
 
-from dhanvantri.platform.bootstrap import bootstrap
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.realtime.app import free_port
 from dhanvantri.realtime.bus import RedisBus
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
 from tests.realtime.conftest import make_settings
-from tests.realtime.physician_app import EMERGENCY
+from tests.realtime.physician_app import EMERGENCY, add_physician
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,15 +66,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     url, prefix = require_redis(), unique_prefix()
     settings = make_settings(tmp_path)
 
-    async def prepare() -> None:  # the shared database, migrated, with one physician
-        services = bootstrap(settings)
-        await services.start()
-        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
-            email=EMAIL, password=PASSWORD, role=Role.PHYSICIAN, full_name="Dr Iyer",
-            registration_number="TNMC-7", council="Tamil Nadu Medical Council"))
-        await services.close()
-
-    asyncio.run(prepare())
+    add_physician(settings, EMAIL, PASSWORD, "Dr Iyer")  # the shared database, migrated
     started: list[subprocess.Popen[bytes]] = []
     try:
         first, base_a = start_server(tmp_path, prefix, url)
