@@ -100,7 +100,7 @@ class EscalationService:
         await self.store.add(escalation)
         log.info("escalation %s raised for consultation %s (emergency=%s)", escalation.id,
                  consultation_id, emergency)
-        await self._record(SYSTEM, "escalation_raised", escalation,
+        await self.record(SYSTEM, "escalation_raised", escalation,
                            {"reason": escalation.reason, "red_flags": escalation.red_flags,
                             "emergency": emergency, "topics": escalation.topics})
         await self._announce("raised", escalation)
@@ -120,7 +120,7 @@ class EscalationService:
         escalation = await self.store.update(escalation_id, take)
         self._cancel_timer(escalation_id)
         log.info("escalation %s accepted", escalation_id)
-        await self._record(physician, "escalation_accepted", escalation,
+        await self.record(physician, "escalation_accepted", escalation,
                            {"accepted_by": escalation.accepted_by,
                             "waited_s": round(now - escalation.raised_at, 3)})
         await self._announce("accepted", escalation)
@@ -139,7 +139,7 @@ class EscalationService:
 
         escalation = await self.store.update(escalation_id, close)
         self._cancel_timer(escalation_id)
-        await self._record(actor, "escalation_resolved", escalation, {})
+        await self.record(actor, "escalation_resolved", escalation, {})
         await self._announce("resolved", escalation)
         return escalation
 
@@ -191,7 +191,7 @@ class EscalationService:
         before = (list(current.red_flags), current.emergency)
         escalation = await self.store.update(current.id, add)
         if (escalation.red_flags, escalation.emergency) != before:
-            await self._record(SYSTEM, "escalation_updated", escalation,
+            await self.record(SYSTEM, "escalation_updated", escalation,
                                {"reason": reason, "red_flags": escalation.red_flags,
                                 "emergency": escalation.emergency})
             await self._announce("updated", escalation)
@@ -207,7 +207,7 @@ class EscalationService:
 
         escalation = await self.store.update(escalation.id, offer)
         if escalation.status is Status.OFFERED:
-            await self._record(SYSTEM, "escalation_offered", escalation,
+            await self.record(SYSTEM, "escalation_offered", escalation,
                                {"physicians": online})
             await self._announce("offered", escalation)
         return escalation
@@ -242,7 +242,7 @@ class EscalationService:
         if not fired:
             return None
         log.info("escalation %s timed out", escalation_id)
-        await self._record(SYSTEM, "escalation_timed_out", escalation,
+        await self.record(SYSTEM, "escalation_timed_out", escalation,
                            {"waited_s": round(now - escalation.raised_at, 3),
                             "patient_told": "emergency_number" if escalation.emergency
                             else "call_back"})
@@ -268,11 +268,7 @@ class EscalationService:
 
     async def record(self, actor: Actor, action: str, escalation: Escalation,
                      new: dict[str, Any]) -> None:
-        """Audit one step on the escalation (a physician joining, taking over, ...)."""
-        await self._record(actor, action, escalation, new)
-
-    async def _record(self, actor: Actor, action: str, escalation: Escalation,
-                      new: dict[str, Any]) -> None:
+        """Audit one step on the escalation (raised, accepted, a physician taking over, ...)."""
         values = {"status": escalation.status.value,
                   "consultation_id": escalation.consultation_id, **new}
         if self._audit is None:

@@ -38,7 +38,7 @@ from dhanvantri.platform.errors import Conflict, Forbidden, NotFound, PlatformEr
 from dhanvantri.platform.tokens import Principal
 from dhanvantri.platform.web.common import parse_body
 from dhanvantri.realtime.bus import EventBus, make_bus
-from dhanvantri.realtime.desk import PhysicianDesk
+from dhanvantri.realtime.desk import COMMANDS, PhysicianDesk
 from dhanvantri.realtime.escalation_store import Escalation, Status
 from dhanvantri.realtime.escalations import QUEUE_CHANNEL, uow_audit
 from dhanvantri.realtime.state import RUNTIME
@@ -232,7 +232,8 @@ def install_physician(app: web.Application, settings: Settings, *,
     app.router.add_get(ESCALATIONS, queue)
     app.router.add_post(ESCALATIONS + "/{id}/accept", accept)
     app.router.add_post(ESCALATIONS + "/{id}/resolve", resolve)
-    app.router.add_post(ESCALATIONS + "/{id}/{command:takeover|handback|listen|leave}", command)
+    app.router.add_post(ESCALATIONS + "/{id}/{command:" + "|".join(sorted(COMMANDS)) + "}",
+                        command)
     from dhanvantri.realtime.physician_media import install_joins
 
     install_joins(app, desk)
@@ -353,8 +354,7 @@ PATHS: dict[str, Any] = {
                        "handback/listen: the assistant resumes with the notes in its context; "
                        "leave: the physician hangs up. Audited.",
         "parameters": [ID_PARAM, {"name": "command", "in": "path", "required": True,
-                                  "schema": {"type": "string", "enum": [
-                                      "takeover", "handback", "listen", "leave"]}}],
+                                  "schema": {"type": "string", "enum": sorted(COMMANDS)}}],
         "security": _SECURITY,
         "requestBody": {"required": False, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": False, "properties": {
