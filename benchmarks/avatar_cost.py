@@ -54,7 +54,7 @@ def measure(frames: int, size: int, fps: int, codec: str) -> dict[str, object]:
     """Time rendering, conversion and encoding of ``frames`` frames; the summary as a dict."""
     import av
 
-    from dhanvantri.realtime.avatar import AvatarRenderer
+    from dhanvantri.avatar.renderer import AvatarRenderer
 
     renderer = AvatarRenderer(width=size, height=size, fps=fps, seed=1)
     encoder = _encoder(codec)

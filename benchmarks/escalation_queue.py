@@ -36,10 +36,10 @@ async def run(bus_kind: str, redis_url: str, samples: int) -> dict[str, Any]:
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from dhanvantri.platform.domain.accounts import Role
+    from dhanvantri.desk.cluster.bus import MemoryBus, RedisBus
+    from dhanvantri.desk.routes import DESK, install_physician
+    from dhanvantri.http.principal import Role
     from dhanvantri.platform.web import install
-    from dhanvantri.realtime.bus import MemoryBus, RedisBus
-    from dhanvantri.realtime.physician_routes import DESK, install_physician
     from dhanvantri.settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:

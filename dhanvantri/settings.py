@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     max_sessions: int = 8  # live consultations at once; more get 503 server_busy
     consultation_connect_timeout_s: float = 60.0  # a created consultation not joined by then expires
 
-    # --- avatar video (dhanvantri.realtime.avatar) ---
+    # --- avatar video (dhanvantri.avatar) ---
     avatar_size: int = Field(default=256, ge=64, le=1024)  # square frame, pixels
     avatar_fps: int = Field(default=15, ge=1, le=30)  # cost: benchmarks/avatar_cost.py
 

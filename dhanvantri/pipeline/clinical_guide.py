@@ -36,7 +36,6 @@ _ASKS_FOR_DOCTOR = re.compile(
     r"(doctor|physician|human|person)\b|\bi\s+(want|need)\s+(a|to see a)\s+(real\s+)?doctor\b",
     re.IGNORECASE,
 )
-DoctorRequestFn = Callable[[str], bool]
 
 
 def asks_for_doctor(text: str) -> bool:

@@ -100,16 +100,6 @@ class TurnCommittedFrame(SystemFrame):
     """
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BotStartedSpeakingFrame(SystemFrame):
-    """Reply audio started playing (sent upstream so turn taking knows)."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BotStoppedSpeakingFrame(SystemFrame):
-    """Reply audio finished playing or was cut off."""
-
-
 # ---------------------------------------------------------------- control frames (ordered)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ControlFrame(Frame):

@@ -12,19 +12,15 @@ from typing import Any
 
 import phonenumbers
 
+from ..http.errors import ApiError, Forbidden, Unauthorized, ValidationFailed
+from ..http.principal import Principal, Role
 from . import mfa
-from .domain.accounts import (
-    OtpPurpose,
-    PatientProfile,
-    Role,
-    User,
-)
+from .domain.accounts import OtpPurpose, PatientProfile, User
 from .domain.audit import SYSTEM, Actor
-from .errors import Forbidden, PlatformError, Unauthorized, ValidationFailed
 from .notifier import Notifier
 from .otp import OtpIssuer
 from .passwords import verify_password
-from .tokens import Principal, TokenPair, TokenService, hash_refresh
+from .tokens import TokenPair, TokenService, hash_refresh
 from .uow import UnitOfWork
 
 
@@ -73,7 +69,7 @@ async def verify_login_code(uow: UnitOfWork, otps: OtpIssuer, tokens: TokenServi
             raise Unauthorized("unknown or expired challenge", code="OTP_INVALID")
         try:
             otps.check(challenge, code)
-        except PlatformError as exc:
+        except ApiError as exc:
             uow.record(Actor(None, "anonymous", request_id), "login_failed", "otp_challenge",
                        challenge.id, new={"reason": exc.code})
             await uow.commit()  # the attempt counter must survive the failure

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Row, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..http.errors import NotFound
 from ..knowledge.medicines import load_medicines, name_key
 from .commerce_tables import medicines, merchants, stock
 from .domain.audit import SYSTEM, Actor
 from .domain.commerce import money, text
-from .errors import NotFound
 from .uow import UnitOfWork
 
 OTC = "OTC"

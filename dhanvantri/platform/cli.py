@@ -94,9 +94,9 @@ def _read_password() -> str:
 
 def _create_staff(args: argparse.Namespace) -> int:
     from ..cli import UsageError
-    from .domain.accounts import Role
+    from ..http.errors import ApiError
+    from ..http.principal import Role
     from .domain.audit import Actor
-    from .errors import PlatformError
     from .users import NewStaff, create_staff
 
     new = NewStaff(email=args.email, password=_read_password(), role=Role(args.role),
@@ -114,7 +114,7 @@ def _create_staff(args: argparse.Namespace) -> int:
 
     try:
         result = asyncio.run(run())
-    except PlatformError as exc:
+    except ApiError as exc:
         raise UsageError(f"{exc.message} ({exc.code})") from exc
     if args.json:
         print(json.dumps(result))

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..http.errors import Conflict, RateLimited, Unauthorized
+from ..http.principal import Role
 from . import payments
 from .commerce_tables import order_items, orders, stock
-from .domain.accounts import Role
 from .domain.audit import Actor
 from .domain.commerce import OrderStatus, order_step
-from .errors import Conflict, RateLimited, Unauthorized
 from .notifier import Notifier
 from .orders import ENTITY, _set, describe, load
 from .settlement import pay_merchant

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ValidationFailed
+from ..http.errors import ValidationFailed
 
 MED_FIELDS = ("name", "dose", "frequency", "duration", "route", "instructions")
 LIST_FIELDS = ("lab_tests", "advice", "red_flags")

@@ -18,8 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..http.errors import Unauthorized
 from .domain.accounts import OtpPurpose
-from .errors import Unauthorized
 from .notifier import Notifier
 from .otp import OtpIssuer
 from .uow import UnitOfWork

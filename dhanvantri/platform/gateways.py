@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from ..http.errors import ApiError
 from ..settings import Settings
-from .errors import PlatformError
 
 
-class GatewayError(PlatformError):
+class GatewayError(ApiError):
     """The gateway refused or could not be reached."""
 
     status = 502

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..http.errors import Conflict
 from .commerce_tables import idempotency_keys
 from .domain.audit import canonical_json
-from .errors import Conflict
 from .uow import UnitOfWork
 
 Work = Callable[[UnitOfWork], Awaitable[tuple[int, dict[str, Any]]]]

@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from ..http.errors import Conflict, NotFound, ValidationFailed
+from ..http.principal import Role
 from ..knowledge.lab_tests import load_lab_tests
 from . import payments
 from .commerce_tables import lab_bookings, lab_catalog, lab_slots, merchants
-from .domain.accounts import Role
 from .domain.audit import SYSTEM, Actor
 from .domain.commerce import BookingStatus, flag, money, text
-from .errors import Conflict, NotFound, ValidationFailed
 from .gateways import PaymentGateway
 from .pharmacy import merchant_of, released_prescription
 from .settlement import pay_merchant

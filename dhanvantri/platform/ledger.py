@@ -23,10 +23,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..http.errors import Conflict
 from .clock import utcnow
 from .commerce_tables import ledger_accounts, ledger_entries, ledger_transactions
 from .domain.commerce import CENT
-from .errors import Conflict
 
 WALLET, MERCHANT = "wallet", "merchant"
 ESCROW, PLATFORM, GATEWAY = "escrow", "platform", "gateway"

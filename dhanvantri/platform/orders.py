@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from ..http.errors import Conflict, NotFound, ValidationFailed
+from ..http.principal import Role
 from ..knowledge.medicines import load_medicines
 from . import payments
 from .commerce_tables import medicines, merchants, order_items, orders, stock
-from .domain.accounts import Role
 from .domain.audit import Actor
 from .domain.commerce import CANCELLABLE, OrderStatus, order_step, text
-from .errors import Conflict, NotFound, ValidationFailed
 from .gateways import PaymentGateway
 from .pharmacy import released_prescription
 from .uow import UnitOfWork

@@ -28,13 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
+from ..http.principal import Role
 from .domain.accounts import (
     OtpChallenge,
     OtpPurpose,
     PatientProfile,
     PhysicianProfile,
     RefreshToken,
-    Role,
     User,
 )
 from .domain.audit import AuditEvent

@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
+from ..http.errors import ApiError, Conflict, NotFound
 from . import ledger
 from .commerce_tables import payments, refunds, webhook_events
 from .domain.audit import SYSTEM, Actor
 from .domain.commerce import from_paise, text, to_paise
-from .errors import Conflict, NotFound, PlatformError
 from .gateways import PaymentGateway
 from .ledger import Leg
 from .uow import UnitOfWork
@@ -34,7 +34,7 @@ ENTITY = "payment"
 log = logging.getLogger(__name__)
 
 
-class InvalidSignature(PlatformError):
+class InvalidSignature(ApiError):
     """A checkout or webhook signature did not verify."""
 
     code = "INVALID_SIGNATURE"
@@ -184,7 +184,7 @@ async def webhook(uow: UnitOfWork, gateway: PaymentGateway, body: bytes, signatu
         entity = event["payload"]["payment"]["entity"]
         order_id, pay_id, paise = str(entity["order_id"]), str(entity["id"]), int(entity["amount"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise PlatformError("webhook body is not a payment event", code="BAD_WEBHOOK") from exc
+        raise ApiError("webhook body is not a payment event", code="BAD_WEBHOOK") from exc
     async with uow:
         try:
             async with uow.session.begin_nested():

@@ -23,14 +23,14 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..http.errors import NotFound, ValidationFailed
+from ..http.principal import Role
 from ..knowledge.medicines import load_medicines
 from . import catalog
 from .commerce_tables import medicines, merchants, stock
-from .domain.accounts import Role
 from .domain.audit import Actor
 from .domain.commerce import packs_needed, text
 from .domain.prescriptions import Status
-from .errors import NotFound, ValidationFailed
 from .uow import UnitOfWork
 
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml|iu)\b", re.IGNORECASE)

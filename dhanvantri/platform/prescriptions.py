@@ -9,11 +9,11 @@ import json
 import uuid
 from typing import Any
 
-from .domain.accounts import Role
+from ..http.errors import NotFound, ValidationFailed
+from ..http.principal import Role
 from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
 from .drafts import normalize_content
-from .errors import NotFound, ValidationFailed
 from .safety import SafetyGate, normalize_safety
 from .uow import UnitOfWork
 

@@ -8,7 +8,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from .errors import RateLimited
+from ..http.errors import RateLimited
 
 
 class RateLimits:

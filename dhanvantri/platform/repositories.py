@@ -9,14 +9,8 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain.accounts import (
-    OtpChallenge,
-    PatientProfile,
-    PhysicianProfile,
-    RefreshToken,
-    Role,
-    User,
-)
+from ..http.principal import Role
+from .domain.accounts import OtpChallenge, PatientProfile, PhysicianProfile, RefreshToken, User
 from .domain.audit import AuditEvent
 from .domain.prescriptions import Acknowledgement, Prescription, PrescriptionDocument, Status
 from .orm import audit_events, prescriptions, refresh_tokens, users

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Row, func, select
 
+from ..http.principal import Role
 from . import ledger
 from .commerce_tables import merchants, payouts
-from .domain.accounts import Role
 from .domain.audit import Actor
 from .domain.commerce import commission, text
 from .ledger import Leg

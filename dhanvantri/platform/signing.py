@@ -9,9 +9,10 @@ import hashlib
 import uuid
 from typing import Any
 
+from ..http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from ..http.principal import Role
 from . import pdf
 from .consent import CONSENT_SHA256, CONSENT_TEXT
-from .domain.accounts import Role
 from .domain.audit import Actor, canonical_json
 from .domain.prescriptions import (
     VISIBLE_TO_PATIENT,
@@ -19,7 +20,6 @@ from .domain.prescriptions import (
     Prescription,
     PrescriptionDocument,
 )
-from .errors import Conflict, Forbidden, NotFound, PlatformError, ValidationFailed
 from .esign import ESignProvider, SignRequest
 from .prescriptions import ENTITY, _visible, describe
 from .uow import UnitOfWork
@@ -105,7 +105,7 @@ async def complete_signing(uow: UnitOfWork, signer: ESignProvider, actor: Actor,
                               facts["full_name"], contact)
         try:
             signed = await signer.complete(uow, session_id, otp, request)
-        except PlatformError as exc:
+        except ApiError as exc:
             uow.record(actor, "esign_failed", ENTITY, rx.id, new={"reason": exc.code})
             await uow.commit()  # keep the attempt count
             raise

@@ -10,20 +10,13 @@ from datetime import timedelta
 
 import jwt
 
+from ..http.errors import Unauthorized
+from ..http.principal import Principal, Role
 from .clock import Clock
-from .domain.accounts import RefreshToken, Role
-from .errors import Unauthorized
+from .domain.accounts import RefreshToken
 
 ALGORITHM = "HS256"
 ISSUER = "dhanvantri"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller."""
-
-    user_id: uuid.UUID
-    role: Role
 
 
 @dataclass(frozen=True)

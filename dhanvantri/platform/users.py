@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..http.errors import Conflict, NotFound, ValidationFailed
+from ..http.principal import STAFF_ROLES, Principal, Role
 from . import mfa
 from .accounts import normalize_abha, normalize_phone
 from .clock import Clock
-from .domain.accounts import STAFF_ROLES, PhysicianProfile, Role, User
+from .domain.accounts import PhysicianProfile, User
 from .domain.audit import Actor
-from .errors import Conflict, NotFound, ValidationFailed
 from .passwords import MIN_LENGTH, hash_password
-from .tokens import Principal
 from .uow import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..http.errors import NotFound, ValidationFailed
+from ..http.principal import Role
 from . import ledger, payments
 from .accounts import normalize_phone
 from .commerce_tables import family_links
-from .domain.accounts import Role
 from .domain.audit import Actor
 from .domain.commerce import text
-from .errors import NotFound, ValidationFailed
 from .gateways import PaymentGateway
 from .ledger import Leg
 from .uow import UnitOfWork

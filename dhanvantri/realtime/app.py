@@ -19,10 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
+from dhanvantri.desk.routes import install_physician
+from dhanvantri.http import pages
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
 from dhanvantri.realtime.consultations import ConsultationRegistry
-from dhanvantri.realtime.physician_routes import install_physician
 from dhanvantri.realtime.state import RUNTIME, Runtime
 from dhanvantri.settings import Settings
 
@@ -30,11 +31,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 ModelLoader = Callable[[Settings, Progress | None], Awaitable[VoiceModels]]
-
-
-def default_web_client_dir() -> Path:
-    """``web_client/`` beside the ``dhanvantri`` package (the repository layout)."""
-    return Path(__file__).resolve().parents[2] / "web_client"
 
 
 def create_app(settings: Settings | None = None, *, models: VoiceModels | None = None,
@@ -61,14 +57,14 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
 
         install(app, settings)
     else:
-        from dhanvantri.platform.web.errors import error_middleware
+        from dhanvantri.http.middleware import error_middleware
 
         app.middlewares.append(error_middleware)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     routes.install(app)
     install_physician(app, settings)  # before the patient page's catch-all static route
-    _add_patient_page(app, settings.web_client_dir or default_web_client_dir())
+    _add_patient_page(app, pages.web_client_dir(settings.web_client_dir))
     app.cleanup_ctx.append(_model_lifecycle(models, loader, progress))
     app.on_shutdown.append(_close_consultations)
     return app
@@ -94,17 +90,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def _add_patient_page(app: web.Application, folder: Path) -> None:
-    if not (folder / "index.html").is_file():
-        log.warning("no patient page at %s (set DHANVANTRI_WEB_CLIENT_DIR)", folder)
-        return
-    index = folder / "index.html"
-
-    async def page(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-    app.router.add_get("/", page)
-    # Registered last: the API, /healthz and /metrics match first.
-    app.router.add_static("/", folder, follow_symlinks=False)
+    if pages.add_page(app, "/", folder / "index.html"):
+        # Registered last: the API, /healthz and /metrics match first.
+        app.router.add_static("/", folder, follow_symlinks=False)
 
 
 def _model_lifecycle(models: VoiceModels | None, loader: ModelLoader | None,

@@ -16,21 +16,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dhanvantri.platform.errors import Conflict, NotFound, PlatformError
+from dhanvantri.http.errors import ApiError, Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
 Closer = Callable[[], Awaitable[None]]
 
 
-class ServerBusy(PlatformError):
+class ServerBusy(ApiError):
     """Every session slot is taken."""
 
     status = 503
     code = "server_busy"
 
 
-class NotReady(PlatformError):
+class NotReady(ApiError):
     """The models are still loading."""
 
     status = 503

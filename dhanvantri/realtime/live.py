@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from dhanvantri.background import Background
 from dhanvantri.pipeline.frames import Direction, Frame, TurnEndFrame
 from dhanvantri.pipeline.latency import TurnTimes
 from dhanvantri.pipeline.output import ClientOutput
 from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
-from dhanvantri.realtime.background import Background
 from dhanvantri.realtime.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)

@@ -6,13 +6,15 @@ from typing import Any
 
 from aiohttp import web
 
-from dhanvantri.platform import openapi
-from dhanvantri.platform.auth import authenticate_request
-from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.platform.errors import Forbidden, NotFound, PlatformError, Unauthorized
-from dhanvantri.realtime.consultations import Consultation, ServerBusy
+from dhanvantri.http import openapi
+from dhanvantri.http.auth import authenticate_request
+from dhanvantri.http.errors import Forbidden
+from dhanvantri.http.principal import Role
+from dhanvantri.realtime.access import check_access
+from dhanvantri.realtime.consultations import ServerBusy
 from dhanvantri.realtime.state import RUNTIME
+from dhanvantri.realtime.transport.webrtc import webrtc_offer
+from dhanvantri.realtime.transport.ws import websocket
 
 BASE = openapi.PREFIX + "/consultations"
 
@@ -53,29 +55,6 @@ def _bases(request: web.Request, public_base_url: str) -> tuple[str, str]:
     if base.startswith("https://"):
         return base, "wss://" + base.removeprefix("https://")
     return base, "ws://" + base.removeprefix("http://")
-
-
-def check_access(request: web.Request, consultation: Consultation) -> None:
-    """With authentication on, only the patient who created the consultation may join it.
-
-    Browsers cannot set headers on a WebSocket, so the token may also come as ``access_token``
-    in the query string. Guest consultations are protected by their unguessable id alone.
-    """
-    if consultation.owner is None:
-        return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else request.query.get("access_token", "")
-    if not token:
-        raise Unauthorized("missing bearer token", code="UNAUTHORIZED")
-    principal = request.app[SERVICES].tokens.principal(token)
-    if principal.user_id != consultation.owner:
-        raise NotFound("no such consultation", code="not_found")
-
-
-def error_for(exc: PlatformError) -> dict[str, Any]:
-    """The JSON error event for a failure after a transport connected."""
-    return {"type": "error", "code": exc.code, "message": exc.message}
 
 
 def _errors(*statuses: tuple[str, str]) -> dict[str, Any]:
@@ -139,9 +118,6 @@ PATHS: dict[str, Any] = {
 
 def install(app: web.Application) -> None:
     """Add the consultation routes and their OpenAPI entries."""
-    from dhanvantri.realtime.webrtc import webrtc_offer
-    from dhanvantri.realtime.ws import websocket
-
     app.router.add_post(BASE, create_consultation)
     app.router.add_delete(BASE + "/{id}", end_consultation)
     app.router.add_post(BASE + "/{id}/webrtc", webrtc_offer)

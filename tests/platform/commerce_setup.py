@@ -8,10 +8,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.catalog import seed_catalog
 from dhanvantri.platform.consent import CONSENT_SHA256
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.labs import seed_lab_catalog
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft

@@ -12,8 +12,8 @@ from typing import Any
 import pyotp
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.users import NewStaff, create_staff

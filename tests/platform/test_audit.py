@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from dhanvantri.cli import main
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.audit import verify_trail
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.settings import Settings

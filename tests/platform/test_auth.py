@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings

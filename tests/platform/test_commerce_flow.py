@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform import ledger
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.notifier import OutboxNotifier
 
 from .commerce_setup import (

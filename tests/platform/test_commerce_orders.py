@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform import ledger
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
 from dhanvantri.platform.commerce_tables import orders
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.notifier import OutboxNotifier
 
 from .commerce_setup import PIN, call, key, pay_by_sandbox, pharmacy

@@ -9,18 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dhanvantri.http.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.clock import ManualClock
-from dhanvantri.platform.domain.accounts import OtpPurpose, PatientProfile, Role
+from dhanvantri.platform.domain.accounts import OtpPurpose, PatientProfile
 from dhanvantri.platform.domain.audit import AuditEvent, verify_chain
 from dhanvantri.platform.domain.prescriptions import Prescription, Status
 from dhanvantri.platform.drafts import normalize_content
-from dhanvantri.platform.errors import (
-    Conflict,
-    Forbidden,
-    RateLimited,
-    Unauthorized,
-    ValidationFailed,
-)
 from dhanvantri.platform.otp import OtpIssuer
 from dhanvantri.platform.safety import BasicSafetyGate
 from dhanvantri.platform.tokens import TokenService

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.errors import ValidationFailed
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.commerce import flag
-from dhanvantri.platform.errors import ValidationFailed
 from dhanvantri.platform.labs import code_for, flag_results
 from dhanvantri.platform.notifier import OutboxNotifier
 

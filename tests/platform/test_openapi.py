@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.accounts import request_login_code, verify_login_code
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
@@ -48,7 +48,7 @@ async def test_document_matches_routes(client: TestClient) -> None:
 
 
 def test_other_areas_can_add_paths(tmp_path: Path) -> None:
-    from dhanvantri.platform.openapi import OPENAPI, add_paths
+    from dhanvantri.http.openapi import OPENAPI, add_paths
 
     app = web.Application()
     install(app, Settings(data_dir=tmp_path))

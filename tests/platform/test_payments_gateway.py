@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from dhanvantri.http.errors import ValidationFailed
 from dhanvantri.platform.domain.commerce import commission, from_paise, money, to_paise
-from dhanvantri.platform.errors import ValidationFailed
 from dhanvantri.platform.gateways import (
     GatewayError,
     RazorpayGateway,

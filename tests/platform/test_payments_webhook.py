@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform import ledger
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.gateways import SandboxGateway
 from dhanvantri.platform.notifier import OutboxNotifier
 

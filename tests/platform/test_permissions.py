@@ -7,8 +7,8 @@ import uuid
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.web import ENDPOINTS
 

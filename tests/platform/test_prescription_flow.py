@@ -8,9 +8,9 @@ import uuid
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.consent import CONSENT_SHA256
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
 

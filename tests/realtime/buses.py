@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from dhanvantri.realtime.bus import EventBus, MemoryBus, RedisBus
+from dhanvantri.desk.cluster.bus import EventBus, MemoryBus, RedisBus
 
 
 def redis_url() -> str:

@@ -11,13 +11,13 @@ import pytest
 from aiohttp import web
 from argon2 import PasswordHasher
 
+from dhanvantri.desk.cluster.bus import EventBus
+from dhanvantri.desk.routes import install_physician
+from dhanvantri.http.pages import web_client_dir
 from dhanvantri.pipeline.services import Transcript
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.platform import passwords
 from dhanvantri.platform.web import install
-from dhanvantri.realtime.app import default_web_client_dir
-from dhanvantri.realtime.bus import EventBus
-from dhanvantri.realtime.physician_routes import install_physician
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import stand_in_models
 
@@ -34,8 +34,8 @@ def add_physician(settings: Settings, email: str, password: str, full_name: str)
     """Create (and migrate) the database with one physician, before a server starts on it."""
     import asyncio
 
+    from dhanvantri.http.principal import Role
     from dhanvantri.platform.bootstrap import bootstrap
-    from dhanvantri.platform.domain.accounts import Role
     from dhanvantri.platform.domain.audit import Actor
     from dhanvantri.platform.users import NewStaff, create_staff
 
@@ -55,7 +55,7 @@ def physician_app(settings: Settings, bus: EventBus | None = None) -> web.Applic
     app = web.Application()
     install(app, settings)
     install_physician(app, settings, bus=bus)
-    app.router.add_static("/", default_web_client_dir())  # physician.js and style.css
+    app.router.add_static("/", web_client_dir())  # physician.js and style.css
     return app
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings

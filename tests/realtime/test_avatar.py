@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
+from dhanvantri.avatar.renderer import SHAPES, AvatarRenderer
 from dhanvantri.pipeline.visemes import VISEMES
-from dhanvantri.realtime.avatar import SHAPES, AvatarRenderer
 
 T0 = 1000.0  # a fixed monotonic origin keeps every test deterministic
 

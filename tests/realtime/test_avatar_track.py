@@ -10,10 +10,10 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, MediaStreamError
 
+from dhanvantri.avatar.renderer import SHAPES, AvatarRenderer
 from dhanvantri.pipeline.frames import OutputAudioFrame, VisemeFrame
 from dhanvantri.pipeline.output import ClientOutput
-from dhanvantri.realtime.avatar import SHAPES, AvatarRenderer
-from dhanvantri.realtime.avatar_track import AvatarVideoTrack
+from dhanvantri.realtime.transport.avatar_track import AvatarVideoTrack
 
 
 def client_output() -> ClientOutput:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from dhanvantri.realtime.bus import EventBus, MemoryBus, RedisBus, make_bus
-from dhanvantri.realtime.directory import MemoryDirectory, RedisDirectory, keep_alive
+from dhanvantri.desk.cluster.bus import EventBus, MemoryBus, RedisBus, make_bus
+from dhanvantri.desk.cluster.directory import MemoryDirectory, RedisDirectory, keep_alive
 from dhanvantri.settings import Settings
 from tests.realtime.buses import bus, drop_keys, require_redis, unique_prefix
 

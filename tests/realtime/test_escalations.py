@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from dhanvantri.platform.audit import list_events, verify_trail
-from dhanvantri.platform.bootstrap import bootstrap
-from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.errors import Conflict, NotFound
-from dhanvantri.realtime.bus import EventBus, RedisBus
-from dhanvantri.realtime.directory import make_directory
-from dhanvantri.realtime.escalation_store import Escalation, Status, make_store
-from dhanvantri.realtime.escalations import (
+from dhanvantri.desk.cluster.bus import EventBus, RedisBus
+from dhanvantri.desk.cluster.directory import make_directory
+from dhanvantri.desk.escalations import (
     QUEUE_CHANNEL,
     EscalationService,
     consultation_channel,
     uow_audit,
 )
+from dhanvantri.desk.store import Escalation, Status, make_store
+from dhanvantri.http.errors import Conflict, NotFound
+from dhanvantri.platform.audit import list_events, verify_trail
+from dhanvantri.platform.bootstrap import bootstrap
+from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.settings import Settings
 from tests.realtime.buses import bus, drop_keys, require_redis, unique_prefix
 

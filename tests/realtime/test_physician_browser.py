@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from dhanvantri.desk.cluster.bus import EventBus, RedisBus
+from dhanvantri.desk.routes import DESK
 from dhanvantri.realtime.app import BackgroundServer, free_port
-from dhanvantri.realtime.bus import EventBus, RedisBus
-from dhanvantri.realtime.physician_routes import DESK
 from dhanvantri.settings import Settings
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
 from tests.realtime.physician_app import (

@@ -18,10 +18,10 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
+from dhanvantri.desk.routes import DESK
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.realtime.app import create_app
-from dhanvantri.realtime.physician_routes import DESK
 from tests.platform.helpers import make_staff
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, cheap_passwords, emergency_models

@@ -19,11 +19,11 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
+from dhanvantri.desk.physician_link import PhysicianLink, resampler
+from dhanvantri.desk.routes import DESK
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
 from dhanvantri.realtime.app import create_app
-from dhanvantri.realtime.physician_link import PhysicianLink, resampler
-from dhanvantri.realtime.physician_routes import DESK
 from dhanvantri.realtime.state import RUNTIME
 from tests.platform.helpers import make_staff
 from tests.realtime.conftest import make_settings

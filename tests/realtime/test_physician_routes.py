@@ -11,10 +11,10 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
+from dhanvantri.desk.routes import DESK
+from dhanvantri.http.principal import Role
 from dhanvantri.platform.audit import list_events
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.realtime.physician_routes import DESK
 from tests.platform.helpers import Person, make_staff
 from tests.realtime.physician_app import cheap_passwords, physician_app, physician_settings
 
@@ -167,8 +167,8 @@ async def test_dashboard_is_closed_when_the_bus_goes_away(client: TestClient) ->
 
 async def test_commands_reach_the_process_holding_the_consultation(tmp_path: Path) -> None:
     """Desk B sends, desk A (holding the consultation) runs the handler: over one bus."""
-    from dhanvantri.realtime.bus import MemoryBus
-    from dhanvantri.realtime.desk import PhysicianDesk
+    from dhanvantri.desk.cluster.bus import MemoryBus
+    from dhanvantri.desk.desk import PhysicianDesk
     from tests.realtime.physician_app import physician_settings
 
     settings = physician_settings(tmp_path)

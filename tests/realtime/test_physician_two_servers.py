@@ -23,8 +23,8 @@ import aiohttp
 import numpy as np
 import pytest
 
+from dhanvantri.desk.cluster.bus import RedisBus
 from dhanvantri.realtime.app import free_port
-from dhanvantri.realtime.bus import RedisBus
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, add_physician

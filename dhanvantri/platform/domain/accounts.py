@@ -7,22 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ..errors import Conflict, RateLimited, Unauthorized
+from ...http.errors import Conflict, RateLimited, Unauthorized
+from ...http.principal import STAFF_ROLES, Role
 from .base import Entity
-
-
-class Role(StrEnum):
-    """Who a user is; permissions hang off the role (see ``permissions.py``)."""
-
-    PATIENT = "patient"
-    PHYSICIAN = "physician"
-    PHARMACY = "pharmacy"
-    LAB = "lab"
-    ADMIN = "admin"
-    SUPPORT = "support"
-
-
-STAFF_ROLES = frozenset(Role) - {Role.PATIENT}
 
 
 @dataclass(kw_only=True, eq=False)

@@ -19,7 +19,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
-from ..errors import Conflict, ValidationFailed
+from ...http.errors import Conflict, ValidationFailed
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")  # what Numeric(12, 2) holds

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ..errors import Conflict, Forbidden
+from ...http.errors import Conflict, Forbidden
 from .base import Entity
 
 

@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ...http import openapi
+from ...http.auth import AUTHENTICATOR
+from ...http.endpoint import Endpoint, install_endpoints
+from ...http.middleware import error_middleware
 from ...settings import Settings
-from .. import openapi
 from ..bootstrap import SERVICES, Services, bootstrap
 from ..clock import Clock
 from ..esign import ESignProvider
@@ -24,8 +27,6 @@ from . import (
     user_routes,
     wallet_routes,
 )
-from .common import Endpoint
-from .errors import error_middleware
 
 __all__ = ["ENDPOINTS", "SERVICES", "Services", "install"]
 
@@ -56,13 +57,11 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
     services = bootstrap(settings, notifier=notifier, clock=clock, safety_gate=safety_gate,
                          signer=signer)
     app[SERVICES] = services
+    app[AUTHENTICATOR] = services.tokens.principal
     app.middlewares.append(error_middleware)
-    docs = openapi.registry(app)
-    for endpoint in ENDPOINTS:
-        app.router.add_route(endpoint.method, openapi.PREFIX + endpoint.path, endpoint.handler)
-        docs.add_endpoint(endpoint)
+    install_endpoints(app, ENDPOINTS)
     app.router.add_get(openapi.PREFIX + "/openapi.json", openapi.serve)
-    docs.add_paths({openapi.PREFIX + "/openapi.json": {"get": {
+    openapi.registry(app).add_paths({openapi.PREFIX + "/openapi.json": {"get": {
         "operationId": "openapi_document", "summary": "This OpenAPI document", "tags": ["meta"],
         "security": [], "responses": {"200": {"description": "OpenAPI 3.1 document",
                                               "content": {"application/json": {

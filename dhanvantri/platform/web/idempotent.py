@@ -7,10 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import ValidationFailed
+from ...http.endpoint import ok
+from ...http.errors import ValidationFailed
+from ...http.principal import Principal
 from ..idempotency import Work, run_once
-from ..tokens import Principal
-from .common import ok, services
+from .common import services
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")

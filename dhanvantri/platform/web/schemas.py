@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..domain.accounts import Role
+from ...http.principal import Role
 from ..domain.prescriptions import Status
 
 

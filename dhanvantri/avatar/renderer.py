@@ -16,14 +16,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from dhanvantri.realtime.avatar_face import (
-    Layout,
-    MouthShape,
-    base_frame,
-    draw_eye,
-    draw_mouth,
-    grid,
-)
+from dhanvantri.avatar.face import Layout, MouthShape, base_frame, draw_eye, draw_mouth, grid
 
 Timeline = Sequence[tuple[str, int, int]]
 

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from dhanvantri.platform.errors import Conflict, NotFound
-from dhanvantri.realtime.bus import EventBus, RedisBus
+from dhanvantri.desk.cluster.bus import EventBus, RedisBus
+from dhanvantri.http.errors import Conflict, NotFound
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 

@@ -18,27 +18,21 @@ from typing import Any
 
 from aiohttp import web
 
+from dhanvantri.desk.access import DESK, ESCALATIONS, accepted_by_me, actor, physician
+from dhanvantri.desk.desk import PhysicianDesk
+from dhanvantri.desk.physician_link import PhysicianLink
+from dhanvantri.http.endpoint import parse_body
+from dhanvantri.http.errors import ApiError, Conflict, NotFound, ValidationFailed
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.errors import Conflict, NotFound, PlatformError, ValidationFailed
-from dhanvantri.platform.web.common import parse_body
-from dhanvantri.realtime.audio_tracks import ReplyAudioTrack, consume_audio
-from dhanvantri.realtime.desk import PhysicianDesk
-from dhanvantri.realtime.physician_link import PhysicianLink
-from dhanvantri.realtime.physician_routes import (
-    DESK,
-    ESCALATIONS,
-    accepted_by_me,
-    actor,
-    physician,
-)
 from dhanvantri.realtime.state import RUNTIME, Runtime
-from dhanvantri.realtime.webrtc import EventChannel, SdpOffer
+from dhanvantri.realtime.transport.audio_tracks import ReplyAudioTrack, consume_audio
+from dhanvantri.realtime.transport.webrtc import EventChannel, SdpOffer
 
 log = logging.getLogger(__name__)
 RATE = 48000
 
 
-class HolderUnavailable(PlatformError):
+class HolderUnavailable(ApiError):
     """The process holding the call did not answer the join in time."""
 
     status = 504
@@ -75,7 +69,7 @@ async def _join_elsewhere(desk: PhysicianDesk, cid: str, join: dict[str, Any]
         raise HolderUnavailable("the server holding the call did not answer") from exc
     error = reply.get("error")
     if isinstance(error, dict):
-        raised = PlatformError(str(error.get("message")), code=str(error.get("code")),
+        raised = ApiError(str(error.get("message")), code=str(error.get("code")),
                                details=error.get("details"))
         raised.status = int(error.get("status") or 502)
         raise raised

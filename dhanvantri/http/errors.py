@@ -1,11 +1,11 @@
-"""Errors raised by use cases; the web layer maps them to HTTP status and the JSON error shape."""
+"""Errors raised by use cases and routes; the middleware turns them into the JSON error shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class PlatformError(Exception):
+class ApiError(Exception):
     """Base class: a stable machine ``code``, a human ``message`` and optional ``details``."""
 
     status = 400
@@ -19,7 +19,7 @@ class PlatformError(Exception):
         self.details = details
 
 
-class ValidationFailed(PlatformError):
+class ValidationFailed(ApiError):
     """Input is malformed; ``details`` lists ``{"field", "message"}`` entries."""
 
     status = 422
@@ -31,35 +31,35 @@ class ValidationFailed(PlatformError):
         return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
 
 
-class Unauthorized(PlatformError):
+class Unauthorized(ApiError):
     """Missing, expired or wrong credentials."""
 
     status = 401
     code = "UNAUTHORIZED"
 
 
-class Forbidden(PlatformError):
+class Forbidden(ApiError):
     """Authenticated, but the role or ownership does not allow this."""
 
     status = 403
     code = "FORBIDDEN"
 
 
-class NotFound(PlatformError):
+class NotFound(ApiError):
     """No such record (or the caller may not know it exists)."""
 
     status = 404
     code = "NOT_FOUND"
 
 
-class Conflict(PlatformError):
+class Conflict(ApiError):
     """The record's state does not allow this change."""
 
     status = 409
     code = "CONFLICT"
 
 
-class RateLimited(PlatformError):
+class RateLimited(ApiError):
     """Too many attempts; ``details`` carries ``retry_after`` seconds."""
 
     status = 429

@@ -10,8 +10,8 @@ import av
 from aiortc import VideoStreamTrack
 from aiortc.mediastreams import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, MediaStreamError
 
+from dhanvantri.avatar.renderer import AvatarRenderer, Timeline
 from dhanvantri.pipeline.output import ClientOutput
-from dhanvantri.realtime.avatar import AvatarRenderer, Timeline
 
 
 class AvatarVideoTrack(VideoStreamTrack):

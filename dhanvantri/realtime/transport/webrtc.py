@@ -17,11 +17,11 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from dhanvantri.platform.errors import Conflict, ValidationFailed
-from dhanvantri.platform.web.common import parse_body
+from dhanvantri.http.endpoint import parse_body
+from dhanvantri.http.errors import Conflict, ValidationFailed
+from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import Consultation
 from dhanvantri.realtime.live import LiveSession
-from dhanvantri.realtime.routes import check_access
 from dhanvantri.realtime.state import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class WebRtcPeer:
         """Negotiate; join the consultation; start the pipeline. Returns the answer."""
         from aiortc import RTCSessionDescription
 
-        from dhanvantri.realtime.audio_tracks import ReplyAudioTrack
+        from dhanvantri.realtime.transport.audio_tracks import ReplyAudioTrack
 
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         kinds = {t.kind for t in self.pc.getTransceivers()}
@@ -113,7 +113,7 @@ class WebRtcPeer:
         self.events.send(event)
 
     def _on_track(self, track: Any) -> None:
-        from dhanvantri.realtime.audio_tracks import consume_audio
+        from dhanvantri.realtime.transport.audio_tracks import consume_audio
 
         if track.kind == "audio":
             self.runtime.spawn(consume_audio(track, self.live.push_audio),
@@ -209,7 +209,7 @@ class EventChannel:
 def avatar_track(output: Any) -> Any:
     """The avatar's video track, or None when that module is not installed."""
     try:
-        from dhanvantri.realtime.avatar_track import AvatarVideoTrack
+        from dhanvantri.realtime.transport.avatar_track import AvatarVideoTrack
     except ImportError as exc:
         log.warning("avatar video unavailable (%s); sending audio only", exc)
         return None

@@ -19,16 +19,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dhanvantri.platform.errors import NotFound, PlatformError
-from dhanvantri.realtime.background import Background
-from dhanvantri.realtime.bus import EventBus
-from dhanvantri.realtime.directory import Directory, keep_alive, make_directory
-from dhanvantri.realtime.escalation_store import make_store
-from dhanvantri.realtime.escalations import (
-    AuditSink,
-    EscalationService,
-    consultation_channel,
-)
+from dhanvantri.background import Background
+from dhanvantri.desk.cluster.bus import EventBus
+from dhanvantri.desk.cluster.directory import Directory, keep_alive, make_directory
+from dhanvantri.desk.escalations import AuditSink, EscalationService, consultation_channel
+from dhanvantri.desk.store import make_store
+from dhanvantri.http.errors import ApiError, NotFound
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -146,7 +142,7 @@ class PhysicianDesk:
             if self.joiner is None:
                 raise NotFound("this process takes no calls", code="not_live")
             reply = await self.joiner(consultation_id, message)
-        except PlatformError as exc:
+        except ApiError as exc:
             reply = {"error": {"status": exc.status, "code": exc.code, "message": exc.message,
                                "details": exc.details}}
         except Exception:

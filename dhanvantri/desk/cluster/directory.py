@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-from dhanvantri.realtime.bus import EventBus, RedisBus
+from dhanvantri.desk.cluster.bus import EventBus, RedisBus
 
 log = logging.getLogger(__name__)
 

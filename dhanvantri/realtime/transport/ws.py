@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from aiohttp import WSMsgType, web
 
+from dhanvantri.http.errors import Conflict
 from dhanvantri.pipeline.frames import now
-from dhanvantri.platform.errors import Conflict
+from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import Consultation
 from dhanvantri.realtime.live import LiveSession
-from dhanvantri.realtime.routes import check_access
 from dhanvantri.realtime.state import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)

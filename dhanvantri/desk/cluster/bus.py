@@ -12,7 +12,7 @@ Every channel name is prefixed with the bus's ``prefix`` (one Redis may serve se
 deployments or test runs). ``MemoryBus`` serves one process; ``RedisBus`` uses Redis pub/sub so a
 physician connected to one process hears about a consultation held by another. Delivery is
 at-most-once, as Redis pub/sub is: state that must survive a missed event lives in the shared
-stores (``directory.py``, ``escalation_store.py``), and events only say that it changed.
+stores (``directory.py``, ``store.py``), and events only say that it changed.
 """
 
 from __future__ import annotations

@@ -29,58 +29,26 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field
 
-from dhanvantri.platform import openapi
-from dhanvantri.platform.auth import REQUEST_ID, authenticate_request
+from dhanvantri.desk.access import DESK, ESCALATIONS, accepted_by_me, actor, physician
+from dhanvantri.desk.cluster.bus import EventBus, make_bus
+from dhanvantri.desk.desk import COMMANDS, PhysicianDesk
+from dhanvantri.desk.escalations import QUEUE_CHANNEL, uow_audit
+from dhanvantri.desk.physician_media import install_joins
+from dhanvantri.http import openapi, pages
+from dhanvantri.http.endpoint import parse_body
+from dhanvantri.http.errors import ApiError, Forbidden, NotFound, Unauthorized
+from dhanvantri.http.principal import Principal
 from dhanvantri.platform.bootstrap import SERVICES
-from dhanvantri.platform.domain.accounts import Role
-from dhanvantri.platform.domain.audit import Actor
-from dhanvantri.platform.errors import Conflict, Forbidden, NotFound, PlatformError, Unauthorized
-from dhanvantri.platform.tokens import Principal
-from dhanvantri.platform.web.common import parse_body
-from dhanvantri.realtime.bus import EventBus, make_bus
-from dhanvantri.realtime.desk import COMMANDS, PhysicianDesk
-from dhanvantri.realtime.escalation_store import Escalation, Status
-from dhanvantri.realtime.escalations import QUEUE_CHANNEL, uow_audit
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DESK = web.AppKey("dhanvantri.realtime.desk", PhysicianDesk)
 WS_PATH = openapi.PREFIX + "/physician/ws"
-ESCALATIONS = openapi.PREFIX + "/escalations"
 AUTH_TIMEOUT_S = 10.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_BUS_LOST = 1011  # internal error: reconnect
-
-
-def physician(request: web.Request, token: str | None = None) -> Principal:
-    """The physician calling (bearer header, or ``token`` when given); 401 or 403 otherwise."""
-    if token is None:
-        principal = authenticate_request(request)
-    elif SERVICES not in request.app:
-        raise Unauthorized("physician sign-in needs the back office", code="UNAUTHORIZED")
-    else:
-        principal = request.app[SERVICES].tokens.principal(token)
-    if principal.role is not Role.PHYSICIAN:
-        raise Forbidden("only a physician may do this", code="FORBIDDEN")
-    return principal
-
-
-def actor(request: web.Request, principal: Principal) -> Actor:
-    """The audit trail's actor for this request."""
-    return Actor(principal.user_id, principal.role.value, request.get(REQUEST_ID))
-
-
-async def accepted_by_me(request: web.Request, principal: Principal) -> Escalation:
-    """The escalation in the path, which this physician must have accepted (403/404/409)."""
-    escalation = await request.app[DESK].escalations.store.get(request.match_info["id"])
-    if escalation.status is not Status.ACCEPTED:
-        raise Conflict("accept the escalation first", code="not_accepted")
-    if escalation.accepted_by != str(principal.user_id):
-        raise Forbidden("another physician accepted this escalation", code="FORBIDDEN")
-    return escalation
 
 
 class CommandBody(BaseModel):
@@ -177,10 +145,10 @@ async def _first_message_auth(request: web.Request, ws: web.WebSocketResponse
             raise Unauthorized('the first message must be {"type": "auth", "token": "..."}',
                                code="UNAUTHORIZED")
         return physician(request, token)
-    except (TimeoutError, ValueError, PlatformError) as exc:
+    except (TimeoutError, ValueError, ApiError) as exc:
         unauthorized = not isinstance(exc, Forbidden)
         code = "UNAUTHORIZED" if unauthorized else "FORBIDDEN"
-        text = exc.message if isinstance(exc, PlatformError) else "no valid auth message"
+        text = exc.message if isinstance(exc, ApiError) else "no valid auth message"
         if not ws.closed:
             await ws.send_json({"type": "error", "code": code, "message": text})
             await ws.close(code=CLOSE_UNAUTHORIZED if unauthorized else CLOSE_FORBIDDEN,
@@ -234,12 +202,9 @@ def install_physician(app: web.Application, settings: Settings, *,
     app.router.add_post(ESCALATIONS + "/{id}/resolve", resolve)
     app.router.add_post(ESCALATIONS + "/{id}/{command:" + "|".join(sorted(COMMANDS)) + "}",
                         command)
-    from dhanvantri.realtime.physician_media import install_joins
-
     install_joins(app, desk)
-    page = _page(settings, web_client_dir)
-    if page is not None:
-        app.router.add_get("/physician", page)
+    folder = web_client_dir or pages.web_client_dir(settings.web_client_dir)
+    pages.add_page(app, "/physician", folder / "physician.html")
     openapi.add_paths(app, PATHS, SCHEMAS)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
@@ -265,20 +230,6 @@ def _hook_consultations(app: web.Application, desk: PhysicianDesk) -> None:
         desk.on_consultation_event(consultation_id, event, send, ended)
 
     runtime.on_event = on_event
-
-
-def _page(settings: Settings, folder: Path | None) -> Any:
-    from dhanvantri.realtime.app import default_web_client_dir
-
-    path = (folder or settings.web_client_dir or default_web_client_dir()) / "physician.html"
-    if not path.is_file():
-        log.warning("no physician page at %s", path)
-        return None
-
-    async def page(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-
-    return page
 
 
 def _errors(*pairs: tuple[str, str]) -> dict[str, Any]:

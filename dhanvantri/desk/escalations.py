@@ -2,7 +2,7 @@
 
 ``EscalationService`` runs in every server process. The process holding a consultation raises
 its escalations and runs their timers; any process may accept or resolve one, because state
-lives in the shared store (see ``escalation_store.py``) and news travels over the bus:
+lives in the shared store (see ``store.py``) and news travels over the bus:
 
 * channel ``escalations``: ``{"type": "escalation", "event": "raised"|"offered"|"updated"|
   "accepted"|"timed_out"|"resolved", "escalation": <summary>, "published_at": <epoch ms>}``,
@@ -23,15 +23,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from dhanvantri.desk.cluster.bus import EventBus
+from dhanvantri.desk.cluster.directory import Directory
+from dhanvantri.desk.store import Escalation, EscalationStore, Status
 from dhanvantri.platform.domain.audit import SYSTEM, Actor
-from dhanvantri.realtime.bus import EventBus
-from dhanvantri.realtime.directory import Directory
-from dhanvantri.realtime.escalation_store import (
-    WAITING,
-    Escalation,
-    EscalationStore,
-    Status,
-)
 
 log = logging.getLogger(__name__)
 
@@ -291,8 +286,3 @@ def uow_audit(uow_factory: Callable[[], Any]) -> AuditSink:
             await uow.commit()
 
     return record
-
-
-def still_waiting(summary: dict[str, Any]) -> bool:
-    """Whether a dashboard's queue item still needs a physician."""
-    return Status(summary["status"]) in WAITING

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .domain.accounts import Role
 from .errors import Forbidden
-from .tokens import Principal
+from .principal import Principal, Role
 
 
 class Perm(StrEnum):

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth import REQUEST_ID
-from ..errors import PlatformError
+from .auth import REQUEST_ID
+from .errors import ApiError
 
 log = logging.getLogger(__name__)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -36,7 +36,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)
-    except PlatformError as exc:
+    except ApiError as exc:
         headers = None
         if exc.status == 429 and isinstance(exc.details, dict):
             headers = {"Retry-After": str(exc.details.get("retry_after", 60))}

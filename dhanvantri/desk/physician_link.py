@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from dhanvantri.desk.desk import COMMANDS
 from dhanvantri.pipeline.frames import Frame, InputAudioFrame, TranscriptionFrame
 from dhanvantri.pipeline.playout import LiveFeed, mix
 from dhanvantri.pipeline.task import PipelineTask
@@ -29,7 +30,6 @@ from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
 from dhanvantri.pipeline.vad_silero import SileroVAD
 from dhanvantri.pipeline.voice import VoiceModels
-from dhanvantri.realtime.desk import COMMANDS
 
 log = logging.getLogger(__name__)
 
