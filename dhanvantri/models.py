@@ -145,7 +145,7 @@ for _fn in (silero_vad_path, piper_voice_path, smollm2_path, minilm_dir):
 def run_setup(args: argparse.Namespace) -> int:
     """Install every model; steps already done are skipped."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
     # Areas register their own steps on import.
     for extra in ("dhanvantri.knowledge.setup",):
@@ -164,8 +164,11 @@ def run_setup(args: argparse.Namespace) -> int:
             if step.is_done():
                 bar.update(task, completed=1, description=f"{step.name} (already done)")
                 continue
+            def report(done: int, total: int, t: TaskID = task) -> None:
+                bar.update(t, completed=done, total=total)
+
             try:
-                step.run(lambda done, total, t=task: bar.update(t, completed=done, total=total))
+                step.run(report)
             except Exception as exc:  # report every failing step, then fail once
                 failed += 1
                 bar.update(task, description=f"{step.name}: FAILED ({exc})")

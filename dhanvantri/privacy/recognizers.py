@@ -54,6 +54,7 @@ class FinderRecognizer(EntityRecognizer):
 
     def __init__(self, name: str, finder: Callable[[str], list[Entity]], kinds: list[str]):
         self._finder = finder
+        self.name: str = name
         super().__init__(supported_entities=kinds, name=name, supported_language="en")
 
     def load(self) -> None:
