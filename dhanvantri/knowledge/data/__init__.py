@@ -1,1 +1,1 @@
-"""Data tables shipped with the knowledge package: medicines, interactions, lab tests, conditions."""
+"""Data shipped with the knowledge package: medicines, interactions, lab tests, conditions."""
