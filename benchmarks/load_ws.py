@@ -20,17 +20,20 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # tests.support from a checkout
+
+from tests.speech import make_speech, read_pcm
+from tests.support.patient import Patient
+from tests.support.server import ServerProcess
 
 FRAME_MS = 20
 RATE = 16000
@@ -50,15 +53,6 @@ def log(message: str) -> None:
 
 
 # ------------------------------------------------------------------ speech and statistics
-def make_speech(folder: Path, text: str, index: int) -> np.ndarray:
-    """16 kHz mono int16 samples of espeak-ng saying ``text``."""
-    raw, wav = folder / f"p{index}.raw.wav", folder / f"p{index}.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
-    with wave.open(str(wav)) as f:
-        return np.frombuffer(f.readframes(f.getnframes()), dtype=np.int16).copy()
-
-
 def voiced_length(audio: np.ndarray, threshold: int = 300) -> int:
     """Samples up to the end of the 20 ms frame holding the last audible sample."""
     loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
@@ -104,122 +98,44 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def launch(folder: Path, max_sessions: int) -> tuple[subprocess.Popen[bytes], str]:
+def launch(folder: Path, max_sessions: int) -> ServerProcess:
     """Start ``dhanvantri serve`` on a free loopback port; its stderr goes to server.log."""
-    port = free_port()
     env = {**os.environ, "DHANVANTRI_DATA_DIR": str(folder / "data"),
            "DHANVANTRI_MAX_SESSIONS": str(max_sessions), "DHANVANTRI_LOG_LEVEL": "WARNING",
            "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
-    with open(folder / "server.log", "wb") as errors:  # the child keeps its own descriptor
-        process = subprocess.Popen([sys.executable, "-m", "dhanvantri.cli", "serve", "--host",
-                                    "127.0.0.1", "--port", str(port)], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=errors)
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def wait_ready(process: subprocess.Popen[bytes], url: str, folder: Path,
-                     limit: float) -> float:
-    """Seconds until ``/healthz`` answered 200 (models loaded)."""
-    import aiohttp
-
-    started = time.monotonic()
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() - started < limit:
-            if process.poll() is not None:
-                raise RuntimeError("server exited:\n" + (folder / "server.log").read_text()[-2000:])
-            try:
-                async with http.get(url + "/healthz") as response:
-                    if response.status == 200:
-                        return round(time.monotonic() - started, 2)
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.25)
-    raise TimeoutError(f"server not ready after {limit:.0f} s")
-
-
-def stop_server(process: Any) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return ServerProcess(lambda port: [sys.executable, "-m", "dhanvantri.cli", "serve", "--host",
+                                       "127.0.0.1", "--port", str(port)],
+                         log=folder / "server.log", env=env)
 
 
 # ------------------------------------------------------------------ one patient
-class Patient:
-    """One WebSocket consultation replaying phrases in real time."""
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.audio_at: list[float] = []
-        self.events: list[dict[str, Any]] = []
-        self.turns: list[dict[str, Any]] = []
-
-    async def _read(self, ws: Any) -> None:
-        import aiohttp
-
-        async for msg in ws:
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                self.audio_at.append(time.monotonic())
-            elif msg.type is aiohttp.WSMsgType.TEXT:
-                self.events.append(json.loads(msg.data))
-
-    async def _send(self, ws: Any, audio: np.ndarray, clock: list[float]) -> float:
-        """Send in real time; ``clock`` holds the next frame's due time. Returns when done."""
-        for offset in range(0, len(audio), STEP):
-            await asyncio.sleep(max(0.0, clock[0] - time.monotonic()))
-            await ws.send_bytes(audio[offset:offset + STEP].astype("<i2").tobytes())
-            clock[0] += FRAME_MS / 1000
-        return time.monotonic()
-
-    async def run(self, http: Any, url: str, phrases: list[np.ndarray], turns: int) -> None:
-        async with http.post(url + "/api/v1/consultations") as response:
-            if response.status != 201:
-                text = await response.text()
-                raise RuntimeError(f"consultation refused: {response.status} {text}")
-            body = await response.json()
-        ws = await http.ws_connect(body["ws_url"])
-        await ws.send_json({"type": "start", "sample_rate": RATE, "encoding": "pcm_s16le"})
-        ready = await ws.receive(timeout=10)
-        assert json.loads(ready.data)["type"] == "ready"
-        reader = asyncio.ensure_future(self._read(ws))
-        silence = np.zeros(STEP, dtype=np.int16)
-        clock = [time.monotonic()]
-        try:
-            await self._send(ws, np.zeros(RATE // 2, np.int16), clock)
-            for turn in range(turns):
-                phrase = phrases[(self.index + turn) % len(phrases)]
-                voiced = voiced_length(phrase)
-                speech_end = await self._send(ws, phrase[:voiced], clock)
-                await self._send(ws, phrase[voiced:], clock)
-                first = None
-                while time.monotonic() - speech_end < TURN_LIMIT_S:
-                    await self._send(ws, silence, clock)
-                    heard = [t for t in self.audio_at if t > speech_end]
-                    if heard:
-                        first = first or heard[0]
-                        if time.monotonic() - heard[-1] > REPLY_SETTLE_S:
-                            break
-                self.turns.append({"client": self.index, "turn": turn + 1,
-                                   "v2v_ms": round((first - speech_end) * 1e3, 1)
-                                   if first else None})
-            await ws.send_json({"type": "hangup"})
-        finally:
-            await ws.close()
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-        server = [e for e in self.events if e.get("type") == "metrics"]
-        for row in self.turns:
+async def consult(http: Any, url: str, index: int, phrases: list[np.ndarray], turns: int,
+                  rows: list[dict[str, Any]]) -> None:
+    """One patient says ``turns`` phrases, each followed by the silence a live microphone sends
+    until the reply has played; a row per turn goes to ``rows`` as it ends."""
+    patient = await Patient.join(http, url)
+    silence = np.zeros(STEP, dtype=np.int16)
+    try:
+        await patient.say(np.zeros(RATE // 2, np.int16))
+        for turn in range(turns):
+            phrase = phrases[(index + turn) % len(phrases)]
+            voiced = voiced_length(phrase)
+            speech_end = await patient.say(phrase[:voiced])
+            await patient.say(phrase[voiced:])
+            first = None
+            while time.monotonic() - speech_end < TURN_LIMIT_S:
+                await patient.say(silence)
+                heard = [t for t in patient.audio_at if t > speech_end]
+                if heard:
+                    first = first or heard[0]
+                    if time.monotonic() - heard[-1] > REPLY_SETTLE_S:
+                        break
+            rows.append({"client": index, "turn": turn + 1, "server_ms": None,
+                         "v2v_ms": round((first - speech_end) * 1e3, 1) if first else None})
+    finally:
+        await patient.hang_up()
+        server = [e for e in patient.events if e.get("type") == "metrics"]
+        for row in rows:
             match = next((e for e in server if e.get("turn") == row["turn"]), None)
             row["server_ms"] = match["ms"] if match else None
 
@@ -229,16 +145,16 @@ async def run_level(url: str, pid: int | None, n: int, phrases: list[np.ndarray]
     """N patients at once; latency percentiles and CPU per session."""
     import aiohttp
 
-    patients = [Patient(i) for i in range(n)]
+    per_patient: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     cpu_before = cpu_seconds(pid) if pid else None
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        results = await asyncio.gather(*(p.run(http, url, phrases, turns) for p in patients),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(consult(http, url, i, phrases, turns, per_patient[i])
+                                         for i in range(n)), return_exceptions=True)
     wall = time.monotonic() - started
     failures = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
-    rows = [row for p in patients for row in p.turns]
+    rows = [row for mine in per_patient for row in mine]
     v2v = [r["v2v_ms"] for r in rows if r["v2v_ms"] is not None]
     server = [r["server_ms"]["tts_first_audio"] for r in rows
               if r["server_ms"] and "tts_first_audio" in r["server_ms"]]
@@ -261,16 +177,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     levels = sorted(set(args.clients))
     with tempfile.TemporaryDirectory(prefix="dhanvantri-load-") as tmp:
         folder = Path(tmp)
-        phrases = [make_speech(folder, text, i) for i, text in enumerate(PHRASES)]
+        phrases = [read_pcm(make_speech(folder, text)) for text in PHRASES]
         log(f"starting server (max_sessions={max(levels)})")
-        process, url = launch(folder, max(levels))
+        server = launch(folder, max(levels))
+        url = server.url
         try:
-            ready_s = await wait_ready(process, url, folder, args.ready_limit)
+            started = time.monotonic()
+            await asyncio.to_thread(server.wait_healthy, args.ready_limit)
+            ready_s = round(time.monotonic() - started, 2)
             log(f"server ready in {ready_s} s at {url}")
             results = []
             for n in levels:
                 log(f"running {n} concurrent session(s) x {args.turns} turn(s)")
-                level = await asyncio.wait_for(run_level(url, process.pid, n, phrases, args.turns),
+                level = await asyncio.wait_for(run_level(url, server.process.pid, n, phrases,
+                                                         args.turns),
                                                timeout=args.turns * (TURN_LIMIT_S + 10) + 30)
                 log(f"  N={n}: v2v p50 {level['v2v_ms_p50']} ms, p95 {level['v2v_ms_p95']} ms, "
                     f"{level.get('cpu_cores_per_session')} cores/session, "
@@ -278,7 +198,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     f"{len(level['failures'])} failed")
                 results.append(level)
         finally:
-            stop_server(process)
+            server.stop(30)
     ok = [r["clients"] for r in results if r["v2v_ms_p95"] is not None and not r["failures"]
           and r["turns_without_reply"] == 0 and r["v2v_ms_p95"] <= TARGET_P95_MS]
     return {"levels": results, "target_p95_ms": TARGET_P95_MS,

@@ -36,6 +36,18 @@ def make_speech(folder: Path, text: str, *, rate: int = 16000, speed: int = 140)
     return target
 
 
+def microphone_wav(folder: Path, name: str, text: str, *, before: float, after: float) -> Path:
+    """A 48 kHz WAV for Chromium's fake microphone: ``before`` s of silence, ``text``, ``after``.
+
+    Chromium loops the file, so ``after`` is the pause before the words come again.
+    """
+    raw, target = folder / f"{name}.raw.wav", folder / f"{name}.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(target),
+                    "pad", str(before), str(after)], check=True)
+    return target
+
+
 def read_pcm(path: Path) -> np.ndarray:
     """int16 samples of a mono WAV."""
     with wave.open(str(path)) as wav:

@@ -21,8 +21,8 @@ const STATE_TEXT = {
 };
 
 const SERVER_ERRORS = {
-  server_busy: "The clinic is busy right now. Please try again in a few minutes.",
-  not_ready: "The clinic's assistant is still starting up. Please try again in a minute.",
+  SERVER_BUSY: "The clinic is busy right now. Please try again in a few minutes.",
+  NOT_READY: "The clinic's assistant is still starting up. Please try again in a minute.",
   UNAUTHORIZED: "Please sign in to start a consultation.",
 };
 

@@ -6,7 +6,8 @@ sends to the patient; an ``{"type": "escalation", ...}`` event raises an escalat
 escalated consultation is live here, the desk lists it in the shared consultation directory (so
 a physician connected to another process can find its holder) and relays what the bus addresses
 to it (``escalation_timeout``, ``escalation_accepted``, and a physician's commands: listen, take
-over, hand back, leave) to the live session.
+over, hand back, leave) to the live session. Where this process holds calls, the desk joins
+physicians to them through its :class:`~dhanvantri.desk.call_host.CallHost`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from dhanvantri.background import Background
+from dhanvantri.desk.call_host import CallHost, PhysicianJoin
 from dhanvantri.desk.cluster.bus import EventBus
 from dhanvantri.desk.cluster.directory import Directory, keep_alive, make_directory
 from dhanvantri.desk.escalations import AuditSink, EscalationService, consultation_channel
@@ -35,7 +37,6 @@ RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to th
 # A physician's commands to a live consultation, run by the process holding it.
 COMMANDS = frozenset({"listen", "takeover", "handback", "leave"})
 REQUEST_TIMEOUT_S = 15.0  # a physician's join waits this long for the holding process
-Joiner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def node_id() -> str:
@@ -66,9 +67,16 @@ class PhysicianDesk:
         self._online: dict[str, int] = {}  # physician id -> dashboards open in this process
         self._held: dict[str, asyncio.Task[None]] = {}
         self._tasks = Background(log, "physician desk")
-        # Joins a physician to a call held here ({"type": "join", "sdp", ...} -> SDP answer);
-        # set where this process takes calls (physician_media.py).
-        self.joiner: Joiner | None = None
+        self._host: CallHost | None = None
+
+    @property
+    def host(self) -> CallHost | None:
+        """The calls this process holds (None where it takes no calls)."""
+        return self._host
+
+    def serve_calls(self, host: CallHost) -> None:
+        """Join physicians to the calls ``host`` holds, wherever their request arrived."""
+        self._host = host
 
     # ------------------------------------------------------------------ consultations
     def on_consultation_event(self, consultation_id: str, event: dict[str, Any],
@@ -138,16 +146,18 @@ class PhysicianDesk:
 
     async def _answer_join(self, consultation_id: str, message: dict[str, Any]) -> None:
         """Join a physician (whose request reached another process) to a call held here."""
+        reply: dict[str, Any]
         try:
-            if self.joiner is None:
-                raise NotFound("this process takes no calls", code="not_live")
-            reply = await self.joiner(consultation_id, message)
+            if self._host is None:
+                raise NotFound("this process takes no calls", code="NOT_LIVE")
+            answer = await self._host.join(consultation_id, PhysicianJoin.from_message(message))
+            reply = dict(answer)
         except ApiError as exc:
             reply = {"error": {"status": exc.status, "code": exc.code, "message": exc.message,
                                "details": exc.details}}
         except Exception:
             log.exception("consultation %s: joining a physician failed", consultation_id)
-            reply = {"error": {"status": 500, "code": "join_failed",
+            reply = {"error": {"status": 500, "code": "JOIN_FAILED",
                                "message": "joining the call failed"}}
         await self.bus.publish(message["reply_to"], reply)
 

@@ -10,15 +10,16 @@
 
 The patient sees a "doctor joined" badge (page and avatar) and hears the assistant say so. The
 link is transport-agnostic: the physician's transport feeds :meth:`PhysicianLink.push_audio`
-and plays :meth:`PhysicianLink.next_audio`.
+and plays :meth:`PhysicianLink.next_audio`. The live session wires the link in itself
+(``attach_physician``); mode changes reach the assistant as frames through its pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from dhanvantri.pipeline.task import PipelineTask
 from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
 from dhanvantri.pipeline.vad_silero import SileroVAD
-from dhanvantri.pipeline.voice import VoiceModels
+from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,29 @@ FORWARDED = frozenset({"transcript", "state", "escalation", "escalation_accepted
                        "escalation_timeout", "draft_ready", "doctor"})
 SCRIBE_RATE = 16000
 SCRIBE_PARTIAL_MS = 1000  # the physician's partial transcripts: fewer, to spare the CPU
+
+
+class Call(Protocol):
+    """What a link needs of the live consultation (``dhanvantri.realtime.live.LiveSession``)."""
+
+    id: str
+    sample_rate: int  # of the patient's audio
+    voice: VoiceSession
+
+    @property
+    def output_rate(self) -> int: ...
+
+    def send_event(self, event: dict[str, Any]) -> None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+    async def say(self, text: str) -> None: ...
+
+    def set_badge(self, text: str | None) -> None: ...
+
+    def attach_physician(self, link: PhysicianLink) -> None: ...
+
+    def detach_physician(self, link: PhysicianLink) -> None: ...
 
 
 def resampler(source: int, target: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -52,7 +76,7 @@ def resampler(source: int, target: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 class PhysicianLink:
-    """One physician joined to one :class:`~dhanvantri.realtime.live.LiveSession`.
+    """One physician joined to one live consultation.
 
     Args:
         live: the consultation's live session (this process holds it).
@@ -64,7 +88,7 @@ class PhysicianLink:
         rate: the physician's audio rate, in and out.
     """
 
-    def __init__(self, live: Any, models: VoiceModels, *, physician_id: str, name: str,
+    def __init__(self, live: Call, models: VoiceModels, *, physician_id: str, name: str,
                  send_event: EventSink, on_close: Callable[[], Awaitable[None]] | None = None,
                  rate: int = 48000) -> None:
         self.live = live
@@ -75,12 +99,14 @@ class PhysicianLink:
         self.rate = rate
         self.mode = "listen"
         self.closed = False
-        patient_rate = live.output.playout.sample_rate
+        self._joined = False
+        patient_rate = live.output_rate
         # What the physician hears: the patient's voice and the assistant's replies.
         self.patient_voice, self.reply = LiveFeed(rate), LiveFeed(rate)
         self._from_patient = resampler(live.sample_rate, rate)
         self._from_reply = resampler(patient_rate, rate)
-        # The physician's voice as the patient hears it (mixed in while they have the call).
+        # The physician's voice as the patient hears it (it carries sound only while they have
+        # the call).
         self.to_patient = LiveFeed(patient_rate)
         self._to_patient = resampler(rate, patient_rate)
         self._to_scribe = resampler(rate, SCRIBE_RATE)
@@ -99,10 +125,8 @@ class PhysicianLink:
         """Join: hear the call, see the notes; the patient is told and shown."""
         await self.scribe.start(sample_rate=SCRIBE_RATE, output_sample_rate=self.rate)
         live = self.live
-        live.physician = self
-        live.input_taps.append(self._hear_patient)
-        live.output.taps.append(self._hear_reply)
-        live.voice.guide.listeners.append(self.send_notes)
+        live.attach_physician(self)
+        self._joined = True
         self.send_event({"type": "joined", "consultation_id": live.id, "mode": self.mode})
         self.send_notes()
         self._show_patient(joined=True)
@@ -119,16 +143,15 @@ class PhysicianLink:
         async with self._lock:
             if self.closed:
                 return
-            kind = message["type"]
+            kind, notes = message["type"], str(message.get("notes") or "")
             if kind == "takeover" and self.mode != "takeover":
                 await self._take_over()
             elif kind in ("handback", "listen") and self.mode == "takeover":
-                await self._hand_back(str(message.get("notes") or ""))
+                await self._hand_back(notes)
                 await self.live.say(f"{self.name} has handed the call back to me. "
                                     "I am here if there is anything else.")
             elif kind == "handback":
-                await self.live.voice.take_back(str(message.get("notes") or ""))
-                self.send_notes()
+                await self.live.voice.take_back(notes)  # only the notes: the assistant has it
             elif kind == "leave":
                 await self.close()
                 return
@@ -138,25 +161,23 @@ class PhysicianLink:
         self.mode = "takeover"
         await self.live.voice.hand_over()  # the assistant is silent from here
         self.to_patient.clear()
-        self.live.output.feeds.append(self.to_patient)
         self._show_patient(joined=True)
         log.info("consultation %s: physician took over", self.live.id)
 
     async def _hand_back(self, notes: str) -> None:
         self.mode = "listen"
-        if self.to_patient in self.live.output.feeds:
-            self.live.output.feeds.remove(self.to_patient)
+        self.to_patient.clear()  # their voice stops reaching the patient at once
         await self.live.voice.take_back(notes)
         self._show_patient(joined=True)
-        self.send_notes()
         log.info("consultation %s: handed back to the assistant", self.live.id)
 
-
     # ------------------------------------------------------------------ audio
-    def _hear_patient(self, audio: np.ndarray) -> None:
+    def hear_patient(self, audio: np.ndarray) -> None:
+        """The patient's audio as it arrives (int16 at the pipeline rate)."""
         self.patient_voice.push(self._from_patient(audio))
 
-    def _hear_reply(self, audio: np.ndarray) -> None:
+    def hear_reply(self, audio: np.ndarray) -> None:
+        """The assistant's reply as the patient hears it (int16 at the output rate)."""
         self.reply.push(self._from_reply(audio))
 
     async def push_audio(self, audio: np.ndarray) -> None:
@@ -193,23 +214,17 @@ class PhysicianLink:
             return
         self.live.send_event({"type": "transcript", "role": "physician", "text": frame.text,
                               "final": frame.final})
-        if frame.final:
-            self.live.spawn(self._keep(frame.text))
-
-    async def _keep(self, text: str) -> None:
-        await self.live.voice.add_physician_note(text)
-        self.send_notes()
+        if frame.final:  # kept (tokenised) for the context and the draft
+            self.live.spawn(self.live.voice.add_physician_note(frame.text))
 
     def _show_patient(self, joined: bool) -> None:
         mode = self.mode if joined else None
         self.live.send_event({"type": "doctor", "joined": joined, "name": self.name,
                               "mode": mode})
-        if self.live.avatar is not None:
-            badge = None
-            if joined:
-                badge = f"{self.name} is speaking" if mode == "takeover" else \
-                    f"{self.name} joined"
-            self.live.avatar.set_badge(badge)
+        badge = None
+        if joined:
+            badge = f"{self.name} is speaking" if mode == "takeover" else f"{self.name} joined"
+        self.live.set_badge(badge)
 
     # ------------------------------------------------------------------ leaving
     async def close(self) -> None:
@@ -217,17 +232,12 @@ class PhysicianLink:
         if self.closed:
             return
         live = self.live
-        if self.mode == "takeover":
-            await self._hand_back("")
-        self._show_patient(joined=False)
+        if self._joined:
+            if self.mode == "takeover":
+                await self._hand_back("")
+            self._show_patient(joined=False)
         self.closed = True
-        for taps, tap in ((live.input_taps, self._hear_patient),
-                          (live.output.taps, self._hear_reply),
-                          (live.voice.guide.listeners, self.send_notes)):
-            if tap in taps:
-                taps.remove(tap)
-        if live.physician is self:
-            live.physician = None
+        live.detach_physician(self)
         await self.scribe.cancel()
         log.info("consultation %s: physician left", live.id)
         if self.on_close is not None:

@@ -97,7 +97,7 @@ class Escalation:
         """Change state; raises ``Conflict`` (409) when the state machine does not allow it."""
         if to not in NEXT[self.status]:
             raise Conflict(f"escalation is {self.status.value}; cannot become {to.value}",
-                           code="escalation_state", details={"status": self.status.value})
+                           code="ESCALATION_STATE", details={"status": self.status.value})
         self.status = to
 
     def summary(self) -> dict[str, Any]:
@@ -161,7 +161,7 @@ class MemoryEscalationStore:
         """See :meth:`EscalationStore.get`."""
         data = self._items.get(escalation_id)
         if data is None:
-            raise NotFound("no such escalation", code="not_found")
+            raise NotFound("no such escalation")
         return Escalation.loads(data)
 
     async def update(self, escalation_id: str, change: Change) -> Escalation:
@@ -218,7 +218,7 @@ class RedisEscalationStore:
         """See :meth:`EscalationStore.get`."""
         data = await self.redis.hget(self.key, escalation_id)
         if data is None:
-            raise NotFound("no such escalation", code="not_found")
+            raise NotFound("no such escalation")
         return Escalation.loads(data)
 
     async def update(self, escalation_id: str, change: Change) -> Escalation:
@@ -233,7 +233,7 @@ class RedisEscalationStore:
             if done == 1:
                 return escalation
             if done == -1:
-                raise NotFound("no such escalation", code="not_found")
+                raise NotFound("no such escalation")
             # Another process changed it first: re-read and let ``change`` decide again.
 
     async def open(self) -> list[Escalation]:

@@ -1,7 +1,10 @@
 """Bearer tokens to a :class:`Principal`, for every area.
 
-The back office installs the function that checks a token (``app[AUTHENTICATOR]``); other areas
-call :func:`authenticate_request` or :func:`principal_from_token` and never see how tokens work.
+The back office installs the function that checks a token (``app[AUTHENTICATOR]``). Endpoints
+name a permission and :func:`~dhanvantri.http.endpoint.install_endpoints` checks it before the
+handler runs; handlers read the caller with :func:`caller`. A token that arrives after the
+request (a WebSocket's first message) goes through :func:`authorize`, which checks the same
+permission.
 """
 
 from __future__ import annotations
@@ -14,13 +17,27 @@ from .errors import Unauthorized
 from .permissions import Perm, ensure
 from .principal import Principal
 
-__all__ = ["AUTHENTICATOR", "PRINCIPAL", "REQUEST_ID", "Principal", "authenticate_request",
-           "bearer_token", "caller", "principal_from_token", "require"]
+__all__ = [
+    "AUTHENTICATOR",
+    "PRINCIPAL",
+    "REQUEST_ID",
+    "REQUIRED",
+    "REQUIRE_AUTH",
+    "Principal",
+    "authorize",
+    "bearer_token",
+    "caller",
+    "optional_caller",
+    "principal_from_token",
+]
 
 Authenticator = Callable[[str], Principal]
-AUTHENTICATOR = web.AppKey("dhanvantri.http.authenticator", Authenticator)
+AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("dhanvantri.http.authenticator")
+# Whether endpoints open to guests (``Endpoint.guests``) require sign-in after all.
+REQUIRE_AUTH = web.AppKey("dhanvantri.http.require_auth", bool)
 REQUEST_ID = web.RequestKey("dhanvantri.request_id", str)
 PRINCIPAL = web.RequestKey("dhanvantri.principal", Principal)
+REQUIRED = web.RequestKey("dhanvantri.required_permission", Perm)
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -33,27 +50,32 @@ def principal_from_token(request: web.Request, token: str) -> Principal:
     """The caller a token names; 401 when it is invalid or no authenticator is installed."""
     authenticator = request.app.get(AUTHENTICATOR)
     if authenticator is None:
-        raise Unauthorized("sign-in needs the back office", code="UNAUTHORIZED")
+        raise Unauthorized("sign-in needs the back office")
     return authenticator(token)
 
 
-def authenticate_request(request: web.Request) -> Principal:
-    """The caller from ``Authorization: Bearer <access token>``; raises ``Unauthorized`` (401)."""
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("missing bearer token", code="UNAUTHORIZED")
+def authorize(request: web.Request, token: str | None) -> Principal:
+    """Authenticate ``token`` and check the permission the request's endpoint names.
+
+    Raises:
+        Unauthorized: no token, or an invalid or expired one (401).
+        Forbidden: the caller's role lacks the permission (403).
+    """
+    if not token:
+        raise Unauthorized("missing bearer token")
     principal = principal_from_token(request, token)
+    perm = request.get(REQUIRED)
+    if perm is not None:
+        ensure(principal, perm)
     request[PRINCIPAL] = principal
     return principal
 
 
-def require(request: web.Request, perm: Perm) -> Principal:
-    """Authenticate and check one permission (403 when the role lacks it)."""
-    principal = authenticate_request(request)
-    ensure(principal, perm)
-    return principal
-
-
 def caller(request: web.Request) -> Principal:
-    """The principal an :class:`~dhanvantri.http.endpoint.Endpoint` authenticated."""
+    """The principal an :class:`~dhanvantri.http.endpoint.Endpoint` authorized."""
     return request[PRINCIPAL]
+
+
+def optional_caller(request: web.Request) -> Principal | None:
+    """The authorized principal, or None for a guest (``Endpoint.guests``)."""
+    return request.get(PRINCIPAL)

@@ -1,11 +1,16 @@
-"""Endpoint declarations, their installation and request parsing, shared by every area."""
+"""Endpoint declarations, their installation and request parsing, shared by every area.
+
+One list of :class:`Endpoint` per area drives routing, validation, the permission check and the
+OpenAPI document. :func:`install_endpoints` may be called again for more endpoints (an area that
+adds one later lands in the same document).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,8 +18,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from . import openapi
-from .auth import require
-from .errors import ValidationFailed
+from .auth import REQUIRE_AUTH, REQUIRED, authorize, bearer_token
+from .errors import PayloadTooLarge, ValidationFailed
 from .permissions import Perm, roles_with
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -24,90 +29,81 @@ MAX_BODY = 512 * 1024
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One route: what aiohttp serves and what the OpenAPI document says about it."""
+    """One route: what aiohttp serves and what the OpenAPI document says about it.
+
+    Attributes:
+        method: the HTTP method.
+        path: relative to ``/api/v1``; its ``{name}`` parameters are UUIDs unless ``params``
+            gives their JSON schema (an ``enum`` there also limits what the route matches).
+        handler: reads the caller with :func:`~dhanvantri.http.auth.caller`.
+        summary: one line for the document.
+        tag: the document's group; also prefixes the operation id.
+        perm: the permission checked before the handler runs; None: public.
+        body: the JSON request body's model (the handler parses it with :func:`parse_body`).
+        query: the query string's model (the handler parses it with :func:`parse_query`).
+        responses: status and description of each outcome the endpoint itself produces (the
+            401/403/404/409/422 problems every endpoint of its kind can meet are added).
+        response: the success body's model (the first 2xx in ``responses``).
+        content_type: the success body's media type.
+        rate_limited: may answer 429.
+        headers: required request headers (e.g. ``Idempotency-Key``).
+        description: more text for the document.
+        params: JSON schemas of path parameters that are not UUIDs.
+        guests: ``perm`` is checked only when the application requires sign-in
+            (``app[REQUIRE_AUTH]``, ``DHANVANTRI_REQUIRE_AUTH``); guests may call it otherwise.
+        token_query: a query parameter that may carry the bearer token (browsers cannot set
+            headers on a WebSocket).
+        token_message: a WebSocket whose token may also come in its first message: with no
+            token in the request the handler upgrades, then calls
+            :func:`~dhanvantri.http.auth.authorize` with it.
+        body_optional: the request body may be left out.
+    """
 
     method: str
-    path: str  # relative to /api/v1
+    path: str
     handler: Handler
     summary: str
     tag: str
-    perm: Perm | None  # None: public
+    perm: Perm | None
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     responses: dict[int, str] = field(default_factory=dict)
-    response: type[BaseModel] | None = None  # the success body (the first 2xx in responses)
+    response: type[BaseModel] | None = None
     content_type: str = "application/json"
     rate_limited: bool = False
-    headers: tuple[str, ...] = ()  # required request headers (e.g. Idempotency-Key)
+    headers: tuple[str, ...] = ()
+    description: str = ""
+    params: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    guests: bool = False
+    token_query: str | None = None
+    token_message: bool = False
+    body_optional: bool = False
+
+    @property
+    def websocket(self) -> bool:
+        """Whether the endpoint upgrades to a WebSocket (it documents a 101 response)."""
+        return 101 in self.responses
+
+    def route(self) -> str:
+        """The aiohttp route: enum parameters become ``{name:a|b}``."""
+        def pattern(match: re.Match[str]) -> str:
+            name = match.group(1)
+            choices = self.params.get(name, {}).get("enum")
+            return f"{{{name}:{'|'.join(map(re.escape, choices))}}}" if choices else match.group(0)
+
+        return openapi.PREFIX + openapi.PATH_PARAM.sub(pattern, self.path)
 
 
 def install_endpoints(app: web.Application, endpoints: list[Endpoint]) -> None:
     """Serve ``endpoints`` under ``/api/v1`` and describe them in the OpenAPI document.
 
-    The permission an endpoint names is checked here, before its handler runs; handlers read
-    the caller with :func:`~dhanvantri.http.auth.caller`.
+    The permission an endpoint names is checked here, before its handler runs. Call while
+    building the application, once per area (or again for an endpoint added later).
     """
     docs = openapi.registry(app)
     for endpoint in endpoints:
-        app.router.add_route(endpoint.method, openapi.PREFIX + endpoint.path, _guarded(endpoint))
+        app.router.add_route(endpoint.method, endpoint.route(), _guarded(endpoint))
         _describe(docs, endpoint)
-
-
-def _describe(docs: openapi.OpenApiRegistry, endpoint: Endpoint) -> None:
-    path = openapi.PREFIX + endpoint.path
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "format": "uuid"}}
-        for name in re.findall(r"{(\w+)}", endpoint.path)]
-    if endpoint.query is not None:
-        params += docs.query_parameters(endpoint.query)
-    params += [{"name": name, "in": "header", "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"}}
-               for name in endpoint.headers]
-    error_ref = {"$ref": openapi.REF.format(model="Error")}
-    error = {"content": {"application/json": {"schema": error_ref}}}
-    responses: dict[str, Any] = {}
-    success = min((s for s in endpoint.responses if 200 <= s < 300), default=None)
-    for status, text in endpoint.responses.items():
-        body: dict[str, Any] = {"description": text}
-        if status != 204:
-            schema: dict[str, Any]
-            if endpoint.content_type != "application/json":
-                schema = {"type": "string", "format": "binary"}
-            elif endpoint.response is not None and status == success:
-                schema = docs.model_ref(endpoint.response)
-            else:
-                schema = {"type": "object"}
-            body["content"] = {endpoint.content_type: {"schema": schema}}
-        responses[str(status)] = body
-    problems = {"422": "invalid input (names the field)"}
-    if endpoint.perm is not None:
-        problems |= {"401": "missing, invalid or expired token",
-                     "403": "role not allowed"}
-    if "{id}" in endpoint.path:
-        problems |= {"404": "not found"}
-    if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
-        problems |= {"409": "state does not allow this"}
-    if endpoint.rate_limited or endpoint.path.startswith("/auth/"):
-        problems |= {"401": "wrong credentials or code", "429": "rate limited"}
-    for problem, text in problems.items():
-        responses.setdefault(problem, {"description": text, **error})
-    operation: dict[str, Any] = {
-        "operationId": f"{endpoint.tag}_{endpoint.handler.__name__}",
-        "summary": endpoint.summary, "tags": [endpoint.tag], "parameters": params,
-        "responses": responses,
-    }
-    if endpoint.perm is None:
-        operation["security"] = []
-    else:
-        roles = [r.value for r in roles_with(endpoint.perm)]
-        operation["security"] = [{"bearer": []}]
-        operation["description"] = f"Roles: {', '.join(roles)}."
-        operation["x-roles"] = roles
-    if endpoint.body is not None:
-        operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": docs.model_ref(endpoint.body)}}}
-    docs.paths.setdefault(path, {})[endpoint.method.lower()] = operation
 
 
 def _guarded(endpoint: Endpoint) -> Handler:
@@ -116,13 +112,123 @@ def _guarded(endpoint: Endpoint) -> Handler:
         return handler
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        require(request, perm)
+        request[REQUIRED] = perm
+        if endpoint.guests and not request.app.get(REQUIRE_AUTH, False):
+            return await handler(request)
+        token = bearer_token(request)
+        if token is None and endpoint.token_query:
+            token = request.query.get(endpoint.token_query) or None
+        if token is not None or not endpoint.token_message:
+            authorize(request, token)
         return await handler(request)
 
     guarded.__name__ = handler.__name__
     return guarded
 
 
+# ------------------------------------------------------------------ the OpenAPI document
+UUID = {"type": "string", "format": "uuid"}
+BEARER: dict[str, list[str]] = {"bearer": []}
+_NO_BODY = (101, 204)
+
+
+def _describe(docs: openapi.OpenApiRegistry, endpoint: Endpoint) -> None:
+    operation: dict[str, Any] = {
+        "operationId": f"{endpoint.tag}_{endpoint.handler.__name__}",
+        "summary": endpoint.summary, "tags": [endpoint.tag],
+        "parameters": _parameters(docs, endpoint), "responses": _responses(docs, endpoint),
+        "security": _security(endpoint)}
+    description = " ".join(filter(None, [endpoint.description, _roles_note(endpoint)]))
+    if description:
+        operation["description"] = description
+    if endpoint.perm is not None:
+        operation["x-roles"] = [r.value for r in roles_with(endpoint.perm)]
+    if endpoint.body is not None:
+        operation["requestBody"] = {"required": not endpoint.body_optional, "content": {
+            "application/json": {"schema": docs.model_ref(endpoint.body)}}}
+    docs.add_operation(openapi.PREFIX + endpoint.path, endpoint.method, operation)
+
+
+def _parameters(docs: openapi.OpenApiRegistry, endpoint: Endpoint) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": endpoint.params.get(name, UUID)}
+        for name in openapi.path_names(endpoint.path)]
+    if endpoint.query is not None:
+        params += docs.query_parameters(endpoint.query)
+    if endpoint.token_query:
+        params.append({"name": endpoint.token_query, "in": "query", "required": False,
+                       "description": "the bearer token (browsers cannot set headers on a "
+                                      "WebSocket)", "schema": {"type": "string"}})
+    params += [{"name": name, "in": "header", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"}}
+               for name in endpoint.headers]
+    return params
+
+
+def _responses(docs: openapi.OpenApiRegistry, endpoint: Endpoint) -> dict[str, Any]:
+    error = {"content": {"application/json": {"schema": {
+        "$ref": openapi.REF.format(model="Error")}}}}
+    success = min((s for s in endpoint.responses if s < 300), default=None)
+    responses: dict[str, Any] = {}
+    for status, text in endpoint.responses.items():
+        body: dict[str, Any] = {"description": text}
+        if status >= 400:
+            body |= error
+        elif status not in _NO_BODY:
+            body["content"] = {endpoint.content_type: {
+                "schema": _success_schema(docs, endpoint, status == success)}}
+        responses[str(status)] = body
+    for problem, text in _problems(endpoint).items():
+        responses.setdefault(problem, {"description": text, **error})
+    return responses
+
+
+def _success_schema(docs: openapi.OpenApiRegistry, endpoint: Endpoint, first: bool
+                    ) -> dict[str, Any]:
+    if endpoint.content_type != "application/json":
+        return {"type": "string", "format": "binary"}
+    if endpoint.response is not None and first:
+        return docs.model_ref(endpoint.response)
+    return {"type": "object"}
+
+
+def _problems(endpoint: Endpoint) -> dict[str, str]:
+    """The error statuses an endpoint of this kind can meet, whatever its handler does."""
+    problems = {"422": "invalid input (names the field)"}
+    if endpoint.perm is not None:
+        problems |= {"401": "missing, invalid or expired token", "403": "role not allowed"}
+    if openapi.path_names(endpoint.path):
+        problems |= {"404": "not found"}
+    if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
+        problems |= {"409": "state does not allow this"}
+    if endpoint.body is not None:
+        problems |= {"413": "body too large"}
+    if endpoint.rate_limited or endpoint.path.startswith("/auth/"):
+        problems |= {"401": "wrong credentials or code", "429": "rate limited"}
+    if endpoint.websocket:
+        problems |= {"400": "not a WebSocket upgrade request"}
+    return problems
+
+
+def _security(endpoint: Endpoint) -> list[dict[str, list[str]]]:
+    if endpoint.perm is None:
+        return []
+    if endpoint.guests or endpoint.token_message:
+        return [{}, BEARER]  # a guest, or a token that comes after the upgrade
+    return [BEARER]
+
+
+def _roles_note(endpoint: Endpoint) -> str:
+    if endpoint.perm is None:
+        return ""
+    roles = ", ".join(r.value for r in roles_with(endpoint.perm))
+    if endpoint.guests:
+        return ("Guests may call this in the default embedded mode; with "
+                f"DHANVANTRI_REQUIRE_AUTH=1 a bearer token is required. Roles: {roles}.")
+    return f"Roles: {roles}."
+
+
+# ------------------------------------------------------------------ parsing requests
 def _errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     out = []
     for err in exc.errors():
@@ -137,9 +243,10 @@ def _fail(details: list[dict[str, str]]) -> ValidationFailed:
 
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
-    """The JSON body validated by ``model``; 422 naming the field, 400 for broken JSON."""
+    """The JSON body validated by ``model``; 422 naming the field (``INVALID_JSON`` when the
+    body is not JSON), 413 when it is too large."""
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise ValidationFailed("request body too large", code="PAYLOAD_TOO_LARGE")
+        raise PayloadTooLarge("request body too large")
     raw = await request.read()
     try:
         data = json.loads(raw or b"null")

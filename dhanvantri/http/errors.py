@@ -1,4 +1,8 @@
-"""Errors raised by use cases and routes; the middleware turns them into the JSON error shape."""
+"""Errors raised by use cases and routes; the middleware turns them into the JSON error shape.
+
+Every code is UPPER_SNAKE and keeps one HTTP status wherever it is raised (the README's
+"Errors" table lists them; ``tests/http/test_error_codes.py`` holds the source to that).
+"""
 
 from __future__ import annotations
 
@@ -57,6 +61,13 @@ class Conflict(ApiError):
 
     status = 409
     code = "CONFLICT"
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is over the size limit."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
 
 
 class RateLimited(ApiError):

@@ -12,6 +12,7 @@ class Perm(StrEnum):
     """Permissions checked by routes and use cases."""
 
     PROFILE_READ = "profile:read"
+    CONSULT = "consultations:join"  # start, join and end one's own consultation
     PATIENT_PROFILE_WRITE = "patient_profile:write"
     MFA_MANAGE = "mfa:manage"
     USERS_READ = "users:read"
@@ -37,6 +38,8 @@ class Perm(StrEnum):
     PAYMENTS_READ = "payments:read"
     PAYMENTS_REFUND = "payments:refund"
     SETTLEMENTS_READ = "settlements:read"
+    # The physician desk: the escalation queue, accepting, joining and steering a live call.
+    ESCALATIONS = "escalations:handle"
 
 
 _ALL = frozenset({Perm.PROFILE_READ})
@@ -53,10 +56,10 @@ _SUPPORT_SHOP = {Perm.ORDERS_READ, Perm.ORDERS_CANCEL, Perm.DELIVERY_OTP_RESEND,
                  Perm.LAB_BOOKINGS_READ, Perm.PAYMENTS_READ, Perm.PAYMENTS_REFUND}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.PATIENT: _ALL | {Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ, Perm.RX_ACKNOWLEDGE,
-                          Perm.RX_RELEASE} | _PATIENT_SHOP,
+    Role.PATIENT: _ALL | {Perm.CONSULT, Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ,
+                          Perm.RX_ACKNOWLEDGE, Perm.RX_RELEASE} | _PATIENT_SHOP,
     Role.PHYSICIAN: _STAFF | {Perm.RX_QUEUE, Perm.RX_READ, Perm.RX_REVIEW, Perm.RX_SIGN,
-                              Perm.RX_RELEASE},
+                              Perm.RX_RELEASE, Perm.ESCALATIONS},
     Role.PHARMACY: _STAFF | {Perm.RX_READ} | _PHARMACY_SHOP,
     Role.LAB: _STAFF | {Perm.RX_READ} | _LAB_SHOP,
     Role.ADMIN: _STAFF | {Perm.USERS_READ, Perm.USERS_WRITE, Perm.AUDIT_READ, Perm.RX_READ,

@@ -207,9 +207,9 @@ def turn_row(
     }
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """p50/p95 of every measured stage over all turns."""
-    out: dict[str, float] = {}
+def summarise(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """p50/p95 of every measured stage over all turns (None where nothing was measured)."""
+    out: dict[str, float | None] = {}
     for name in (*STAGES, "voice_to_voice"):
         values = [r["ms"][name] for r in rows if r["ms"].get(name) is not None]
         out[f"{name}_p50"] = round(statistics.median(values), 1) if values else None

@@ -5,6 +5,10 @@ with a fixed spoken instruction and an escalation, with no language model on tha
 turns update the intake state, and the next question (chosen from the knowledge base) goes to
 the language model to be phrased. When intake is complete, the prescription draft is built for
 the physician and the patient is told a doctor will review it.
+
+While a physician has the call (between :class:`HandOverFrame` and :class:`HandBackFrame`) the
+guide keeps the intake going but says nothing; the physician's notes (tokenised) join the draft.
+Listeners added with :meth:`ClinicalGuide.add_notes_listener` hear when the working notes change.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from dhanvantri.pipeline.frames import (
     EventFrame,
     Frame,
     GuidanceFrame,
+    HandBackFrame,
+    HandOverFrame,
     MetricsFrame,
+    PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     SpeakFrame,
     now,
@@ -62,17 +69,50 @@ class ClinicalGuide(FrameProcessor):
         self.on_draft = on_draft
         self.draft: dict[str, Any] | None = None
         self.red_flags: list[str] = []
-        # While a physician has taken over, the guide keeps its notes but says nothing.
-        self.paused = False
-        self.physician_notes: list[str] = []  # redacted; they go with the draft
-        self.listeners: list[Callable[[], None]] = []  # told after each turn (working notes)
+        self._paused = False  # a physician has the call
+        self._physician_notes: list[str] = []  # tokenised; they go with the draft
+        self._notes_listeners: list[Callable[[], None]] = []
+
+    @property
+    def paused(self) -> bool:
+        """True while a physician has the call."""
+        return self._paused
+
+    @property
+    def physician_notes(self) -> tuple[str, ...]:
+        """The physician's notes and words so far, tokenised."""
+        return tuple(self._physician_notes)
+
+    def add_notes_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever the working notes (:meth:`notes`) may have changed."""
+        self._notes_listeners.append(listener)
+
+    def remove_notes_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener``; a listener not added is ignored."""
+        if listener in self._notes_listeners:
+            self._notes_listeners.remove(listener)
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, HandOverFrame):
+            self._paused = True
+        elif isinstance(frame, HandBackFrame):
+            self._paused = False
+            self._keep_note(frame.notes)
+        elif isinstance(frame, PhysicianNoteFrame):
+            self._keep_note(frame.text)
         await self.push_frame(frame, direction)
         if isinstance(frame, RedactedTranscriptionFrame):
             await self._on_patient_turn(frame)
-            for listener in self.listeners:
-                listener()
+            self._notes_changed()
+
+    def _keep_note(self, note: str) -> None:
+        if note.strip():
+            self._physician_notes.append(note)
+            self._notes_changed()
+
+    def _notes_changed(self) -> None:
+        for listener in list(self._notes_listeners):
+            listener()
 
     def _topics(self) -> tuple[str, ...]:
         """The symptoms the patient has reported so far, as keys (the queue shows them)."""
@@ -80,7 +120,7 @@ class ClinicalGuide(FrameProcessor):
 
     async def _say(self, frame: Frame) -> None:
         """Push what the assistant would say, unless a physician has the call."""
-        if not self.paused:
+        if not self._paused:
             await self.push_frame(frame)
 
     def notes(self) -> dict[str, Any]:
@@ -106,7 +146,7 @@ class ClinicalGuide(FrameProcessor):
                 "turns": intake.turns,
             },
             "draft": self.draft,
-            "physician_notes": list(self.physician_notes),
+            "physician_notes": list(self._physician_notes),
         }
 
     async def _on_patient_turn(self, frame: RedactedTranscriptionFrame) -> None:
@@ -156,8 +196,8 @@ class ClinicalGuide(FrameProcessor):
 
         draft = await asyncio.to_thread(build_draft, self.intake, self.knowledge)
         self.draft = draft.to_dict()
-        if self.physician_notes:
-            self.draft["physician_notes"] = list(self.physician_notes)
+        if self._physician_notes:
+            self.draft["physician_notes"] = list(self._physician_notes)
         await self.push_frame(EventFrame(turn=turn, event={"type": "draft_ready", "turn": turn}))
         if self.on_draft is not None:
             result = self.on_draft(self.draft)

@@ -77,7 +77,7 @@ class UserStartedSpeakingFrame(SystemFrame):
 class ErrorFrame(SystemFrame):
     """A stage failed. ``fatal`` ends the session; otherwise the session carries on."""
 
-    category: str = "internal"
+    category: str = "INTERNAL"  # the code the client sees (UPPER_SNAKE, like every error code)
     message: str = ""
     source: str = ""
     fatal: bool = False
@@ -98,6 +98,29 @@ class TurnCommittedFrame(SystemFrame):
     The reply is prepared speculatively from the first pause; this frame overtakes every queue
     so the output can release it the moment the turn is certain.
     """
+
+
+# ---------------------------------------------------------------- physician hand-over
+# System frames, so the assistant falls silent the moment a physician takes the call and so a
+# barge-in never drops them: a control frame would wait behind the turn in progress and be lost
+# to the next interruption, and a physician's words must never be lost.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HandOverFrame(SystemFrame):
+    """A physician takes the call: the assistant keeps listening but says nothing."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HandBackFrame(SystemFrame):
+    """The physician hands the call back; ``notes`` (tokenised by the Redactor) join the context."""
+
+    notes: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PhysicianNoteFrame(SystemFrame):
+    """Something the physician said or wrote; the Redactor tokenises it on its way."""
+
+    text: str = field(repr=False)
 
 
 # ---------------------------------------------------------------- control frames (ordered)

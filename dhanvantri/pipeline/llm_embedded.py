@@ -20,7 +20,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def free_port() -> int:
+def _free_loopback_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -41,7 +41,7 @@ class EmbeddedLlamaServer:
         self, model_path: Path, *, port: int = 0, threads: int = 2, context: int = 2048
     ) -> None:
         self.model_path = model_path
-        self.port = port or free_port()
+        self.port = port or _free_loopback_port()
         self.threads = threads
         self.context = context
         self._process: subprocess.Popen[bytes] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from dhanvantri.pipeline.services import ChatMessage
 
@@ -37,9 +38,11 @@ class OpenAIChat:
 
     async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
         """Yield the reply piece by piece as the server produces it."""
+        # The roles are ours (system, user, assistant); the client's TypedDicts cannot see it.
+        chat: Any = [{"role": m.role, "content": m.content} for m in messages]
         response = await self.client.chat.completions.create(
             model=self.model,
-            messages=[{"role": m.role, "content": m.content} for m in messages],
+            messages=chat,
             stream=True,
             max_tokens=self.max_tokens,
             temperature=self.temperature,

@@ -4,6 +4,10 @@ Reply audio goes into a :class:`PlayoutBuffer` that the transport drains at its 
 barge-in clears it; events go to the client as JSON; the state indicator follows the audio.
 A reply prepared before its turn was certain is held here until the turn is committed.
 Both transports (WebRTC and WebSocket) and the benchmark use this one class.
+
+Others join what the client hears through methods, never by editing its lists: live voices
+mixed in (:meth:`ClientOutput.add_feed`), taps on the reply audio (:meth:`~ClientOutput.add_tap`)
+and mouth-shape listeners (:meth:`~ClientOutput.add_viseme_listener`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from dhanvantri.pipeline.frames import (
 from dhanvantri.pipeline.playout import LiveFeed, PlayoutBuffer, mix
 
 EventSink = Callable[[dict[str, Any]], None]
+Timeline = tuple[tuple[str, int, int], ...]  # (viseme, start ms, duration ms)
+VisemeListener = Callable[[Timeline], None]
+AudioTap = Callable[[np.ndarray], None]
 
 
 class ClientOutput:
@@ -49,23 +56,62 @@ class ClientOutput:
         self.state = "listening"
         self.committed_turn = 0
         self._held: list[Frame] = []  # reply output of a turn not yet committed
-        self._visemes: dict[int, tuple[tuple[str, int, int], ...]] = {}
-        # Called with a viseme timeline the moment its audio starts playing (the avatar).
-        self.viseme_listeners: list[Callable[[tuple[tuple[str, int, int], ...]], None]] = []
-        # Live voices mixed into what the client hears (a physician who took over the call).
-        self.feeds: list[LiveFeed] = []
-        # Called with each frame of reply audio as the client hears it (a listening physician).
-        self.taps: list[Callable[[np.ndarray], None]] = []
+        self._visemes: dict[object, Timeline] = {}
+        self._viseme_listeners: list[VisemeListener] = []
+        self._feeds: list[LiveFeed] = []
+        self._taps: list[AudioTap] = []
 
+    # ------------------------------------------------------------------ who else takes part
+    def add_feed(self, feed: LiveFeed) -> None:
+        """Mix a live voice into what the client hears (a physician who took the call)."""
+        if feed not in self._feeds:
+            self._feeds.append(feed)
+
+    def remove_feed(self, feed: LiveFeed) -> None:
+        """Stop mixing ``feed`` in; a feed not added is ignored."""
+        if feed in self._feeds:
+            self._feeds.remove(feed)
+
+    def add_tap(self, tap: AudioTap) -> None:
+        """Call ``tap`` with each frame of reply audio as the client hears it (a physician)."""
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: AudioTap) -> None:
+        """Stop calling ``tap``; a tap not added is ignored."""
+        if tap in self._taps:
+            self._taps.remove(tap)
+
+    def add_viseme_listener(self, listener: VisemeListener) -> None:
+        """Call ``listener`` with a viseme timeline the moment its audio starts (the avatar)."""
+        self._viseme_listeners.append(listener)
+
+    def remove_viseme_listener(self, listener: VisemeListener) -> None:
+        """Stop calling ``listener``; a listener not added is ignored."""
+        if listener in self._viseme_listeners:
+            self._viseme_listeners.remove(listener)
+
+    @property
+    def viseme_listeners(self) -> tuple[VisemeListener, ...]:
+        """The mouth-shape listeners now registered."""
+        return tuple(self._viseme_listeners)
+
+    def close(self) -> None:
+        """The session ended: drop queued audio and let go of feeds, taps and listeners."""
+        self.playout.clear()
+        self._viseme_listeners.clear()
+        self._feeds.clear()
+        self._taps.clear()
+
+    # ------------------------------------------------------------------ playing
     def _on_audio_started(self, audio_id: object) -> None:
-        visemes = self._visemes.pop(audio_id, None)  # type: ignore[call-overload]
+        visemes = self._visemes.pop(audio_id, None)
         if visemes:
-            for listener in self.viseme_listeners:
+            for listener in list(self._viseme_listeners):
                 listener(visemes)
 
     def _on_stopped(self) -> None:
         self._visemes.clear()
-        for listener in self.viseme_listeners:
+        for listener in list(self._viseme_listeners):
             listener(())  # mouth at rest
         self._state("listening")
 
@@ -124,9 +170,9 @@ class ClientOutput:
         """The next ``samples`` the client hears (reply audio and live voices), or None."""
         reply = self.playout.pull(samples)
         if reply is not None:
-            for tap in self.taps:
+            for tap in list(self._taps):
                 tap(reply)
-        return mix([reply, *(feed.pull(samples) for feed in self.feeds)])
+        return mix([reply, *(feed.pull(samples) for feed in list(self._feeds))])
 
     def next_audio(self, samples: int) -> np.ndarray:
         """The next ``samples`` the client hears, or silence when there is nothing."""

@@ -5,14 +5,19 @@ waits in the processor's queue and is handled in order by the processor's own ta
 :class:`InterruptionFrame` cancels the frame being processed (stopping speech mid-sentence) and
 drops whatever is queued, unless the processor sets ``interruptible = False`` (input stages that
 must keep the patient's new speech).
+
+Work a stage hands to a thread comes back through :meth:`FrameProcessor.when_done`, queued in
+order with the frames, so a stage pushes frames only from its own task. Once a stage has stopped
+it is closed: it takes no more frames and starts no task, so nothing outlives the pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from dhanvantri.pipeline.frames import (
     CancelFrame,
@@ -26,6 +31,8 @@ from dhanvantri.pipeline.frames import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+Step = Callable[[], Awaitable[None]]  # background work's continuation, run on the stage's task
 
 
 class Observer(Protocol):
@@ -43,7 +50,7 @@ class FrameProcessor:
         self.name = name or type(self).__name__
         self._next: FrameProcessor | None = None
         self._prev: FrameProcessor | None = None
-        self._queue: asyncio.Queue[tuple[Frame, Direction]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Frame, Direction] | Step] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.observers: list[Observer] = []
         self.on_end: Callable[[], None] | None = None
@@ -51,6 +58,16 @@ class FrameProcessor:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+    @property
+    def closed(self) -> bool:
+        """True once the stage has stopped: frames that still arrive are dropped."""
+        return self._stopped
+
+    @property
+    def running(self) -> bool:
+        """True while the stage's own task is alive: from its first queued frame until it stops."""
+        return self._task is not None and not self._task.done()
 
     # ------------------------------------------------------------------ wiring
     def link(self, nxt: FrameProcessor) -> FrameProcessor:
@@ -90,14 +107,29 @@ class FrameProcessor:
     async def queue_frame(self, frame: Frame, direction: Direction) -> None:
         """Accept a frame: system frames now, others in order on this processor's task."""
         if self._stopped and direction is Direction.DOWNSTREAM:
-            return  # a frame still in flight when the pipeline ended must not restart the stage
+            # A frame still in flight when the pipeline ended must not restart the stage; a
+            # cancel still reaches the stages after it (a graceful stop that did not drain).
+            if isinstance(frame, CancelFrame):
+                await self.push_frame(frame, direction)
+            return
         if isinstance(frame, SystemFrame) or direction is Direction.UPSTREAM:
             if isinstance(frame, InterruptionFrame) and self.interruptible:
                 await self._drop_pending()
             await self._handle(frame, direction)
         else:
-            self._ensure_task()
-            self._queue.put_nowait((frame, direction))
+            self._enqueue((frame, direction))
+
+    def when_done(
+        self,
+        future: asyncio.Future[T],
+        then: Callable[[asyncio.Future[T]], Awaitable[None]],
+    ) -> None:
+        """Run ``then(future)`` on this stage's own task once ``future`` is done.
+
+        It is queued behind the frames that arrived first, and dropped like them on barge-in
+        (unless the stage is not interruptible) or once the stage has stopped.
+        """
+        future.add_done_callback(lambda done: self._enqueue(functools.partial(then, done)))
 
     # ------------------------------------------------------------------ internals
     async def _handle(self, frame: Frame, direction: Direction) -> None:
@@ -109,34 +141,52 @@ class FrameProcessor:
             raise
         except Exception as exc:  # a failing stage must not end the session
             log.exception("stage %s failed on %s", self.name, type(frame).__name__)
-            await self.push_error("stage_failed", f"{self.name}: {type(exc).__name__}")
+            await self.push_error("STAGE_FAILED", f"{self.name}: {type(exc).__name__}")
         if isinstance(frame, InterruptionFrame):
             await self.on_interrupt()
         if isinstance(frame, (EndFrame, CancelFrame)):
             await self._shutdown(cancel=isinstance(frame, CancelFrame))
 
-    def _ensure_task(self) -> None:
+    def _enqueue(self, item: tuple[Frame, Direction] | Step) -> None:
+        if self._stopped:
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
+        self._queue.put_nowait(item)
 
     async def _run(self) -> None:
-        while True:
-            frame, direction = await self._queue.get()
+        while not self._stopped:
+            item = await self._queue.get()
+            if callable(item):
+                await self._resume(item)
+                continue
+            frame, direction = item
             await self._handle(frame, direction)
             if isinstance(frame, EndFrame):
                 return
+
+    async def _resume(self, step: Step) -> None:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # as for a frame: the session survives a failing stage
+            log.exception("stage %s failed resuming background work", self.name)
+            await self.push_error("STAGE_FAILED", f"{self.name}: {type(exc).__name__}")
 
     async def _drop_pending(self) -> None:
         """Cancel the frame in progress and drop everything queued."""
         while not self._queue.empty():
             self._queue.get_nowait()
-        task, self._task = self._task, None
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        task = self._task
+        if task is None or task.done() or task is asyncio.current_task():
+            return  # the stage's own task handles this frame and goes on (or ends, if closed)
+        self._task = None
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
 
     async def _shutdown(self, *, cancel: bool) -> None:
         self._stopped = True

@@ -1,18 +1,23 @@
 """PHI tokenisation between speech-to-text and everything that thinks.
 
 The patient's raw words go back to the patient only (as transcript events); downstream stages,
-the LLM and retrieval see the tokenised text alone. Partial transcripts stop here.
+the LLM and retrieval see the tokenised text alone. Partial transcripts stop here. A physician's
+notes and words are tokenised here too, on their way to the clinical guide and the responder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections.abc import Sequence
 from typing import Protocol
 
 from dhanvantri.pipeline.frames import (
     Direction,
     EventFrame,
     Frame,
+    HandBackFrame,
+    PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     TranscriptionFrame,
     TurnEndFrame,
@@ -20,10 +25,20 @@ from dhanvantri.pipeline.frames import (
 from dhanvantri.pipeline.processor import FrameProcessor
 
 
+class Redacted(Protocol):
+    """Text with its PHI replaced by tokens (``dhanvantri.privacy.Redaction``)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def entities(self) -> Sequence[object]: ...
+
+
 class Tokenizer(Protocol):
     """The privacy layer's per-consultation vault (see ``dhanvantri.privacy.TokenVault``)."""
 
-    def tokenize(self, text: str): ...  # -> Redaction with .text and .entities
+    def tokenize(self, text: str) -> Redacted: ...
 
     def reidentify(self, text: str) -> str: ...
 
@@ -34,7 +49,7 @@ def transcript_event(role: str, text: str, final: bool) -> EventFrame:
 
 
 class Redactor(FrameProcessor):
-    """Replaces the patient's final transcript with its tokenised form.
+    """Replaces the patient's final transcript, and a physician's notes, with their tokenised form.
 
     A final transcript may come before the turn is certain (from the first pause); the patient
     sees it as final only at turn end, so a turn they then continued shows as one line.
@@ -46,6 +61,10 @@ class Redactor(FrameProcessor):
         self._pending: TranscriptionFrame | None = None
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, PhysicianNoteFrame):
+            frame = dataclasses.replace(frame, text=await self._tokenize(frame.text))
+        elif isinstance(frame, HandBackFrame):
+            frame = dataclasses.replace(frame, notes=await self._tokenize(frame.notes))
         if isinstance(frame, TurnEndFrame) and self._pending is not None:
             pending, self._pending = self._pending, None
             await self.push_frame(transcript_event(pending.role, pending.text, True))
@@ -62,3 +81,8 @@ class Redactor(FrameProcessor):
                     text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn
                 )
             )
+
+    async def _tokenize(self, text: str) -> str:
+        if not text.strip():
+            return ""
+        return (await asyncio.to_thread(self.vault.tokenize, text)).text

@@ -10,6 +10,10 @@ phrases it. Two styles:
   sentence of empathy, from a fixed few-shot prompt that the LLM server keeps cached. The
   sentence is checked and replaced by a plain one when it is not fit to speak, and the clinical
   question follows it word for word.
+
+While a physician has the call (between :class:`HandOverFrame` and :class:`HandBackFrame`) the
+patient's words are kept in the history but not answered; the physician's notes (tokenised)
+join the system prompt.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
     GuidanceFrame,
+    HandBackFrame,
+    HandOverFrame,
     KnowledgeFrame,
     LLMTextFrame,
     MetricsFrame,
+    PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     ReplyEndFrame,
     ReplyStartFrame,
@@ -105,25 +112,37 @@ class Responder(FrameProcessor):
         self.use_passages = use_passages
         self.system_prompt = system_prompt
         self.history: list[ChatMessage] = []
-        # While a physician has taken over, the patient's words are kept but not answered.
-        self.paused = False
-        self.physician_notes: list[str] = []  # redacted; in the context after hand-back
+        self._paused = False  # a physician has the call
+        self._physician_notes: list[str] = []  # tokenised; in the system prompt
         self._user_text = ""
         self._guidance = ""
         self._topic = ""
         self._passages: tuple = ()
         self._partial = ""
 
+    @property
+    def paused(self) -> bool:
+        """True while a physician has the call."""
+        return self._paused
+
+    @property
+    def physician_notes(self) -> tuple[str, ...]:
+        """The physician's notes and words so far, tokenised."""
+        return tuple(self._physician_notes)
+
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
-        if isinstance(frame, RedactedTranscriptionFrame):
-            if self.paused:
+        if isinstance(frame, (HandOverFrame, HandBackFrame, PhysicianNoteFrame)):
+            self._follow_physician(frame)
+            await self.push_frame(frame, direction)
+        elif isinstance(frame, RedactedTranscriptionFrame):
+            if self._paused:
                 self.history.append(ChatMessage("user", frame.text))
             else:
                 self._user_text = frame.text
             await self.push_frame(frame, direction)  # the reply guard reads it
         elif isinstance(frame, KnowledgeFrame):
             self._passages = frame.passages
-        elif isinstance(frame, GuidanceFrame) and not self.paused:
+        elif isinstance(frame, GuidanceFrame) and not self._paused:
             # The clinical logic has decided: reply now, even before the turn is certain (the
             # output holds the audio until it is; barge-in voids it if the patient goes on).
             self._guidance, self._topic = frame.instruction, frame.topic
@@ -133,6 +152,18 @@ class Responder(FrameProcessor):
             await self._respond(frame.turn)  # no clinical stage in this pipeline
         else:
             await self.push_frame(frame, direction)
+
+    def _follow_physician(self, frame: HandOverFrame | HandBackFrame | PhysicianNoteFrame) -> None:
+        if isinstance(frame, HandOverFrame):
+            self._paused = True
+            return
+        if isinstance(frame, HandBackFrame):
+            self._paused = False
+            note = frame.notes
+        else:
+            note = frame.text
+        if note.strip():
+            self._physician_notes.append(note)
 
     async def _respond(self, turn: int) -> None:
         if self._topic == "emergency":
@@ -163,9 +194,9 @@ class Responder(FrameProcessor):
             content += f"\n(Reply briefly, then ask: {self._guidance})"
         recent = self.history[-2 * self.history_turns :] if self.history_turns else []
         system = self.system_prompt
-        if self.physician_notes:
+        if self._physician_notes:
             system += " A doctor joined this call; follow the doctor's notes: " + " ".join(
-                self.physician_notes
+                self._physician_notes
             )
         return [ChatMessage("system", system), *recent, ChatMessage("user", content)]
 

@@ -6,6 +6,9 @@ voice activity detector reports a pause, the final decode starts at once on the 
 and its result is sent on as the final transcript as soon as it is ready, even before the turn
 is certain, so the reply can be prepared during the hangover. If the patient speaks again, the
 turn detector voids that work (an interruption) and a new final follows at the next pause.
+
+Decodes run on worker threads; their results come back to the stage's own task
+(:meth:`~dhanvantri.pipeline.processor.FrameProcessor.when_done`), which alone pushes frames.
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ class Transcriber(FrameProcessor):
         elif isinstance(frame, UserPausedFrame):
             self._paused = True
             job = self._speculative = self._decode(self._audio())
-            job.add_done_callback(lambda f: asyncio.ensure_future(self._on_speculative(f)))
+            self.when_done(job, self._on_speculative)
         elif isinstance(frame, UserResumedFrame):
             self._paused, self._speculative, self._final_sent = False, None, False
         elif isinstance(frame, TurnEndFrame):
@@ -126,8 +129,7 @@ class Transcriber(FrameProcessor):
         self._decoded_at = self._samples
         job = self._decode(self._audio(), partial=True)
         self._partial_job = job
-        turn = self._turn
-        job.add_done_callback(lambda f: asyncio.ensure_future(self._on_partial(f, turn)))
+        self.when_done(job, functools.partial(self._on_partial, turn=self._turn))
 
     async def _on_partial(self, job: asyncio.Future[Transcript], turn: int) -> None:
         if job is self._partial_job:
@@ -169,7 +171,7 @@ class Transcriber(FrameProcessor):
             else:
                 result = Transcript(text="")
         except Exception:
-            await self.push_error("stt_failed", "speech-to-text failed on this turn")
+            await self.push_error("STT_FAILED", "speech-to-text failed on this turn")
             result = Transcript(text="")
         await self.push_frame(
             MetricsFrame(name="stt_final_wait", turn=frame.turn, value_ms=(now() - started) * 1e3)

@@ -16,8 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from dhanvantri.pipeline.frames import Direction, Frame, InputAudioFrame, SpeakFrame, now
-from dhanvantri.pipeline.latency import LatencyObserver
+from dhanvantri.pipeline.frames import (
+    Direction,
+    Frame,
+    HandBackFrame,
+    HandOverFrame,
+    InputAudioFrame,
+    PhysicianNoteFrame,
+    SpeakFrame,
+    now,
+)
+from dhanvantri.pipeline.latency import LatencyObserver, TurnTimes
 from dhanvantri.pipeline.lip_sync import LipSync
 from dhanvantri.pipeline.phrase_chunker import PhraseChunker
 from dhanvantri.pipeline.processor import FrameProcessor
@@ -154,6 +163,8 @@ class VoiceSession:
         on_output: receives every frame leaving the pipeline (audio, visemes, events, errors).
         consultation_id: id used for the PHI vault and logs.
         on_draft: called with the prescription draft when intake is complete.
+        observers: also see every frame pushed between stages.
+        on_reply_audio: called with a turn's times when its first reply audio is produced.
     """
 
     def __init__(
@@ -164,6 +175,7 @@ class VoiceSession:
         consultation_id: str | None = None,
         on_draft: Callable[[dict[str, Any]], Any] | None = None,
         observers: list[Any] | None = None,
+        on_reply_audio: Callable[[TurnTimes], None] | None = None,
     ) -> None:
         from dhanvantri.pipeline.clinical_guide import ClinicalGuide
         from dhanvantri.privacy import TokenVault
@@ -171,7 +183,7 @@ class VoiceSession:
         settings = models.settings
         self.id = consultation_id or uuid.uuid4().hex
         self.vault = TokenVault(self.id, models.vault_key, detector=models.detector)
-        self.latency = LatencyObserver()
+        self.latency = LatencyObserver(on_reply_audio)
         self.turn_detector = TurnDetector(
             SileroVAD(),  # one per session: it keeps per-stream state
             threshold=settings.vad_threshold,
@@ -232,20 +244,17 @@ class VoiceSession:
 
     async def hand_over(self) -> None:
         """A physician takes the call: the assistant stops now and answers nothing more."""
-        self.guide.paused = self.responder.paused = True
-        await self.interrupt()
+        await self.task.queue_frame(HandOverFrame())
+        await self.interrupt()  # cuts the reply in progress
 
     async def take_back(self, notes: str = "") -> None:
         """The physician hands the call back; their notes join the assistant's context."""
-        await self.add_physician_note(notes)
-        self.guide.paused = self.responder.paused = False
+        await self.task.queue_frame(HandBackFrame(notes=notes))
 
     async def add_physician_note(self, text: str) -> None:
         """Keep what the physician said or wrote, tokenised, for the context and the draft."""
         if text.strip():
-            redacted = (await asyncio.to_thread(self.vault.tokenize, text)).text
-            self.responder.physician_notes.append(redacted)
-            self.guide.physician_notes.append(redacted)
+            await self.task.queue_frame(PhysicianNoteFrame(text=text))
 
     async def stop(self) -> None:
         """End the session, letting queued work finish."""

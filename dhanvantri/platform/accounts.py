@@ -94,7 +94,7 @@ async def _register_patient(uow: UnitOfWork, phone: str, request_id: str | None)
     profile = PatientProfile(id=user.id)
     profile.touch(now)
     uow.users.add(user)
-    await uow.session.flush()  # the profile's foreign key needs the user row first
+    await uow.flush()  # the profile's foreign key needs the user row first
     uow.users.add(profile)
     uow.record(Actor(user.id, "patient", request_id), "user_registered", "user", user.id,
                new={"role": "patient"})

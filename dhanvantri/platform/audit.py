@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from .domain.audit import AuditEvent, BrokenLink, ChainVerifier
-from .orm import audit_head
 from .uow import UnitOfWork
 
 PAGE = 1000
@@ -20,8 +17,7 @@ async def verify_trail(uow: UnitOfWork) -> tuple[int, BrokenLink | None]:
         How many events were checked, and the first broken link (``None`` when intact).
     """
     async with uow:
-        head = (await uow.session.execute(
-            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1))).one()
+        head_seq, head_hash = await uow.audit.head()
         verifier, after, count = ChainVerifier(), 0, 0
         while True:
             page = await uow.audit.events(after_seq=after, limit=PAGE)
@@ -32,7 +28,7 @@ async def verify_trail(uow: UnitOfWork) -> tuple[int, BrokenLink | None]:
             if len(page) < PAGE:
                 break
             after = page[-1].seq
-        return count, verifier.finish(head.seq, head.hash)
+        return count, verifier.finish(head_seq, head_hash)
 
 
 def describe_event(event: AuditEvent) -> dict[str, Any]:

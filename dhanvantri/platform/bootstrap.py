@@ -14,13 +14,16 @@ from ..settings import Settings
 from . import db, keys
 from .clinical_gate import default_gate
 from .clock import Clock, utcnow
+from .commerce import labs, orders
+from .commerce.delivery import DeliveryCodes
+from .commerce.payments import Cashier
 from .esign import ESignProvider, LocalSigner
 from .gateways import PaymentGateway, make_gateway
 from .notifier import ConsoleNotifier, Notifier
-from .orm import start_mappers
-from .otp import OtpIssuer
+from .otp import CodeHasher, OtpIssuer
 from .ratelimit import RateLimits
 from .safety import SafetyGate
+from .tables import start_mappers
 from .tokens import TokenService
 from .uow import UnitOfWork
 
@@ -41,7 +44,9 @@ class Services:
     signer: ESignProvider
     safety: SafetyGate
     limits: RateLimits
-    gateway: PaymentGateway | None = None  # payments (gateways.py); the sandbox by default
+    gateway: PaymentGateway  # gateways.py; the sandbox unless Razorpay is configured
+    cashier: Cashier  # takes payments through the gateway (or the wallet)
+    delivery_codes: DeliveryCodes
     _serialize: asyncio.Lock | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
@@ -65,6 +70,14 @@ class Services:
         await self.engine.dispose()
 
 
+def make_cashier(gateway: PaymentGateway) -> Cashier:
+    """The cashier with every payment purpose that has something to fulfil.
+
+    Orders reserve stock and lab bookings a slot when paid; a wallet top-up needs nothing.
+    """
+    return Cashier(gateway, {orders.ENTITY: orders.PURPOSE, labs.ENTITY: labs.PURPOSE})
+
+
 SERVICES = web.AppKey("dhanvantri.platform.services", Services)
 
 
@@ -78,6 +91,7 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
     engine = db.make_engine(settings)
     secret = keys.jwt_secret(settings)
     otps = OtpIssuer(secret, clock, settings.otp_ttl_seconds, settings.otp_max_attempts)
+    gateway = make_gateway(settings, secret)
     return Services(
         settings=settings, engine=engine, sessions=db.session_factory(engine), clock=clock,
         tokens=TokenService(secret, clock, settings.access_token_minutes,
@@ -86,5 +100,8 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
         signer=signer or LocalSigner(keys.signing_key(settings), otps, notifier),
         safety=safety_gate or default_gate(),
         limits=RateLimits({"login": settings.login_rate_limit, "otp": settings.otp_rate_limit}),
-        gateway=make_gateway(settings, secret),
+        gateway=gateway, cashier=make_cashier(gateway),
+        delivery_codes=DeliveryCodes(CodeHasher(keys.delivery_code_key(settings)),
+                                     settings.delivery_otp_ttl_seconds,
+                                     settings.delivery_otp_max_attempts),
         _serialize=asyncio.Lock() if engine.dialect.name == "sqlite" else None)

@@ -27,8 +27,8 @@ def _seed(args: argparse.Namespace) -> int:
 
     from ..settings import Settings
     from .bootstrap import bootstrap
-    from .catalog import seed_catalog
-    from .labs import seed_lab_catalog
+    from .commerce.catalog import seed_catalog
+    from .commerce.lab_tests import seed_lab_catalog
 
     async def run() -> dict[str, int]:
         services = bootstrap(Settings())

@@ -106,7 +106,7 @@ class RazorpayGateway(_Signatures):
                     reason = (data or {}).get("error", {}).get("description", "refused")
                     raise GatewayError(f"gateway refused: {reason}",
                                        details={"status": response.status})
-                return data  # type: ignore[no-any-return]
+                return data
         except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
             raise GatewayError("payment gateway unreachable") from exc
 

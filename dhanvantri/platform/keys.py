@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -30,6 +32,20 @@ def jwt_secret(settings: Settings) -> bytes:
         except FileExistsError:
             pass
     return path.read_bytes().strip()
+
+
+def derived_key(settings: Settings, label: str) -> bytes:
+    """A key for one use only, derived from the server secret under ``label``.
+
+    Each use gets its own key without anything new to configure, and a key leaked from one use
+    (say, delivery codes) says nothing about the secret that signs tokens.
+    """
+    return hmac.new(jwt_secret(settings), label.encode(), hashlib.sha256).digest()
+
+
+def delivery_code_key(settings: Settings) -> bytes:
+    """The HMAC key of delivery codes."""
+    return derived_key(settings, "dhanvantri/delivery-code")
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:

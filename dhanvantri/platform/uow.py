@@ -7,18 +7,21 @@ import json
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .clock import Clock, utcnow
 from .domain.audit import Actor, AuditEvent, canonical_json
-from .orm import audit_head
-from .repositories import (
-    AuditRepository,
-    CredentialRepository,
-    PrescriptionRepository,
-    UserRepository,
-)
+from .repositories.accounts import CredentialRepository, UserRepository
+from .repositories.audit import AuditRepository
+from .repositories.catalog import MedicineRepository, MerchantRepository, StockRepository
+from .repositories.idempotency import IdempotencyRepository
+from .repositories.labs import LabRepository
+from .repositories.ledger import LedgerRepository
+from .repositories.orders import OrderRepository
+from .repositories.payments import PaymentRepository
+from .repositories.prescriptions import PrescriptionRepository
+from .repositories.settlement import PayoutRepository
+from .repositories.wallet import FamilyRepository
 
 
 class UnitOfWork:
@@ -32,6 +35,16 @@ class UnitOfWork:
     credentials: CredentialRepository
     prescriptions: PrescriptionRepository
     audit: AuditRepository
+    medicines: MedicineRepository
+    merchants: MerchantRepository
+    stock: StockRepository
+    orders: OrderRepository
+    labs: LabRepository
+    payments: PaymentRepository
+    ledger: LedgerRepository
+    payouts: PayoutRepository
+    family: FamilyRepository
+    idempotency: IdempotencyRepository
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock = utcnow,
@@ -46,11 +59,14 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         if self._serialize is not None:
             await self._serialize.acquire()
-        self.session = self._sessions()
-        self.users = UserRepository(self.session)
-        self.credentials = CredentialRepository(self.session)
-        self.prescriptions = PrescriptionRepository(self.session)
-        self.audit = AuditRepository(self.session)
+        session = self.session = self._sessions()
+        self.users, self.credentials = UserRepository(session), CredentialRepository(session)
+        self.prescriptions, self.audit = PrescriptionRepository(session), AuditRepository(session)
+        self.medicines, self.merchants = MedicineRepository(session), MerchantRepository(session)
+        self.stock, self.orders = StockRepository(session), OrderRepository(session)
+        self.labs, self.payments = LabRepository(session), PaymentRepository(session)
+        self.ledger, self.payouts = LedgerRepository(session), PayoutRepository(session)
+        self.family, self.idempotency = FamilyRepository(session), IdempotencyRepository(session)
         self._pending = []
         return self
 
@@ -74,6 +90,10 @@ class UnitOfWork:
             old_values=_plain(old), new_values=_plain(new), request_id=actor.request_id,
             created_at=self.clock()))
 
+    async def flush(self) -> None:
+        """Write staged objects now (e.g. a row others' foreign keys point to)."""
+        await self.session.flush()
+
     async def commit(self) -> None:
         """Seal queued audit events onto the chain and commit everything atomically."""
         if self._pending:
@@ -86,19 +106,12 @@ class UnitOfWork:
         await self.session.rollback()
 
     async def _append_audit(self) -> None:
-        # The head row is locked until commit, so concurrent appenders queue up behind it.
-        head = (await self.session.execute(
-            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-            .with_for_update())).one()
-        seq, prev = head.seq, head.hash
+        seq, prev = await self.audit.head(lock=True)
         for event in self._pending:
             seq += 1
             event.seal(seq, prev)
             prev = event.hash
-            self.session.add(event)
-        await self.session.flush()
-        await self.session.execute(
-            update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+        await self.audit.append(self._pending, seq, prev)
         self._pending = []
 
 

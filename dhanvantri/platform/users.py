@@ -67,7 +67,7 @@ async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str
         user.touch(now)
         uow.users.add(user)
         if new.role == Role.PHYSICIAN:
-            await uow.session.flush()
+            await uow.flush()  # the profile's foreign key needs the user row first
             profile = PhysicianProfile(
                 id=user.id, registration_number=new.registration_number or "",
                 council=new.council or "", qualification=new.qualification,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dhanvantri.http.auth import bearer_token, principal_from_token
+from dhanvantri.http.auth import optional_caller
 from dhanvantri.http.errors import NotFound, Unauthorized
 from dhanvantri.realtime.consultations import Consultation
 
@@ -12,13 +12,14 @@ from dhanvantri.realtime.consultations import Consultation
 def check_access(request: web.Request, consultation: Consultation) -> None:
     """With authentication on, only the patient who created the consultation may join it.
 
-    Browsers cannot set headers on a WebSocket, so the token may also come as ``access_token``
-    in the query string. Guest consultations are protected by their unguessable id alone.
+    The endpoint has already checked the caller's token (a header, or ``access_token`` in the
+    query string for WebSockets). Guest consultations are protected by their unguessable id
+    alone. Someone else's consultation is reported as not found.
     """
     if consultation.owner is None:
         return
-    token = bearer_token(request) or request.query.get("access_token", "")
-    if not token:
-        raise Unauthorized("missing bearer token", code="UNAUTHORIZED")
-    if principal_from_token(request, token).user_id != consultation.owner:
-        raise NotFound("no such consultation", code="NOT_FOUND")
+    principal = optional_caller(request)
+    if principal is None:
+        raise Unauthorized("missing bearer token")
+    if principal.user_id != consultation.owner:
+        raise NotFound("no such consultation")

@@ -27,14 +27,14 @@ class ServerBusy(ApiError):
     """Every session slot is taken."""
 
     status = 503
-    code = "server_busy"
+    code = "SERVER_BUSY"
 
 
 class NotReady(ApiError):
     """The models are still loading."""
 
     status = 503
-    code = "not_ready"
+    code = "NOT_READY"
 
 
 @dataclass(eq=False)
@@ -60,9 +60,9 @@ class Consultation:
     def join(self, transport: str, closer: Closer, live: Any = None) -> None:
         """Attach the transport; ``closer`` tears it down. A second join is a conflict."""
         if self.transport is not None:
-            raise Conflict("consultation already joined", code="already_joined")
+            raise Conflict("consultation already joined", code="ALREADY_JOINED")
         if self.closed.is_set():
-            raise NotFound("consultation ended", code="not_found")
+            raise NotFound("consultation ended")
         self.transport = transport
         self.live = live
         self._closer = closer
@@ -102,7 +102,7 @@ class ConsultationRegistry:
         """The live consultation; raises :class:`NotFound`."""
         consultation = self._items.get(consultation_id)
         if consultation is None:
-            raise NotFound("no such consultation", code="not_found")
+            raise NotFound("no such consultation")
         return consultation
 
     async def close(self, consultation_id: str) -> None:

@@ -3,7 +3,8 @@
 The transport supplies ``send_event`` (a non-blocking JSON sender) and drains reply audio from
 ``output``; this class adds the per-turn metrics event and the Prometheus observations, and
 takes what the physician desk addresses to the consultation: escalation news for the patient
-and the commands of a physician on the call (see ``physician_link.py``).
+and the commands of a physician on the call (see ``desk/physician_link.py``). A physician joins
+through :meth:`LiveSession.attach_physician`, which wires what they hear, say and see.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,10 +24,19 @@ from dhanvantri.pipeline.output import ClientOutput
 from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
 from dhanvantri.realtime.metrics import ServerMetrics
 
+if TYPE_CHECKING:
+    from dhanvantri.desk.physician_link import PhysicianLink
+
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
 EventHook = Callable[[str, dict[str, Any], EventSink], None]
+
+
+class Badge(Protocol):
+    """Where the patient sees who is on the call (the avatar's renderer)."""
+
+    def set_badge(self, text: str | None) -> None: ...
 
 
 class _TurnCounter:
@@ -61,25 +71,33 @@ class LiveSession:
             models = dataclasses.replace(models, settings=settings)
         self.id = consultation_id
         self.sample_rate = models.settings.sample_rate
-        self.event_sink = send_event  # the transport may swap it once its channel exists
+        self._event_sink = send_event
         self._metrics = metrics
         self._on_event = on_event
         self.output = ClientOutput(output_rate, send_event=self.send_event)
         self.voice = VoiceSession(models, self.output, consultation_id=consultation_id,
-                                  observers=[_TurnCounter(metrics)])
-        self.voice.latency.on_reply_audio = self._on_reply_audio
+                                  observers=[_TurnCounter(metrics)],
+                                  on_reply_audio=self._on_reply_audio)
         self.started = False
-        # Called with the patient's audio (16 kHz int16) as it arrives: a listening physician.
-        self.input_taps: list[Callable[[np.ndarray], None]] = []
-        self.physician: Any = None  # the PhysicianLink while a physician is on the call
-        self.avatar: Any = None  # the AvatarRenderer drawing this patient's video, if any
+        self._physician: PhysicianLink | None = None
+        self._badge: Badge | None = None
         self._tasks = Background(log, f"consultation {consultation_id}")
+
+    @property
+    def output_rate(self) -> int:
+        """The rate the patient hears reply audio at."""
+        return self.output.playout.sample_rate
+
+    @property
+    def physician(self) -> PhysicianLink | None:
+        """The physician on the call, if one joined."""
+        return self._physician
 
     def send_event(self, event: dict[str, Any]) -> None:
         """Deliver one JSON event to the patient (and to a physician on the call)."""
-        self.event_sink(event)
-        if self.physician is not None:
-            self.physician.forward(event)
+        self._event_sink(event)
+        if self._physician is not None:
+            self._physician.forward(event)
         if self._on_event is not None:
             self._on_event(self.id, event, self.receive)
 
@@ -91,17 +109,47 @@ class LiveSession:
             self.spawn(self.say(str(message.get("advice") or "")))  # told, not only shown
         elif kind == "escalation_accepted":
             self.send_event(message)
-        elif self.physician is not None and self.physician.commands(message):
-            self.spawn(self.physician.apply(message))
+        elif self._physician is not None and self._physician.commands(message):
+            self.spawn(self._physician.apply(message))
         else:
             log.warning("consultation %s: %s ignored (no physician on the call)", self.id, kind)
 
+    # ------------------------------------------------------------------ who else is on the call
+    def attach_physician(self, link: PhysicianLink) -> None:
+        """A physician joins: they hear the patient and the replies, their voice is mixed into
+        what the patient hears (while they speak to the patient), and they see the notes."""
+        if self._physician is not None:
+            raise RuntimeError(f"consultation {self.id}: a physician is already on the call")
+        self._physician = link
+        self.output.add_tap(link.hear_reply)
+        self.output.add_feed(link.to_patient)
+        self.voice.guide.add_notes_listener(link.send_notes)
+
+    def detach_physician(self, link: PhysicianLink) -> None:
+        """The physician left; a link that is not the one on the call is ignored."""
+        if self._physician is not link:
+            return
+        self._physician = None
+        self.output.remove_tap(link.hear_reply)
+        self.output.remove_feed(link.to_patient)
+        self.voice.guide.remove_notes_listener(link.send_notes)
+
+    def attach_badge(self, badge: Badge) -> None:
+        """Show who is on the call on ``badge`` (the avatar the patient sees)."""
+        self._badge = badge
+
+    def set_badge(self, text: str | None) -> None:
+        """Show ``text`` on the patient's avatar (None: no badge); ignored without an avatar."""
+        if self._badge is not None:
+            self._badge.set_badge(text)
+
+    # ------------------------------------------------------------------ the call
     async def say(self, text: str) -> None:
         """Speak fixed text to the patient now (it is not held for a turn)."""
         if text and not self.voice.task.ended:
             await self.voice.say(text, turn=self.output.committed_turn)
 
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` until it ends or the session closes."""
         return self._tasks.spawn(coro, name=f"live-{self.id}")
 
@@ -119,35 +167,18 @@ class LiveSession:
     async def push_audio(self, audio: np.ndarray, received_at: float | None = None) -> None:
         """Patient audio, int16 mono at the pipeline rate (16 kHz)."""
         if not self.voice.task.ended:
-            for tap in self.input_taps:
-                tap(audio)
+            if self._physician is not None:
+                self._physician.hear_patient(audio)
             await self.voice.push_audio(audio, received_at=received_at)
 
     async def close(self) -> None:
-        """Stop the pipeline (and a physician's link) now and drop queued reply audio."""
-        await self._tasks.cancel_all()
-        if self.physician is not None:
-            await self.physician.close()
-        self.output.playout.clear()
-        self.output.viseme_listeners.clear()
-        await self.voice.cancel()
-        await asyncio.sleep(0)
-        self._reap_stages()
-        log.info("session %s pipeline closed", self.id)
+        """Stop the pipeline (and a physician's link) now and drop queued reply audio.
 
-    def _reap_stages(self) -> None:
-        """Make sure no stage task outlives the session.
-
-        A frame an upstream stage pushes in the instant before the cancel reaches it (or a
-        transcription finishing in its worker thread afterwards) restarts the downstream stage's
-        task after that stage shut down, and the task would then wait on its queue forever.
+        Every stage is closed once the cancel has passed: none starts a task again.
         """
-        for stage in self.voice.task.processors:
-            stage._ensure_task = _no_task  # type: ignore[method-assign]
-            task = stage._task
-            if task is not None and not task.done():
-                task.cancel()
-
-
-def _no_task() -> None:
-    """A closed session's stages start no new task."""
+        await self._tasks.cancel_all()
+        if self._physician is not None:
+            await self._physician.close()
+        self.output.close()
+        await self.voice.cancel()
+        log.info("session %s pipeline closed", self.id)

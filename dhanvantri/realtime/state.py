@@ -27,7 +27,7 @@ class Runtime:
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Sees each event a consultation sends its patient: (consultation id, event, a sender to
-    # that patient). The physician desk raises escalations from it (desk/routes.py).
+    # that patient). The physician desk raises escalations from it (``app._hook_desk``).
     on_event: Callable[[str, dict[str, Any], Callable[[dict[str, Any]], None]], None] | None = None
 
     @property

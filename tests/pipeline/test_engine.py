@@ -118,7 +118,7 @@ async def test_error_frame_does_not_kill_the_session() -> None:
     await task.stop()
     assert [f.text for f in out if isinstance(f, SpeakFrame)] == ["before", "after"]
     assert len(errors) == 1 and isinstance(errors[0], ErrorFrame)
-    assert errors[0].category == "stage_failed" and errors[0].source == "Boom"
+    assert errors[0].category == "STAGE_FAILED" and errors[0].source == "Boom"
     assert any(isinstance(f, ErrorFrame) for f in out)  # the client hears about it too
 
 
@@ -126,7 +126,7 @@ async def test_fatal_error_cancels_the_pipeline() -> None:
     class Fatal(FrameProcessor):
         async def process_frame(self, frame: Frame, direction: Direction) -> None:
             if isinstance(frame, SpeakFrame):
-                await self.push_error("model_crashed", "gone", fatal=True)
+                await self.push_error("MODEL_CRASHED", "gone", fatal=True)
                 return
             await self.push_frame(frame, direction)
 
@@ -174,5 +174,58 @@ async def test_frames_arriving_after_cancel_leave_no_task_behind() -> None:
     await task.cancel()
     await slow.queue_frame(SpeakFrame(text="late"), Direction.DOWNSTREAM)
     await asyncio.sleep(0.05)
-    assert slow._task is None or slow._task.done()
+    assert not slow.running and slow.closed
     assert slow.started == []
+
+
+class Worker(FrameProcessor):
+    """Hands each phrase to background work and pushes the result when the work is done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[asyncio.Future[str]] = []
+        self.pushed_on: list[asyncio.Task[object] | None] = []
+
+    async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, SpeakFrame):
+            job: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self.jobs.append(job)
+            self.when_done(job, self._done)
+        await self.push_frame(frame, direction)
+
+    async def _done(self, job: asyncio.Future[str]) -> None:
+        self.pushed_on.append(asyncio.current_task())
+        await self.push_frame(LLMTextFrame(text=job.result()))
+
+
+async def test_background_work_comes_back_on_the_stage_task_until_it_stops() -> None:
+    worker = Worker()
+    task, out, _ = collecting_task(worker)
+    await task.start()
+    await task.queue_frame(SpeakFrame(text="first"))
+    while not worker.jobs:  # noqa: ASYNC110 - the stage's own task takes the frame
+        await asyncio.sleep(0.01)
+    worker.jobs[0].set_result("done")
+    while not any(isinstance(f, LLMTextFrame) for f in out):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    assert [t.get_name() for t in worker.pushed_on if t] == [worker.name]  # its own task
+    await task.queue_frame(SpeakFrame(text="second"))
+    while len(worker.jobs) < 2:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    await task.cancel()
+    worker.jobs[1].set_result("too late")
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert worker.closed and not worker.running
+    assert [f.text for f in out if isinstance(f, LLMTextFrame)] == ["done"]
+
+
+async def test_a_cancel_reaches_stages_behind_one_that_already_ended() -> None:
+    slow = Slow(5.0)
+    task, _, _ = collecting_task(FrameProcessor(), slow)
+    await task.start()
+    await task.queue_frame(SpeakFrame(text="long"))
+    while not slow.started:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    await task.stop(timeout=0.05)  # the first stage ends; the slow one cannot drain in time
+    assert slow.closed and not slow.running

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-
 from dhanvantri.pipeline.frames import (
     GuidanceFrame,
     LLMTextFrame,
@@ -12,19 +10,8 @@ from dhanvantri.pipeline.frames import (
     TurnEndFrame,
 )
 from dhanvantri.pipeline.responder import FALLBACK_ACK, Responder, fit_acknowledgement
-from dhanvantri.pipeline.services import ChatMessage
 from dhanvantri.pipeline.task import PipelineTask
-
-
-class Scripted:
-    def __init__(self, *pieces: str) -> None:
-        self.pieces = pieces
-        self.requests: list[list[ChatMessage]] = []
-
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
-        self.requests.append(list(messages))
-        for piece in self.pieces:
-            yield piece
+from tests.support.llm import ScriptedLLM
 
 
 async def run_turn(responder: Responder, text: str, question: str) -> str:
@@ -65,7 +52,7 @@ def test_acknowledgement_refuses_what_the_small_model_gets_wrong() -> None:
 
 
 async def test_acknowledge_style_speaks_the_clinical_question_word_for_word() -> None:
-    llm = Scripted("I am sorry", " to hear that.", " Take rest and", " drink fluids.")
+    llm = ScriptedLLM("I am sorry", " to hear that.", " Take rest and", " drink fluids.")
     said = await run_turn(
         Responder(llm, style="acknowledge"), "i have a fever", "Since when have you had this?"
     )
@@ -73,19 +60,19 @@ async def test_acknowledge_style_speaks_the_clinical_question_word_for_word() ->
     request = llm.requests[0]
     assert request[0].role == "system" and request[-1].content == "i have a fever"
     # The fixed few-shot start is identical every turn, so the server's prompt cache hits.
-    second = Scripted("Oh no.")
+    second = ScriptedLLM("Oh no.")
     await run_turn(Responder(second, style="acknowledge"), "another", "Q?")
     assert second.requests[0][:-1] == request[:-1]
 
 
 async def test_acknowledge_style_falls_back_when_the_model_rambles() -> None:
-    llm = Scripted("Severe: 3 days\nMild: 2 days")
+    llm = ScriptedLLM("Severe: 3 days\nMild: 2 days")
     said = await run_turn(Responder(llm, style="acknowledge"), "i have a fever", "How bad is it?")
     assert said == f"{FALLBACK_ACK} How bad is it?"
 
 
 async def test_converse_style_streams_and_carries_the_question_and_history() -> None:
-    llm = Scripted("Sorry ", "to hear. ", "Since when?")
+    llm = ScriptedLLM("Sorry ", "to hear. ", "Since when?")
     responder = Responder(llm, style="converse")
     said = await run_turn(responder, "i have a fever", "Since when have you had this?")
     assert said == "Sorry to hear. Since when?"

@@ -9,7 +9,6 @@ the test that checks what reaches it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -22,6 +21,7 @@ from dhanvantri.pipeline.frames import (
     TurnEndFrame,
 )
 from dhanvantri.pipeline.services import ChatMessage
+from tests.support.llm import ScriptedLLM
 
 pytestmark = pytest.mark.models
 
@@ -30,19 +30,6 @@ PATIENT = (
     "2345 6789 0124 i have had fever and body ache for three days"
 )
 PHI_VALUES = ("rajesh", "kumar", "98765", "43210", "9876543210", "2345", "0124")
-
-
-class ScriptedLLM:
-    """Replies with a fixed text and records every request."""
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-        self.requests: list[list[ChatMessage]] = []
-
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
-        self.requests.append(list(messages))
-        for word in self.reply.split(" "):
-            yield word + " "
 
 
 class RecordingSearch:
@@ -119,7 +106,7 @@ def events(out: list[Frame], kind: str) -> list[dict]:
 
 
 async def test_no_phi_reaches_the_llm_or_retrieval_and_the_patient_hears_their_name(real_parts):
-    llm = ScriptedLLM("Thank you <PERSON_1>, I am sorry you feel unwell.")
+    llm = ScriptedLLM.word_by_word("Thank you <PERSON_1>, I am sorry you feel unwell.")
     session, out, search = make_session(real_parts, llm)
     await session.start()
     await say(session, PATIENT, 1)
@@ -143,7 +130,7 @@ async def test_no_phi_reaches_the_llm_or_retrieval_and_the_patient_hears_their_n
 
 
 async def test_emergency_gets_instruction_and_escalation_in_the_same_turn_without_llm(real_parts):
-    llm = ScriptedLLM("This must never be said.")
+    llm = ScriptedLLM.word_by_word("This must never be said.")
     session, out, _ = make_session(real_parts, llm)
     await session.start()
     await say(session, "i have crushing chest pain spreading to my left arm and i am sweating", 1)
@@ -159,7 +146,7 @@ async def test_emergency_gets_instruction_and_escalation_in_the_same_turn_withou
 
 
 async def test_reply_guard_blocks_a_drug_and_dose_from_the_model(real_parts):
-    llm = ScriptedLLM("You should take paracetamol 650 mg twice a day. Rest well.")
+    llm = ScriptedLLM.word_by_word("You should take paracetamol 650 mg twice a day. Rest well.")
     session, out, _ = make_session(real_parts, llm, capable_llm=True)
     await session.start()
     await say(session, "i have a mild fever since yesterday", 1)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from pydantic import BaseModel
 
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.catalog import seed_catalog
+from dhanvantri.platform.commerce.catalog import seed_catalog
+from dhanvantri.platform.commerce.lab_tests import seed_lab_catalog
 from dhanvantri.platform.consent import CONSENT_SHA256
-from dhanvantri.platform.labs import seed_lab_catalog
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
+from dhanvantri.platform.web import ENDPOINTS
 
 from .helpers import DRAFT, SAFE, Person, make_staff, signature_png
 
@@ -31,6 +34,17 @@ SHOPPING = {**DRAFT, "medications": [
 ]}
 
 
+# Each endpoint's documented success body, by method and path pattern.
+DOCUMENTED = [(e.method, re.compile(re.sub(r"{\w+}", "[^/]+", e.path)), e.response)
+              for e in ENDPOINTS if e.response is not None]
+
+
+def documented(method: str, path: str) -> type[BaseModel] | None:
+    """The response model the OpenAPI document gives a request's success body."""
+    return next((model for verb, pattern, model in DOCUMENTED
+                 if verb == method and pattern.fullmatch(path)), None)
+
+
 def key() -> dict[str, str]:
     """A fresh Idempotency-Key header."""
     return {"Idempotency-Key": f"test-{uuid.uuid4().hex}"}
@@ -39,13 +53,19 @@ def key() -> dict[str, str]:
 async def call(client: TestClient, method: str, path: str, person: Person | None = None,
                expect: int = 200, headers: dict[str, str] | None = None, **kwargs: Any
                ) -> Any:
-    """One API call asserting the status; returns the JSON body (or bytes for PDFs)."""
+    """One API call asserting the status; returns the JSON body (or bytes for PDFs).
+
+    A success body must match the model the OpenAPI document describes it with.
+    """
     all_headers = {**(person.headers if person else {}), **(headers or {})}
     response = await client.request(method, API + path, headers=all_headers, **kwargs)
     assert response.status == expect, f"{method} {path}: {response.status} {await response.text()}"
     if response.content_type == "application/pdf":
         return await response.read()
-    return await response.json()
+    body = await response.json()
+    if 200 <= response.status < 300 and (model := documented(method, path)) is not None:
+        model.model_validate(body)
+    return body
 
 
 async def released(client: TestClient, services: Services, outbox: OutboxNotifier,

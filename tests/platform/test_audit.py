@@ -74,7 +74,7 @@ async def test_rehashed_row_breaks_the_next_link(services: Services) -> None:
         event = (await uow.audit.events(after_seq=1, limit=1))[0]
         event.new_values = {"role": "admin", "email": "x@clinic.example"}
         event.hash = event.compute_hash()
-        await uow.session.commit()
+        await uow.commit()  # no event queued: the forger bypasses the trail
     _, broken = await verify_trail(services.uow())
     assert broken is not None and broken.seq == 3 and "previous-hash" in broken.reason
     await services.close()

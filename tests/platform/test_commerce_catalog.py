@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestClient
 
 from dhanvantri.knowledge.medicines import load_medicines
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.catalog import _seed_rows, seed_catalog
-from dhanvantri.platform.domain.commerce import packs_needed
+from dhanvantri.platform.commerce.catalog import _seed_rows, seed_catalog
+from dhanvantri.platform.domain.catalog import packs_needed
 
 from .commerce_setup import call
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from aiohttp.test_utils import TestClient
 
 from dhanvantri.http.principal import Role
-from dhanvantri.platform import ledger
 from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.domain.ledger import ESCROW, PLATFORM
 from dhanvantri.platform.notifier import OutboxNotifier
 
 from .commerce_setup import (
@@ -29,7 +29,7 @@ from .helpers import login_patient, make_staff
 
 async def _ledger_total(services: Services) -> Decimal:
     async with services.uow() as uow:
-        return await ledger.total(uow.session)
+        return await uow.ledger.total()
 
 
 async def test_prescription_to_door_and_payout(client: TestClient, services: Services,
@@ -103,8 +103,7 @@ async def test_prescription_to_door_and_payout(client: TestClient, services: Ser
                           data=body.replace(b"3744", b"1"))
     assert tampered["error"]["code"] == "INVALID_SIGNATURE"
     async with services.uow() as uow:
-        assert await ledger.owner_balance(uow.session, ledger.ESCROW, "system") == Decimal(
-            "37.44")
+        assert await uow.ledger.owner_balance(ESCROW, "system") == Decimal("37.44")
 
     # Fulfilment, then the delivery code: it goes to the patient's phone, never a response.
     await call(client, "POST", f"/orders/{order['id']}/pack", owner)
@@ -139,9 +138,8 @@ async def test_prescription_to_door_and_payout(client: TestClient, services: Ser
     everyone = await call(client, "GET", "/settlements", admin)
     assert len(everyone["items"]) == 2
     async with services.uow() as uow:
-        assert await ledger.owner_balance(uow.session, ledger.ESCROW, "system") == 0
-        assert await ledger.owner_balance(uow.session, ledger.PLATFORM, "system") == Decimal(
-            "3.74")
+        assert await uow.ledger.owner_balance(ESCROW, "system") == 0
+        assert await uow.ledger.owner_balance(PLATFORM, "system") == Decimal("3.74")
     assert await _ledger_total(services) == 0
     # Stock left the shelf on delivery.
     dolo = await call(client, "GET", f"/medicines/{lines[0]['item']['id']}",

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
 
 from dhanvantri.http.principal import Role
-from dhanvantri.platform import ledger
+from dhanvantri.platform import keys
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
-from dhanvantri.platform.commerce_tables import orders
+from dhanvantri.platform.domain.ledger import ESCROW
 from dhanvantri.platform.notifier import OutboxNotifier
+from dhanvantri.platform.otp import CodeHasher
 
 from .commerce_setup import PIN, call, key, pay_by_sandbox, pharmacy
 from .helpers import Person, login_patient, make_staff
@@ -44,7 +46,7 @@ async def _free(client: TestClient, sku: str) -> int:
 
 async def _total(services: Services) -> Decimal:
     async with services.uow() as uow:
-        return await ledger.total(uow.session)
+        return await uow.ledger.total()
 
 
 async def test_cancel_paid_order_releases_stock_and_refunds(
@@ -76,7 +78,7 @@ async def test_cancel_paid_order_releases_stock_and_refunds(
     await call(client, "POST", f"/orders/{order['id']}/cancel", patient, 409, json={})
     assert await _total(services) == 0
     async with services.uow() as uow:
-        assert await ledger.owner_balance(uow.session, ledger.ESCROW, "system") == 0
+        assert await uow.ledger.owner_balance(ESCROW, "system") == 0
 
 
 async def test_partial_and_full_refunds_by_support(
@@ -146,7 +148,7 @@ async def test_three_wrong_codes_escalate_to_support(
     # Escalated: even the right code is refused, and the pharmacy cannot issue a new one.
     await call(client, "POST", f"/orders/{order['id']}/deliver", owner, 429, json={"otp": code})
     blocked = await call(client, "POST", f"/orders/{order['id']}/delivery-otp", owner, 409)
-    assert blocked["error"]["code"] == "DELIVERY_ESCALATED"
+    assert blocked["error"]["code"] == "ESCALATED_TO_SUPPORT"
     # A paid order out for delivery cannot be cancelled by the patient either.
     await call(client, "POST", f"/orders/{order['id']}/cancel", patient, 409, json={})
     support = await make_staff(client, services, Role.SUPPORT)
@@ -180,6 +182,12 @@ async def test_delivery_code_expires_after_ten_minutes(
     new = outbox.last_code(patient.phone)
     # The stored form is a keyed hash, never the code itself.
     async with services.uow() as uow:
-        stored = (await uow.session.execute(select(orders.c.otp_hash))).scalars().all()
-    assert len(stored[0]) == 64 and new not in stored[0] and code not in stored[0]
+        found = await uow.orders.get(uuid.UUID(order["id"]))
+    stored = found.otp_hash if found else None
+    assert stored is not None and len(stored) == 64 and new not in stored and code not in stored
+    # Under a key of its own, not the secret that signs tokens.
+    assert found is not None and services.delivery_codes.matches(found, new)
+    token_keyed = replace(services.delivery_codes,
+                          hasher=CodeHasher(keys.jwt_secret(services.settings)))
+    assert not token_keyed.matches(found, new)
     await call(client, "POST", f"/orders/{order['id']}/deliver", owner, json={"otp": new})

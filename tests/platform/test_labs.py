@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 from dhanvantri.http.errors import ValidationFailed
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.domain.commerce import flag
-from dhanvantri.platform.labs import code_for, flag_results
+from dhanvantri.platform.commerce.lab_tests import code_for, flag_results
+from dhanvantri.platform.domain.labs import flag
 from dhanvantri.platform.notifier import OutboxNotifier
 
 from .commerce_setup import PIN, call, key, lab, pay_by_sandbox

@@ -1,4 +1,4 @@
-"""Migrations go up and down on SQLite and PostgreSQL and match the ORM tables exactly."""
+"""Migrations go up and down on SQLite and PostgreSQL and match the declared tables exactly."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from dhanvantri.platform import db
-from dhanvantri.platform.orm import metadata
+from dhanvantri.platform.tables import metadata
 from dhanvantri.settings import Settings
 
 TABLES = {"users", "patients", "physicians", "otp_challenges", "refresh_tokens", "prescriptions",
@@ -32,7 +32,7 @@ async def test_up_down_up(settings: Settings) -> None:
     assert await db.current_revision(engine) == "0002"
     async with engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES
-        # The migration creates exactly what orm.py maps: autogenerate finds nothing to do.
+        # The migration creates exactly the declared tables: autogenerate finds nothing to do.
         diff = await conn.run_sync(
             lambda c: compare_metadata(MigrationContext.configure(c), metadata))
         assert diff == []

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from dhanvantri.http.errors import ValidationFailed
-from dhanvantri.platform.domain.commerce import commission, from_paise, money, to_paise
+from dhanvantri.platform.domain.money import commission, from_paise, money, to_paise
 from dhanvantri.platform.gateways import (
     GatewayError,
     RazorpayGateway,

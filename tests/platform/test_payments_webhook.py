@@ -7,8 +7,8 @@ from decimal import Decimal
 from aiohttp.test_utils import TestClient
 
 from dhanvantri.http.principal import Role
-from dhanvantri.platform import ledger
 from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.domain.ledger import ESCROW
 from dhanvantri.platform.gateways import SandboxGateway
 from dhanvantri.platform.notifier import OutboxNotifier
 
@@ -18,7 +18,7 @@ from .helpers import login_patient, make_staff
 
 async def _escrow(services: Services) -> Decimal:
     async with services.uow() as uow:
-        return await ledger.owner_balance(uow.session, ledger.ESCROW, "system")
+        return await uow.ledger.owner_balance(ESCROW, "system")
 
 
 async def test_webhook_captures_once(client: TestClient, services: Services,
@@ -60,7 +60,7 @@ async def test_webhook_captures_once(client: TestClient, services: Services,
     assert late["status"] == "captured"
     assert await _escrow(services) == Decimal("42.00")
     async with services.uow() as uow:
-        assert await ledger.total(uow.session) == 0
+        assert await uow.ledger.total() == 0
 
     stranger, headers_s = gateway.webhook("payment.captured", "order_unknown", "pay_x", 1, "evt_C")
     assert await call(client, "POST", "/payments/webhook", headers=headers_s,

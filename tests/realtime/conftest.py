@@ -1,9 +1,10 @@
-"""Realtime fixtures: settings on a temporary data dir, stand-in models, the real models once."""
+"""Realtime fixtures: settings on a temporary data dir, stand-in models, the real models once,
+loopback ICE and Playwright for the browser tests."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,12 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from dhanvantri.pipeline.services import ChatMessage, SpeechChunk, Transcript
+from dhanvantri.pipeline.services import SpeechChunk, Transcript
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime.app import create_app
 from dhanvantri.settings import Settings
+from tests.support.ice import offer_loopback
+from tests.support.llm import ScriptedLLM
 
 
 def make_settings(folder: Path, **overrides: object) -> Settings:
@@ -60,14 +63,6 @@ class ToneTTS:
         return [SpeechChunk(audio, self.sample_rate, (("a", len(audio)),))]
 
 
-class ScriptedLLM:
-    """Language-model stand-in that streams one fixed reply."""
-
-    async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
-        for piece in ("How long ", "have you had ", "the fever?"):
-            yield piece
-
-
 class NoPhi:
     """PHI detector stand-in that finds nothing."""
 
@@ -83,7 +78,7 @@ class NoKnowledge:
 def stand_in_models(settings: Settings, seconds_per_word: float = 0.04) -> VoiceModels:
     """VoiceModels built by hand from the stand-ins (real Silero VAD still runs)."""
     return VoiceModels(settings=settings, stt=EnergySTT(), tts=ToneTTS(seconds_per_word),
-                       llm=ScriptedLLM(),
+                       llm=ScriptedLLM("How long ", "have you had ", "the fever?"),
                        detector=NoPhi(), knowledge=NoKnowledge(), vault_key=os.urandom(32))
 
 
@@ -112,3 +107,21 @@ async def start(app: web.Application) -> TestClient:
     test_client = TestClient(TestServer(app))
     await test_client.start_server()
     return test_client
+
+
+# ------------------------------------------------------------------ browser tests
+@pytest.fixture(scope="module")
+def loopback_ice() -> Iterator[None]:
+    """aioice offers 127.0.0.1 too: the browser under test runs on this machine."""
+    undo = offer_loopback()
+    yield
+    undo()
+
+
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[object]:
+    """Playwright's synchronous API, started once per module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright

@@ -16,6 +16,7 @@ from aiohttp import web
 from dhanvantri.realtime.app import create_app
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import emergency_models
+from tests.support.ice import offer_loopback
 
 
 def main() -> None:
@@ -27,23 +28,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    _loopback_ice()
+    offer_loopback()  # the physician's peer in the test runs on this machine
     settings = make_settings(args.folder, bus="redis", redis_url=args.redis,
                              bus_prefix=args.prefix, escalation_timeout_s=args.timeout)
     web.run_app(create_app(settings, models=emergency_models(settings)), host="127.0.0.1",
                 port=args.port, print=None, shutdown_timeout=2)
-
-
-def _loopback_ice() -> None:
-    """Offer 127.0.0.1 too: the physician's peer in the test runs on this machine."""
-    import aioice.ice
-
-    original = aioice.ice.get_host_addresses
-    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        addresses = original(use_ipv4=use_ipv4, use_ipv6=use_ipv6)
-        return ["127.0.0.1", *addresses] if use_ipv4 else addresses
-
-    aioice.ice.get_host_addresses = with_loopback
 
 
 if __name__ == "__main__":

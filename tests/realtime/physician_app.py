@@ -31,8 +31,12 @@ def physician_settings(folder: Path, **overrides: object) -> Settings:
 
 
 def add_physician(settings: Settings, email: str, password: str, full_name: str) -> None:
-    """Create (and migrate) the database with one physician, before a server starts on it."""
+    """Create (and migrate) the database with one physician, before a server starts on it.
+
+    Works from any thread, a running event loop's included (Playwright's sync API runs one).
+    """
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from dhanvantri.http.principal import Role
     from dhanvantri.platform.bootstrap import bootstrap
@@ -47,7 +51,8 @@ def add_physician(settings: Settings, email: str, password: str, full_name: str)
             registration_number="KMC-1", council="Karnataka Medical Council"))
         await services.close()
 
-    asyncio.run(create())
+    with ThreadPoolExecutor(1) as thread:  # asyncio.run refuses to nest in a running loop
+        thread.submit(asyncio.run, create()).result()
 
 
 def physician_app(settings: Settings, bus: EventBus | None = None) -> web.Application:

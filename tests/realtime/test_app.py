@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from dhanvantri.http.principal import Role
@@ -34,7 +32,7 @@ async def test_healthz_is_503_loading_until_models_are_ready(settings: Settings)
         assert await response.json() == {"status": "loading"}
         refused = await client.post("/api/v1/consultations")
         assert refused.status == 503
-        assert (await refused.json())["error"]["code"] == "not_ready"
+        assert (await refused.json())["error"]["code"] == "NOT_READY"
         release.set()
         for _ in range(100):
             response = await client.get("/healthz")
@@ -93,7 +91,7 @@ async def test_too_many_sessions_is_503_server_busy(client: TestClient) -> None:
     response = await client.post("/api/v1/consultations")
     assert response.status == 503
     error = (await response.json())["error"]
-    assert error["code"] == "server_busy" and error["details"] == {"max_sessions": 3}
+    assert error["code"] == "SERVER_BUSY" and error["details"] == {"max_sessions": 3}
     # Hanging up frees the slot.
     assert (await client.delete(f"/api/v1/consultations/{ids[0]}")).status == 204
     assert (await client.post("/api/v1/consultations")).status == 201
@@ -148,6 +146,11 @@ async def test_require_auth_needs_a_patient_token(tmp_path: Path) -> None:
 async def test_openapi_lists_the_consultation_routes(client: TestClient) -> None:
     document = await (await client.get("/api/v1/openapi.json")).json()
     paths = document["paths"]
+    documented = {(method.upper(), path) for path, item in paths.items() for method in item}
+    served = {(route.method, route.resource.canonical) for route in client.app.router.routes()
+              if route.resource and route.resource.canonical.startswith("/api/v1/")
+              and route.method != "HEAD"}
+    assert documented == served  # every route of the full server is an Endpoint
     assert "post" in paths["/api/v1/consultations"]
     assert "post" in paths["/api/v1/consultations/{id}/webrtc"]
     assert "get" in paths["/api/v1/consultations/{id}/ws"]
@@ -172,7 +175,7 @@ async def test_unknown_consultation_is_404_json(client: TestClient) -> None:
     response = await client.post("/api/v1/consultations/nope/webrtc",
                                  json={"sdp": "v=0", "type": "offer"})
     assert response.status == 404
-    assert (await response.json())["error"]["code"] == "not_found"
+    assert (await response.json())["error"]["code"] == "NOT_FOUND"
 
 
 async def test_patient_page_is_served_from_web_client_dir(tmp_path: Path) -> None:
@@ -190,18 +193,3 @@ async def test_patient_page_is_served_from_web_client_dir(tmp_path: Path) -> Non
         assert (await client.get("/healthz")).status == 200  # not shadowed by the static files
     finally:
         await client.close()
-
-
-def test_run_app_in_background_serves_on_a_real_port(tmp_path: Path) -> None:
-    from dhanvantri.realtime.app import free_port, run_app_in_background
-
-    settings = make_settings(tmp_path)
-    port = free_port()
-    with run_app_in_background(settings, port, models=stand_in_models(settings)) as server:
-        server.wait_ready(timeout=30)
-        assert server.url == f"http://127.0.0.1:{port}"
-        status, body = server.get("/healthz")
-        assert status == 200 and b'"ready"' in body
-        assert server.get("/api/v1/consultations/nope/ws")[0] == 404
-    with pytest.raises(OSError):  # stopped: nothing listens any more
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()

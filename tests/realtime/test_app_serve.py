@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from dhanvantri.cli import main
-from dhanvantri.realtime.app import free_port
+from tests.support.server import ServerProcess
+from tests.support.waiting import wait_until
 
 
 def test_bad_port_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,36 +31,24 @@ def test_taken_port_fails_before_loading_models(capsys: pytest.CaptureFixture[st
     assert f"cannot listen on 127.0.0.1:{port}" in err and "loading" not in err
 
 
-def _health(url: str) -> tuple[int, dict[str, object]]:
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 @pytest.mark.models
 def test_serve_loads_models_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
     env = {**os.environ, "DHANVANTRI_DATA_DIR": str(tmp_path / "data")}
     log = tmp_path / "serve.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "dhanvantri.cli", "serve", "--port",
-                                    str(port)], env=env, stdout=subprocess.PIPE, stderr=stderr)
-    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(lambda port: [sys.executable, "-m", "dhanvantri.cli", "serve",
+                                         "--port", str(port)],
+                           log=log, env=env, stdout=subprocess.PIPE)
+    process = server.process
     try:
-        statuses = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                status, body = _health(url)
-            except OSError:
-                time.sleep(0.1)
-                continue
-            statuses.append((status, body["status"]))
-            if status == 200:
-                break
-            time.sleep(0.1)
+        statuses: list[tuple[int, str]] = []
+
+        def ready_or_exited() -> bool:
+            reply = server.health()  # None until the port listens
+            if reply is not None:
+                statuses.append(reply)
+            return (reply is not None and reply[0] == 200) or process.poll() is not None
+
+        wait_until(ready_or_exited, 180, what=lambda: log.read_text()[-2000:], interval=0.1)
         assert statuses and statuses[-1] == (200, "ready"), log.read_text()[-2000:]
         assert (503, "loading") in statuses
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()

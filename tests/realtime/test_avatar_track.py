@@ -67,7 +67,7 @@ async def test_stop_ends_recv_and_lets_go() -> None:
         await track.recv()
     assert track.readyState == "ended"
     assert track.renderer is None
-    assert output.viseme_listeners == []
+    assert output.viseme_listeners == ()
     track.stop()  # stopping twice is harmless
 
 

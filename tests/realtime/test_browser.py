@@ -8,38 +8,23 @@ unreachable server) and check the layout on a phone-sized screen.
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.realtime.conftest import make_settings, stand_in_models
-from tests.speech import espeak_available
+from tests.speech import espeak_available, microphone_wav
+from tests.support.browser import RECEIVED_AUDIO, launch, page_until, require_chromium
+from tests.support.server import run_app_in_background
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
-CHROMIUM = Path("/usr/bin/chromium")
 PATIENT_SAYS = "My head hurts. I have a headache and a fever."
 # Chromium loops the file: leave the assistant time to answer (a loaded 2-core machine can take
 # several seconds) before the patient speaks again and barges in.
 SILENCE_AFTER_S = 15
-
-
-def chromium_args(wav: Path | None) -> list[str]:
-    args = [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        "--autoplay-policy=no-user-gesture-required",
-        # The server and the browser share this machine; let ICE pair loopback addresses.
-        "--allow-loopback-in-peer-connection",
-    ]
-    if wav is not None:
-        args.append(f"--use-file-for-fake-audio-capture={wav}")
-    return args
 
 
 @pytest.fixture(scope="module")
@@ -47,44 +32,16 @@ def patient_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The patient's words at 48 kHz with 1 s of silence before and some after (it loops)."""
     if not espeak_available():
         pytest.skip("espeak-ng and sox are needed to make the patient's speech")
-    folder = tmp_path_factory.mktemp("browser_audio")
-    raw, wav = folder / "raw.wav", folder / "patient.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(raw), PATIENT_SAYS],
-                   check=True)
-    subprocess.run(["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(wav),
-                    "pad", "1", str(SILENCE_AFTER_S)], check=True)
-    return wav
-
-
-@pytest.fixture(scope="module")
-def loopback_ice() -> Iterator[None]:
-    """Let aioice offer 127.0.0.1 too: the browser under test runs on this machine.
-
-    aioice leaves loopback out of its host candidates; whatever other interfaces exist, the
-    server (running in this process) can then always be reached.
-    """
-    import aioice.ice
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is needed at /usr/bin/chromium")
-    original = aioice.ice.get_host_addresses
-
-    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        addresses = original(use_ipv4, use_ipv6)
-        return ["127.0.0.1", *addresses] if use_ipv4 else addresses
-
-    aioice.ice.get_host_addresses = with_loopback
-    yield
-    aioice.ice.get_host_addresses = original
+    return microphone_wav(tmp_path_factory.mktemp("browser_audio"), "patient", PATIENT_SAYS,
+                          before=1, after=SILENCE_AFTER_S)
 
 
 @pytest.fixture(scope="module")
 def server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The full server with the real models on a free loopback port, in this process."""
-    from dhanvantri.realtime.app import free_port, run_app_in_background
-
+    require_chromium()
     folder = tmp_path_factory.mktemp("browser_server")
-    running = run_app_in_background(make_settings(folder, max_sessions=2), free_port())
+    running = run_app_in_background(make_settings(folder, max_sessions=2))
     try:
         running.wait_ready(timeout=240)
         yield running
@@ -93,45 +50,18 @@ def server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="module")
-def quick_server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def quick_server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[Any]:
     """The full server with the stand-in speech and language models (ready at once)."""
-    from dhanvantri.realtime.app import free_port, run_app_in_background
-
+    require_chromium()
     settings = make_settings(tmp_path_factory.mktemp("browser_quick"), max_sessions=2)
-    running = run_app_in_background(settings, free_port(), models=stand_in_models(settings))
+    running = run_app_in_background(settings, models=stand_in_models(settings))
     try:
         running.wait_ready(timeout=30)
         yield running
     finally:
         running.stop()
 
-
-@pytest.fixture(scope="module")
-def playwright_instance() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-def launch(playwright: Any, wav: Path | None = None) -> Any:
-    # Never `playwright install`: the system Chromium is the browser under test.
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=chromium_args(wav))
-
-
-RECEIVED_AUDIO = """async () => {
-  const pc = window.dhanvantri.session && window.dhanvantri.session.pc;
-  if (!pc) return null;
-  const stats = await pc.getStats();
-  for (const s of stats.values()) {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-      return {bytes: s.bytesReceived, samples: s.totalSamplesReceived || 0,
-              energy: s.totalAudioEnergy || 0};
-    }
-  }
-  return null;
-}"""
 
 # Samples the avatar's mouth ten times a second: how many pixels around the mouth are not skin
 # (lips, the opening, teeth: more as the mouth opens), and the state the page showed then.
@@ -184,17 +114,24 @@ VIDEO_SNAPSHOT = """() => {
 }"""
 
 
-def poll(page: Any, script: str, done: Callable[[Any], Any], seconds: float) -> Any:
-    """Evaluate ``script`` until ``done`` accepts its result; that result."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = page.evaluate(script)
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            seen = page.evaluate(EVENTS_SEEN)
-            raise AssertionError(f"still {value!r} after {seconds} s; events: {seen}")
-        page.wait_for_timeout(250)
+def seen(page: Any) -> str:
+    """What the page's session has seen so far, for a failure message."""
+    return f"the page; events so far: {page.evaluate(EVENTS_SEEN)}"
+
+
+def pixels_changed(first: dict[str, Any], second: dict[str, Any]) -> int:
+    return sum(abs(a - b) > 8 for a, b in zip(first["pixels"], second["pixels"], strict=True))
+
+
+def mouth_states(samples: list[list[Any]]) -> tuple[list[int], list[int]]:
+    """The mouth samples taken while speaking, and those (sorted) while listening."""
+    speaking = [x[1] for x in samples if x[0] == "speaking"]
+    return speaking, sorted(x[1] for x in samples if x[0] == "listening")
+
+
+def mouth_opened(samples: list[list[Any]]) -> bool:
+    speaking, listening = mouth_states(samples)
+    return bool(speaking and listening) and max(speaking) > listening[len(listening) // 2] + 150
 
 
 def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot: Path, *,
@@ -215,33 +152,35 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
         page.evaluate(MOUTH_SAMPLER)
 
         # The patient's words, recognised on the server, come back into the transcript.
-        poll(page, "document.querySelector('#transcript').innerText.toLowerCase()",
-             lambda text: patient_word in text, 90)
+        page_until(page, "document.querySelector('#transcript').innerText.toLowerCase()", 90,
+                   done=lambda text: patient_word in text, what=lambda: seen(page))
         assert page.locator("#transcript li.patient").count() >= 1
         # The assistant answers, in text and in speech.
-        poll(page, "[...document.querySelectorAll('#transcript li.assistant .text')]"
-                   ".map(el => el.textContent.trim()).join(' ')", lambda text: len(text) > 3, 90)
-        audio = poll(page, RECEIVED_AUDIO, lambda stats: stats and stats["energy"] > 0, 60)
+        page_until(page, "[...document.querySelectorAll('#transcript li.assistant .text')]"
+                         ".map(el => el.textContent.trim()).join(' ')", 90,
+                   done=lambda text: len(text) > 3, what=lambda: seen(page))
+        audio = page_until(page, RECEIVED_AUDIO, 60,
+                           done=lambda stats: stats and stats["energy"] > 0,
+                           what=lambda: seen(page))
         assert audio["bytes"] > 0 and audio["samples"] > 0  # sound, not just silent packets
 
         # The avatar's video plays and its pictures change (blinks, breathing, the mouth).
         page.wait_for_function("document.getElementById('avatar').videoWidth > 0",
                                timeout=30_000)
         first = page.evaluate(VIDEO_SNAPSHOT)
-        page.wait_for_timeout(1500)
-        second = page.evaluate(VIDEO_SNAPSHOT)
+        second = page_until(page, VIDEO_SNAPSHOT, 30, what="the avatar's pictures to change",
+                            done=lambda now: now["frames"] > first["frames"]
+                            and pixels_changed(first, now) > 20)
         assert (first["width"], first["height"]) == (256, 256)
         assert second["frames"] > first["frames"]
-        changed = sum(abs(a - b) > 8 for a, b in zip(first["pixels"], second["pixels"],
-                                                       strict=True))
-        assert changed > 20
+        assert pixels_changed(first, second) > 20
         assert page.get_attribute("#state", "data-state") in {"listening", "thinking", "speaking"}
         if lip_sync:
-            samples = page.evaluate("window.mouthSamples")
-            speaking = [x[1] for x in samples if x[0] == "speaking"]
-            listening = sorted(x[1] for x in samples if x[0] == "listening")
-            assert speaking and listening, samples
             # The mouth opens with the words and rests (closed lips) while the patient talks.
+            samples = page_until(page, "window.mouthSamples", 90, done=mouth_opened,
+                                 what="the mouth to open while the assistant speaks")
+            speaking, listening = mouth_states(samples)
+            assert speaking and listening, samples
             rest = listening[len(listening) // 2]
             assert max(speaking) > rest + 150, samples
             assert listening[len(listening) // 10] > rest - 60, samples  # rest is steady
@@ -277,7 +216,7 @@ def test_busy_clinic_blocked_microphone_and_lost_connection(
         # The server is at capacity.
         page.route("**/api/v1/consultations", lambda route: route.fulfill(
             status=503, content_type="application/json",
-            body='{"error": {"code": "server_busy", "message": "busy", "details": {}}}'))
+            body='{"error": {"code": "SERVER_BUSY", "message": "busy", "details": {}}}'))
         page.click("#start")
         page.wait_for_selector("#alert:not([hidden])")
         assert "The clinic is busy" in page.inner_text("#alert-text")

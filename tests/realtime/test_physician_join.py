@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
 from dhanvantri.desk.physician_link import PhysicianLink, resampler
@@ -28,6 +27,8 @@ from dhanvantri.realtime.state import RUNTIME
 from tests.platform.helpers import make_staff
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, cheap_passwords, emergency_models
+from tests.support.patient import Patient
+from tests.support.waiting import wait_until_async
 
 __all__ = ["cheap_passwords"]
 RATE = 48000
@@ -39,45 +40,6 @@ async def client(tmp_path: Path, cheap_passwords: None) -> AsyncIterator[TestCli
     app = create_app(settings, models=emergency_models(settings))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
-
-
-class Patient:
-    """The patient's WebSocket: sends speech at real-time pace, records what comes back."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.events: list[dict[str, Any]] = []
-        self.audio: list[np.ndarray] = []
-        self.reader = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        async for msg in self.ws:
-            if msg.type is WSMsgType.TEXT:
-                self.events.append(json.loads(msg.data))
-            elif msg.type is WSMsgType.BINARY:
-                self.audio.append(np.frombuffer(msg.data, dtype="<i2"))
-
-    async def say(self, audio: np.ndarray) -> None:
-        for offset in range(0, len(audio), 320):
-            await self.ws.send_bytes(audio[offset:offset + 320].astype("<i2").tobytes())
-            await asyncio.sleep(0.02)
-
-    async def wait_for(self, check: Any, limit: float = 20.0) -> dict[str, Any]:
-        async with asyncio.timeout(limit):
-            while True:
-                for event in self.events:
-                    if check(event):
-                        return event
-                await asyncio.sleep(0.02)
-
-    def since(self, mark: int, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.events[mark:] if e.get("type") == kind]
-
-
-async def wait_until(check: Any, limit: float = 10.0) -> None:
-    async with asyncio.timeout(limit):
-        while not check():  # noqa: ASYNC110 - polls state owned by the server
-            await asyncio.sleep(0.02)
 
 
 async def test_listen_take_over_hand_back_and_leave(client: TestClient, speech: Any) -> None:
@@ -97,7 +59,7 @@ async def test_listen_take_over_hand_back_and_leave(client: TestClient, speech: 
     escalation = queue["items"][0]["id"]
     url = f"/api/v1/escalations/{escalation}"
     early = await client.post(url + "/takeover", headers=headers)
-    assert early.status == 409 and (await early.json())["error"]["code"] == "not_accepted"
+    assert early.status == 409 and (await early.json())["error"]["code"] == "NOT_ACCEPTED"
     assert (await client.post(url + "/accept", headers=headers)).status == 200
     await patient.wait_for(lambda e: e.get("type") == "escalation_accepted")
 
@@ -121,7 +83,7 @@ async def test_listen_take_over_hand_back_and_leave(client: TestClient, speech: 
     response = await client.post(url + "/takeover", headers=headers)
     assert response.status == 200, await response.text()
     assert (await response.json())["held_by"] == app[DESK].node
-    await wait_until(lambda: link.mode == "takeover")
+    await wait_until_async(lambda: link.mode == "takeover", 10)
     await patient.wait_for(lambda e: e.get("type") == "doctor" and e.get("mode") == "takeover")
     mark, before = len(patient.events), len(patient.audio)
     words = resampler(16000, RATE)(speech("Please stay seated, an ambulance is coming."))
@@ -129,15 +91,16 @@ async def test_listen_take_over_hand_back_and_leave(client: TestClient, speech: 
     for offset in range(0, len(voice), 960):
         await link.push_audio(voice[offset:offset + 960])
         await asyncio.sleep(0.005)
-    await wait_until(lambda: any(np.abs(a).max() > 2000 for a in patient.audio[before:]))
+    await wait_until_async(lambda: any(np.abs(a).max() > 2000 for a in patient.audio[before:]),
+                           10)
     # The physician's words are transcribed and shown to both.
     said = await patient.wait_for(lambda e: e.get("role") == "physician" and e.get("final"))
     assert said["text"] == EMERGENCY  # what the stand-in recogniser hears in any loud audio
     assert any(e.get("role") == "physician" for e in seen)
     # The patient speaks again: heard (transcribed), not answered.
     await patient.say(emergency)
-    await wait_until(lambda: any(e["role"] == "patient" and e["final"]
-                                 for e in patient.since(mark, "transcript")), 20)
+    await wait_until_async(lambda: any(e["role"] == "patient" and e["final"]
+                                       for e in patient.since(mark, "transcript")), 20)
     await asyncio.sleep(1.0)
     assert not [e for e in patient.since(mark, "transcript") if e["role"] == "assistant"]
     assert {"type": "state", "value": "speaking"} not in patient.events[mark:]

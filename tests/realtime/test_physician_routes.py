@@ -105,7 +105,7 @@ async def test_one_physician_accepts_and_it_is_audited(client: TestClient) -> No
     assert news["event"] == "accepted" and news["escalation"]["id"] == raised.id
     late = await client.post(f"/api/v1/escalations/{raised.id}/accept", headers=second.headers)
     assert late.status == 409
-    assert (await late.json())["error"]["code"] == "escalation_state"
+    assert (await late.json())["error"]["code"] == "ESCALATION_STATE"
     missing = await client.post("/api/v1/escalations/nope/accept", headers=second.headers)
     assert missing.status == 404
     done = await client.post(f"/api/v1/escalations/{raised.id}/resolve", headers=first.headers)

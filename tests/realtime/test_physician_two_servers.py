@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,41 +22,27 @@ import numpy as np
 import pytest
 
 from dhanvantri.desk.cluster.bus import RedisBus
-from dhanvantri.realtime.app import free_port
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, add_physician
+from tests.support.patient import Patient
+from tests.support.server import ServerProcess
+from tests.support.waiting import wait_until_async
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "dr.iyer@clinic.example", "long enough passphrase 42"
 
 
-def start_server(folder: Path, prefix: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.realtime.desk_server", "--port", str(port), "--folder",
-         str(folder), "--prefix", prefix, "--redis", url, "--timeout", "60"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def wait_healthy(process: subprocess.Popen[bytes], base: str, seconds: float = 60.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode()[-3000:]
-                                 if process.stderr else "server exited")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base} not healthy after {seconds:.0f} s")
+def start_server(folder: Path, name: str, prefix: str, url: str) -> ServerProcess:
+    """``tests.realtime.desk_server`` in a child process, healthy."""
+    server = ServerProcess(
+        lambda port: [sys.executable, "-m", "tests.realtime.desk_server", "--port", str(port),
+                      "--folder", str(folder), "--prefix", prefix, "--redis", url,
+                      "--timeout", "60"],
+        log=folder / f"{name}.log", cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    server.wait_healthy(60)
+    return server
 
 
 @pytest.fixture
@@ -67,24 +51,15 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     settings = make_settings(tmp_path)
 
     add_physician(settings, EMAIL, PASSWORD, "Dr Iyer")  # the shared database, migrated
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[ServerProcess] = []
     try:
-        first, base_a = start_server(tmp_path, prefix, url)
-        started.append(first)
-        wait_healthy(first, base_a)  # one at a time: both migrate the shared database
-        second, base_b = start_server(tmp_path, prefix, url)
-        started.append(second)
-        wait_healthy(second, base_b)
-        yield base_a, base_b
+        # One at a time: both migrate the shared database.
+        started.append(start_server(tmp_path, "a", prefix, url))
+        started.append(start_server(tmp_path, "b", prefix, url))
+        yield started[0].url, started[1].url
     finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        for server in started:
+            server.stop()
 
         async def cleanup() -> None:
             bus = RedisBus(url, prefix)
@@ -116,16 +91,10 @@ async def test_escalation_on_one_server_reaches_a_physician_on_the_other(
         node_b = (await next_of(dashboard, "hello"))["node"]
         assert (await next_of(dashboard, "queue"))["items"] == []
 
-        created = await http.post(f"{base_a}/api/v1/consultations")
-        cid = (await created.json())["id"]
-        patient = await http.ws_connect(f"{base_a}/api/v1/consultations/{cid}/ws")
-        await patient.send_json({"type": "start", "sample_rate": 16000,
-                                 "encoding": "pcm_s16le"})
-        audio = np.concatenate([np.zeros(8000, np.int16), speech(EMERGENCY),
-                                np.zeros(16000, np.int16)])
-        for offset in range(0, len(audio), 320):
-            await patient.send_bytes(audio[offset:offset + 320].astype("<i2").tobytes())
-            await asyncio.sleep(0.005)
+        patient = await Patient.join(http, base_a)
+        cid = patient.consultation_id
+        await patient.say(np.concatenate([np.zeros(8000, np.int16), speech(EMERGENCY),
+                                          np.zeros(16000, np.int16)]))
 
         news = await next_of(dashboard, "escalation")
         item = news["escalation"]
@@ -138,23 +107,24 @@ async def test_escalation_on_one_server_reaches_a_physician_on_the_other(
         body = await accepted.json()
         assert body["held_by"] and body["held_by"] != node_b  # process A holds it
 
-        told = await next_of(patient, "escalation_accepted")
+        told = await patient.wait_for(of_type("escalation_accepted"))
         assert told["escalation_id"] == item["id"]
 
         doctor = await join_call(http, f"{base_b}/api/v1/escalations/{item['id']}", token)
         try:
-            joined = await next_of(patient, "doctor")
+            joined = await patient.wait_for(of_type("doctor"))
             assert joined["joined"] is True and joined["name"] == "Dr Iyer"
-            await wait_for_event(doctor, "joined")
+            after_joined = patient.events.index(joined) + 1
+            await peer_event(doctor, "joined")
             took = await http.post(f"{base_b}/api/v1/escalations/{item['id']}/takeover",
                                    headers={"Authorization": f"Bearer {token}"})
             assert took.status == 200 and (await took.json())["held_by"] == body["held_by"]
-            assert (await next_of(patient, "doctor"))["mode"] == "takeover"
-            assert (await wait_for_event(doctor, "mode"))["mode"] == "takeover"
+            mode = await patient.wait_for(of_type("doctor"), after=after_joined)
+            assert mode["mode"] == "takeover"
+            assert (await peer_event(doctor, "mode"))["mode"] == "takeover"
         finally:
             await doctor.close()
-        await patient.send_json({"type": "hangup"})
-        await patient.close()
+        await patient.hang_up()
         await dashboard.close()
 
 
@@ -175,10 +145,13 @@ async def join_call(http: aiohttp.ClientSession, url: str, token: str) -> Any:
     return pc
 
 
-async def wait_for_event(pc: Any, kind: str, seconds: float = 20.0) -> dict[str, Any]:
-    async with asyncio.timeout(seconds):
-        while True:
-            for event in pc.events:
-                if event.get("type") == kind:
-                    return event  # type: ignore[no-any-return]
-            await asyncio.sleep(0.05)
+def of_type(kind: str) -> Any:
+    """Accepts events of type ``kind``."""
+    return lambda event: event.get("type") == kind
+
+
+async def peer_event(pc: Any, kind: str) -> dict[str, Any]:
+    """The first event of type ``kind`` on the physician's events channel, waiting for it."""
+    found = await wait_until_async(lambda: next(filter(of_type(kind), pc.events), None), 20,
+                                   what=lambda: f"a {kind!r} event; got {pc.events}")
+    return found  # type: ignore[no-any-return]

@@ -26,6 +26,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from dhanvantri.realtime.state import RUNTIME
+from tests.support.waiting import wait_until_async
 
 
 @pytest.fixture(autouse=True)
@@ -116,13 +117,6 @@ class Patient:
         await asyncio.gather(*self._readers, return_exceptions=True)
 
 
-async def wait_for(predicate: Any, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_call_carries_speech_in_and_reply_audio_and_events_out(
         client: TestClient, speech: Any) -> None:
     audio = np.concatenate([np.zeros(8000, np.int16), speech("I have a fever since yesterday."),
@@ -130,8 +124,8 @@ async def test_a_call_carries_speech_in_and_reply_audio_and_events_out(
     patient = Patient(audio)
     cid = await patient.call(client)
     assert client.app[RUNTIME].registry.get(cid).transport == "webrtc"
-    await wait_for(lambda: any(e["type"] == "metrics" for e in patient.events))
-    await wait_for(lambda: patient.loud_reply_ms() >= 200)
+    await wait_until_async(lambda: any(e["type"] == "metrics" for e in patient.events), 20)
+    await wait_until_async(lambda: patient.loud_reply_ms() >= 200, 20)
     finals = [e["text"] for e in patient.events
               if e["type"] == "transcript" and e["role"] == "patient" and e["final"]]
     assert finals == ["I have a fever"]
@@ -140,7 +134,7 @@ async def test_a_call_carries_speech_in_and_reply_audio_and_events_out(
     # Reply audio arrives as 48 kHz frames decoded from Opus; the avatar's video flows too.
     assert patient.reply and patient.video_frames > 0
     await patient.hang_up()
-    await wait_for(lambda: cid not in client.app[RUNTIME].registry, limit=40)
+    await wait_until_async(lambda: cid not in client.app[RUNTIME].registry, 40)
 
 
 async def test_sessions_open_and_close_without_leaks(client: TestClient) -> None:
@@ -149,12 +143,12 @@ async def test_sessions_open_and_close_without_leaks(client: TestClient) -> None
     for round_ in range(3):
         patient = Patient(np.zeros(1600, np.int16))
         cid = await patient.call(client)
-        await wait_for(lambda p=patient: p.channel.readyState == "open" and p.events)
+        await wait_until_async(lambda p=patient: p.channel.readyState == "open" and p.events, 20)
         if round_ == 0:  # hang up through the API
             assert (await client.delete(f"/api/v1/consultations/{cid}")).status == 204
         else:  # or by closing the connection
             await patient.pc.close()
-        await wait_for(lambda c=cid: c not in runtime.registry, limit=40)
+        await wait_until_async(lambda c=cid: c not in runtime.registry, 40)
         await patient.hang_up()
     assert len(runtime.registry) == 0
 
@@ -164,7 +158,7 @@ async def test_sessions_open_and_close_without_leaks(client: TestClient) -> None
                 and t.get_coro().__qualname__ != "RequestHandler.start"]
 
     try:
-        await wait_for(lambda: not leftovers(), limit=10)
+        await wait_until_async(lambda: not leftovers(), 10)
     except AssertionError:
         pytest.fail(f"tasks left behind: {[t.get_coro() for t in leftovers()]}")
     text = await (await client.get("/metrics")).text()
@@ -175,9 +169,9 @@ async def test_sessions_open_and_close_without_leaks(client: TestClient) -> None
 async def test_server_shutdown_ends_calls(client: TestClient) -> None:
     patient = Patient(np.zeros(1600, np.int16))
     await patient.call(client)
-    await wait_for(lambda: patient.channel.readyState == "open")
+    await wait_until_async(lambda: patient.channel.readyState == "open", 20)
     await client.app[RUNTIME].registry.close_all()
-    await wait_for(lambda: patient.pc.connectionState in ("closed", "failed"), limit=40)
+    await wait_until_async(lambda: patient.pc.connectionState in ("closed", "failed"), 40)
     await patient.hang_up()
 
 

@@ -16,6 +16,7 @@ from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import stand_in_models, start
+from tests.support.patient import stream
 
 FRAME_MS = 20
 
@@ -26,10 +27,7 @@ async def join(client: TestClient) -> Any:
 
 
 async def send_paced(ws: Any, audio: np.ndarray, rate: int) -> None:
-    step = rate * FRAME_MS // 1000
-    for offset in range(0, len(audio), step):
-        await ws.send_bytes(audio[offset:offset + step].astype("<i2").tobytes())
-        await asyncio.sleep(FRAME_MS / 1000 / 4)  # 4x real time: enough for the VAD, quick
+    await stream(ws, audio, rate, speed=4)  # 4x real time: enough for the VAD, quick
 
 
 async def collect(ws: Any, until: str, limit: float = 20.0
@@ -67,7 +65,7 @@ async def test_bad_start_message_gets_error_event_and_close_4400(client: TestCli
     await ws.send_str(start)
     msg = await ws.receive(timeout=5)
     event = json.loads(msg.data)
-    assert event["type"] == "error" and event["code"] == "bad_start" and event["message"]
+    assert event["type"] == "error" and event["code"] == "BAD_START" and event["message"]
     assert (await ws.receive(timeout=5)).type is WSMsgType.CLOSE
     assert ws.close_code == 4400
     await ws.close()
@@ -81,7 +79,7 @@ async def test_bad_start_message_gets_error_event_and_close_4400(client: TestCli
 async def test_binary_before_start_is_refused(client: TestClient) -> None:
     _, ws = await join(client)
     await ws.send_bytes(b"\x00\x00" * 320)
-    assert json.loads((await ws.receive(timeout=5)).data)["code"] == "bad_start"
+    assert json.loads((await ws.receive(timeout=5)).data)["code"] == "BAD_START"
     await ws.receive(timeout=5)
     assert ws.close_code == 4400
 
@@ -92,7 +90,7 @@ async def test_second_join_is_409(client: TestClient) -> None:
     assert json.loads((await ws.receive(timeout=5)).data)["type"] == "ready"
     response = await client.get(f"/api/v1/consultations/{cid}/ws")
     assert response.status == 409
-    assert (await response.json())["error"]["code"] == "already_joined"
+    assert (await response.json())["error"]["code"] == "ALREADY_JOINED"
     await ws.close()
 
 

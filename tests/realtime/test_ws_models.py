@@ -17,17 +17,9 @@ from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from tests.realtime.conftest import make_settings, start
+from tests.support.patient import stream
 
 pytestmark = [pytest.mark.models, pytest.mark.asyncio(loop_scope="session")]
-FRAME = 320  # 20 ms at 16 kHz
-
-
-async def stream(ws: Any, audio: np.ndarray) -> None:
-    """Send ``audio`` in 20 ms frames at real-time pace, as a microphone would."""
-    started = time.monotonic()
-    for i, offset in enumerate(range(0, len(audio), FRAME)):
-        await asyncio.sleep(max(0.0, started + i * 0.02 - time.monotonic()))
-        await ws.send_bytes(audio[offset:offset + FRAME].astype("<i2").tobytes())
 
 
 async def test_streamed_wav_gets_transcripts_and_reply_audio(

@@ -1,4 +1,4 @@
-"""Fields every stored record carries: a UUID key and created/updated/deleted timestamps."""
+"""Fields stored records carry: a UUID key, and created/updated (and deleted) timestamps."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from datetime import datetime
 
 
 @dataclass(kw_only=True, eq=False)
-class Entity:
-    """A record with identity. ``deleted_at`` marks a soft delete (medical records are kept)."""
+class Identified:
+    """A record with identity: two objects are the same record when their ids match."""
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+@dataclass(kw_only=True, eq=False)
+class Tracked(Identified):
+    """A record that remembers when it was created and last changed."""
+
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    deleted_at: datetime | None = None
 
     def touch(self, now: datetime) -> None:
         """Stamp creation (first time) and update times."""
@@ -22,13 +33,14 @@ class Entity:
             self.created_at = now
         self.updated_at = now
 
+
+@dataclass(kw_only=True, eq=False)
+class Entity(Tracked):
+    """A tracked record; ``deleted_at`` marks a soft delete (medical records are kept)."""
+
+    deleted_at: datetime | None = None
+
     def soft_delete(self, now: datetime) -> None:
         """Hide the record from normal reads while keeping it for retention and audit."""
         self.deleted_at = now
         self.updated_at = now
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, type(self)) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from dhanvantri.platform.orm import metadata
+from dhanvantri.platform.tables import metadata
 
 config = context.config
 

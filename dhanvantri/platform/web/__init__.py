@@ -37,6 +37,10 @@ ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
                              *wallet_routes.ENDPOINTS]
 
 
+META = Endpoint("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document", "meta",
+                None, responses={200: "OpenAPI 3.1 document"})
+
+
 def install(app: web.Application, settings: Settings, *, notifier: Notifier | None = None,
             clock: Clock | None = None, safety_gate: SafetyGate | None = None,
             signer: ESignProvider | None = None, migrate: bool = True) -> Services:
@@ -59,13 +63,7 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
     app[SERVICES] = services
     app[AUTHENTICATOR] = services.tokens.principal
     app.middlewares.append(error_middleware)
-    install_endpoints(app, ENDPOINTS)
-    app.router.add_get(openapi.PREFIX + "/openapi.json", openapi.serve)
-    openapi.registry(app).add_paths({openapi.PREFIX + "/openapi.json": {"get": {
-        "operationId": "openapi_document", "summary": "This OpenAPI document", "tags": ["meta"],
-        "security": [], "responses": {"200": {"description": "OpenAPI 3.1 document",
-                                              "content": {"application/json": {
-                                                  "schema": {"type": "object"}}}}}}}})
+    install_endpoints(app, [*ENDPOINTS, META])
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await services.start(migrate=migrate)

@@ -8,7 +8,7 @@ from ...http.endpoint import Endpoint, ok, parse_query
 from ...http.permissions import Perm
 from .. import audit
 from .common import services
-from .schemas import AuditQuery
+from .schemas import AuditEvents, AuditQuery, ChainVerification
 
 
 async def list_events(request: web.Request) -> web.Response:
@@ -28,7 +28,8 @@ async def verify_chain(request: web.Request) -> web.Response:
 
 ENDPOINTS = [
     Endpoint("GET", "/audit/events", list_events, "Audit events in chain order", "audit",
-             Perm.AUDIT_READ, query=AuditQuery, responses={200: "events"}),
+             Perm.AUDIT_READ, query=AuditQuery, responses={200: "events"}, response=AuditEvents),
     Endpoint("GET", "/audit/verify", verify_chain, "Verify the audit hash chain", "audit",
-             Perm.AUDIT_READ, responses={200: "verification result"}),
+             Perm.AUDIT_READ, responses={200: "verification result"},
+             response=ChainVerification),
 ]

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...http.auth import REQUEST_ID, authenticate_request, caller
+from ...http.auth import REQUEST_ID, caller
 from ...http.endpoint import Endpoint, client_ip, ok, parse_body
 from ...http.permissions import Perm
 from .. import accounts, users
 from .common import actor_for, services
-from .schemas import LoginIn, MfaConfirmIn, OtpRequestIn, OtpVerifyIn, PatientProfileIn, RefreshIn
+from .schemas import (
+    Account,
+    LoginIn,
+    MfaConfirmIn,
+    MfaEnabled,
+    OtpChallenge,
+    OtpRequestIn,
+    OtpVerifyIn,
+    PatientProfileIn,
+    RefreshIn,
+    TokenPair,
+    TotpUri,
+)
 
 
 async def request_otp(request: web.Request) -> web.Response:
@@ -49,7 +61,7 @@ async def refresh(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    principal = authenticate_request(request)
+    principal = caller(request)
     body = await parse_body(request, RefreshIn)
     await accounts.logout(services(request).uow(), principal, body.refresh_token,
                           request.get(REQUEST_ID))
@@ -89,23 +101,26 @@ TOKENS = {200: "access and refresh tokens"}
 ENDPOINTS = [
     Endpoint("POST", "/auth/otp/request", request_otp, "Send a login code to a patient's phone",
              "auth", None, OtpRequestIn, responses={202: "code sent (never in the response)"},
-             rate_limited=True),
+             response=OtpChallenge, rate_limited=True),
     Endpoint("POST", "/auth/otp/verify", verify_otp, "Exchange a login code for tokens",
-             "auth", None, OtpVerifyIn, responses=TOKENS, rate_limited=True),
+             "auth", None, OtpVerifyIn, responses=TOKENS, response=TokenPair,
+             rate_limited=True),
     Endpoint("POST", "/auth/login", login, "Staff login: e-mail, password, TOTP for admins",
-             "auth", None, LoginIn, responses=TOKENS, rate_limited=True),
+             "auth", None, LoginIn, responses=TOKENS, response=TokenPair,
+             rate_limited=True),
     Endpoint("POST", "/auth/refresh", refresh, "Rotate a refresh token", "auth", None, RefreshIn,
-             responses=TOKENS, rate_limited=True),
+             responses=TOKENS, response=TokenPair, rate_limited=True),
     Endpoint("POST", "/auth/logout", logout, "Revoke the session of a refresh token", "auth",
              Perm.PROFILE_READ, RefreshIn, responses={204: "revoked"}),
     Endpoint("GET", "/me", get_me, "The caller's account and profile", "accounts",
-             Perm.PROFILE_READ, responses={200: "account"}),
+             Perm.PROFILE_READ, responses={200: "account"}, response=Account),
     Endpoint("PATCH", "/me/patient-profile", update_patient_profile,
              "Update the caller's patient profile (ABHA, allergies, conditions, medicines)",
              "accounts", Perm.PATIENT_PROFILE_WRITE, PatientProfileIn,
-             responses={200: "account"}),
+             responses={200: "account"}, response=Account),
     Endpoint("POST", "/auth/mfa/setup", mfa_setup, "Start TOTP enrolment", "auth",
-             Perm.MFA_MANAGE, responses={200: "otpauth URI"}),
+             Perm.MFA_MANAGE, responses={200: "otpauth URI"}, response=TotpUri),
     Endpoint("POST", "/auth/mfa/confirm", mfa_confirm, "Finish TOTP enrolment with a code",
-             "auth", Perm.MFA_MANAGE, MfaConfirmIn, responses={200: "enabled"}),
+             "auth", Perm.MFA_MANAGE, MfaConfirmIn, responses={200: "enabled"},
+             response=MfaEnabled),
 ]

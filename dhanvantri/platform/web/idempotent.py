@@ -10,7 +10,7 @@ from aiohttp import web
 from ...http.endpoint import ok
 from ...http.errors import ValidationFailed
 from ...http.principal import Principal
-from ..idempotency import Work, run_once
+from ..commerce.idempotency import Work, run_once
 from .common import services
 
 HEADER = "Idempotency-Key"

@@ -11,21 +11,31 @@ from ...http.auth import caller
 from ...http.endpoint import Endpoint, ok, parse_body, parse_query, path_uuid
 from ...http.errors import ValidationFailed
 from ...http.permissions import Perm
-from .. import labs, pharmacy
+from ..commerce import lab_tests, labs, pharmacy
+from ..domain.catalog import MerchantKind
 from . import idempotent
+from .commerce_responses import (
+    BookingOut,
+    BookingPaymentOut,
+    LabTestsOut,
+    MerchantOut,
+    OpenSlotsOut,
+    ReportedBookingOut,
+    SlotOut,
+)
 from .commerce_schemas import BookingIn, MerchantIn, PayIn, ReportIn, SlotIn, SlotQuery
 from .common import actor_for, services
 
 
 async def tests(request: web.Request) -> web.Response:
-    return ok({"items": await labs.catalog(services(request).uow())})
+    return ok({"items": await lab_tests.catalog(services(request).uow())})
 
 
 async def create_lab(request: web.Request) -> web.Response:
     principal = caller(request)
     body = await parse_body(request, MerchantIn)
     return ok(await pharmacy.create_merchant(
-        services(request).uow(), actor_for(request, principal), "lab", body.name,
+        services(request).uow(), actor_for(request, principal), MerchantKind.LAB, body.name,
         body.user_id, body.pin_codes), status=201)
 
 
@@ -63,7 +73,7 @@ async def pay(request: web.Request) -> web.Response:
     actor, svc = actor_for(request, principal), services(request)
     return await idempotent.respond(
         request, principal, "lab_pay", {"booking": str(booking_id), "method": body.method},
-        lambda uow: labs.pay(uow, svc.gateway, actor, booking_id, body.method))  # type: ignore[arg-type]
+        lambda uow: labs.pay(uow, svc.cashier, actor, booking_id, body.method))
 
 
 async def collected(request: web.Request) -> web.Response:
@@ -96,24 +106,25 @@ async def report(request: web.Request) -> web.Response:
 TAG = "labs"
 ENDPOINTS = [
     Endpoint("GET", "/lab-tests", tests, "Lab tests with preparation and price", TAG, None,
-             responses={200: "tests"}),
+             responses={200: "tests"}, response=LabTestsOut),
     Endpoint("POST", "/labs", create_lab, "Register a partner lab", TAG, Perm.MERCHANTS_MANAGE,
-             MerchantIn, responses={201: "lab"}),
+             MerchantIn, responses={201: "lab"}, response=MerchantOut),
     Endpoint("POST", "/labs/{id}/slots", add_slot, "Add a home-collection slot", TAG,
-             Perm.LABS_OPERATE, SlotIn, responses={201: "slot"}),
+             Perm.LABS_OPERATE, SlotIn, responses={201: "slot"}, response=SlotOut),
     Endpoint("GET", "/lab-slots", slots, "Free home-collection slots at a PIN code", TAG, None,
-             query=SlotQuery, responses={200: "slots"}),
+             query=SlotQuery, responses={200: "slots"}, response=OpenSlotsOut),
     Endpoint("POST", "/lab-bookings", book, "Book tests in a slot", TAG, Perm.SHOP, BookingIn,
-             responses={201: "booking"}),
+             responses={201: "booking"}, response=BookingOut),
     Endpoint("GET", "/lab-bookings/{id}", get_one, "A booking with flagged results", TAG,
-             Perm.LAB_BOOKINGS_READ, responses={200: "booking"}),
+             Perm.LAB_BOOKINGS_READ, responses={200: "booking"}, response=BookingOut),
     Endpoint("POST", "/lab-bookings/{id}/pay", pay, "Pay a booking (gateway or wallet)", TAG,
-             Perm.SHOP, PayIn, responses={201: "payment"}, headers=(idempotent.HEADER,)),
+             Perm.SHOP, PayIn, responses={201: "payment"}, response=BookingPaymentOut,
+             headers=(idempotent.HEADER,)),
     Endpoint("POST", "/lab-bookings/{id}/collected", collected, "Sample collected", TAG,
-             Perm.LABS_OPERATE, responses={200: "booking"}),
+             Perm.LABS_OPERATE, responses={200: "booking"}, response=BookingOut),
     Endpoint("POST", "/lab-bookings/{id}/report", upload,
              "Upload the PDF report and values; the lab is paid", TAG, Perm.LABS_OPERATE,
-             ReportIn, responses={200: "booking with payout"}),
+             ReportIn, responses={200: "booking with payout"}, response=ReportedBookingOut),
     Endpoint("GET", "/lab-bookings/{id}/report", report, "The PDF report", TAG,
              Perm.LAB_BOOKINGS_READ, responses={200: "PDF"}, content_type="application/pdf"),
 ]

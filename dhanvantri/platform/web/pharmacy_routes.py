@@ -7,7 +7,9 @@ from aiohttp import web
 from ...http.auth import caller
 from ...http.endpoint import Endpoint, ok, parse_body, parse_query, path_uuid
 from ...http.permissions import Perm
-from .. import catalog, pharmacy
+from ..commerce import catalog, pharmacy
+from ..domain.catalog import MerchantKind
+from .commerce_responses import CartOut, MedicinesOut, MedicineViewOut, MerchantOut, StockOut
 from .commerce_schemas import CartIn, MedicineQuery, MedicineSearchQuery, MerchantIn, StockIn
 from .common import actor_for, services
 
@@ -26,8 +28,8 @@ async def create_pharmacy(request: web.Request) -> web.Response:
     principal = caller(request)
     body = await parse_body(request, MerchantIn)
     return ok(await pharmacy.create_merchant(
-        services(request).uow(), actor_for(request, principal), "pharmacy", body.name,
-        body.user_id, body.pin_codes), status=201)
+        services(request).uow(), actor_for(request, principal), MerchantKind.PHARMACY,
+        body.name, body.user_id, body.pin_codes), status=201)
 
 
 async def put_stock(request: web.Request) -> web.Response:
@@ -51,15 +53,16 @@ async def cart(request: web.Request) -> web.Response:
 TAG = "pharmacy"
 ENDPOINTS = [
     Endpoint("GET", "/medicines", search, "Search the medicine catalogue", TAG, None,
-             query=MedicineSearchQuery, responses={200: "medicines"}),
+             query=MedicineSearchQuery, responses={200: "medicines"}, response=MedicinesOut),
     Endpoint("GET", "/medicines/{id}", medicine,
              "A medicine with generic alternatives (and stock near a PIN code)", TAG, None,
-             query=MedicineQuery, responses={200: "medicine"}),
+             query=MedicineQuery, responses={200: "medicine"}, response=MedicineViewOut),
     Endpoint("POST", "/pharmacies", create_pharmacy, "Register a pharmacy", TAG,
-             Perm.MERCHANTS_MANAGE, MerchantIn, responses={201: "pharmacy"}),
+             Perm.MERCHANTS_MANAGE, MerchantIn, responses={201: "pharmacy"},
+             response=MerchantOut),
     Endpoint("PUT", "/pharmacies/{id}/stock", put_stock, "Set a pharmacy's stock by SKU", TAG,
-             Perm.STOCK_WRITE, StockIn, responses={200: "stock"}),
+             Perm.STOCK_WRITE, StockIn, responses={200: "stock"}, response=StockOut),
     Endpoint("POST", "/carts/from-prescription", cart,
              "Propose a cart for a released prescription", TAG, Perm.SHOP, CartIn,
-             responses={200: "cart"}),
+             responses={200: "cart"}, response=CartOut),
 ]

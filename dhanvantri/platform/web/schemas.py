@@ -1,10 +1,13 @@
-"""Request bodies and query strings. They validate input and feed the OpenAPI document."""
+"""Request bodies, query strings and response bodies of the back office's non-commerce routes.
+
+Request models validate input; all of them feed the OpenAPI document. Times are ISO 8601 text.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -142,3 +145,196 @@ class AuditQuery(Query):
     entity_id: Text(64) | None = None  # type: ignore[valid-type]
     after_seq: int = Field(0, ge=0, le=2**62)
     limit: int = Field(100, ge=1, le=500)
+
+
+# ------------------------------------------------------------------ response bodies
+class Out(BaseModel):
+    """A response body as the handlers build it (documentation; never used to parse)."""
+
+
+class OtpChallenge(Out):
+    challenge_id: uuid.UUID
+    expires_at: str
+
+
+class TokenPair(Out):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="seconds the access token is valid")
+
+
+class PatientProfile(Out):
+    abha_number: str | None = Field(description="masked: XX-XXXX-XXXX-1234")
+    date_of_birth: str | None
+    sex: str | None
+    allergies: list[str]
+    conditions: list[str]
+    medicines: list[str]
+
+
+class PhysicianProfile(Out):
+    registration_number: str
+    council: str
+    qualification: str
+    specialty: str
+
+
+class Account(Out):
+    id: uuid.UUID
+    role: Role
+    full_name: str
+    email: str | None
+    phone: str | None
+    mfa_enabled: bool
+    is_active: bool
+    created_at: str | None
+    patient: PatientProfile | None = Field(None, description="patients only")
+    physician: PhysicianProfile | None = Field(None, description="physicians only")
+
+
+class AccountList(Out):
+    items: list[Account]
+
+
+class StaffCreated(Out):
+    user: Account
+    totp_uri: str | None = Field(description="admins only; shown this once")
+
+
+class TotpUri(Out):
+    totp_uri: str
+
+
+class MfaEnabled(Out):
+    mfa_enabled: Literal[True]
+
+
+class PatientRef(Out):
+    id: uuid.UUID
+    full_name: str
+
+
+class QueueItem(Out):
+    id: uuid.UUID
+    consultation_id: uuid.UUID
+    patient: PatientRef
+    urgent: bool
+    diagnosis: str
+    safety_blocked: bool
+    created_at: str | None
+
+
+class PrescriptionQueue(Out):
+    items: list[QueueItem]
+
+
+class Signer(Out):
+    id: uuid.UUID
+    full_name: str
+    registration_number: str
+    council: str
+
+
+class Acknowledgement(Out):
+    record_sha256: str
+    signature_sha256: str
+
+
+class Prescription(Out):
+    """What the caller's role may see: the content once signed (physicians and admins: always,
+    with the safety result; in the single view also the AI draft, reasoning and transcript)."""
+
+    id: uuid.UUID
+    consultation_id: uuid.UUID
+    patient_id: uuid.UUID
+    status: Status
+    urgent: bool
+    version: int
+    created_at: str | None
+    updated_at: str | None
+    approved_at: str | None
+    signed_at: str | None
+    acknowledged_at: str | None
+    released_at: str | None
+    rejection_reason: str | None
+    content: dict[str, Any] | None = None
+    physician: Signer | None = None
+    safety: dict[str, Any] | None = None
+    ai_draft: dict[str, Any] | None = None
+    ai_reasoning: str | None = None
+    transcript: list[Any] | None = None
+    patient: dict[str, Any] | None = None
+    acknowledgement: Acknowledgement | None = Field(None, description="acknowledge only")
+
+
+class PrescriptionList(Out):
+    items: list[Prescription]
+
+
+class SigningSession(Out):
+    session_id: str
+    expires_at: str
+    provider: str
+
+
+class SignatureChecks(Out):
+    pdf: bool
+    content: bool
+    signature: bool
+
+
+class SignerFacts(Out):
+    full_name: str | None
+    registration_number: str | None
+    council: str | None
+
+
+class Verification(Out):
+    """Public: no patient data."""
+
+    prescription_id: uuid.UUID
+    status: Status
+    valid: bool
+    reason: str | None = None
+    checks: SignatureChecks | None = None
+    signed_at: str | None = None
+    provider: str | None = None
+    key_id: str | None = None
+    physician: SignerFacts | None = None
+
+
+class ConsentText(Out):
+    version: str
+    text: str
+    sha256: str
+
+
+class AuditEventOut(Out):
+    seq: int
+    id: uuid.UUID
+    actor_id: uuid.UUID | None
+    actor_role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    request_id: str | None
+    created_at: str
+    hash: str
+
+
+class AuditEvents(Out):
+    items: list[AuditEventOut]
+
+
+class BrokenAt(Out):
+    seq: int
+    reason: str
+
+
+class ChainVerification(Out):
+    intact: bool
+    checked: int
+    broken_at: BrokenAt | None = None

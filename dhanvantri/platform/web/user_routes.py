@@ -10,7 +10,7 @@ from ...http.permissions import Perm
 from ...http.principal import Role
 from .. import users
 from .common import actor_for, services
-from .schemas import StaffIn, UserListQuery
+from .schemas import Account, AccountList, StaffCreated, StaffIn, UserListQuery
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -42,11 +42,12 @@ async def deactivate_user(request: web.Request) -> web.Response:
 
 ENDPOINTS = [
     Endpoint("POST", "/users", create_user, "Create a staff account (admins get TOTP enrolled)",
-             "users", Perm.USERS_WRITE, StaffIn, responses={201: "created"}),
+             "users", Perm.USERS_WRITE, StaffIn, responses={201: "created"},
+             response=StaffCreated),
     Endpoint("GET", "/users", list_users, "List accounts", "users", Perm.USERS_READ,
-             query=UserListQuery, responses={200: "accounts"}),
+             query=UserListQuery, responses={200: "accounts"}, response=AccountList),
     Endpoint("GET", "/users/{id}", get_user, "One account", "users", Perm.USERS_READ,
-             responses={200: "account"}),
+             responses={200: "account"}, response=Account),
     Endpoint("DELETE", "/users/{id}", deactivate_user, "Deactivate an account (soft delete)",
              "users", Perm.USERS_WRITE, responses={204: "deactivated"}),
 ]

@@ -7,9 +7,10 @@ from aiohttp import web
 from ...http.auth import caller
 from ...http.endpoint import Endpoint, ok, parse_body, parse_query
 from ...http.permissions import Perm
-from .. import wallet
-from ..domain.commerce import money
+from ..commerce import wallet
+from ..domain.money import money
 from . import idempotent
+from .commerce_responses import MemberOut, PaymentStartOut, TransferOut, WalletOut
 from .commerce_schemas import FamilyIn, ListQuery, TopUpIn, TransferIn
 from .common import actor_for, services
 
@@ -28,7 +29,7 @@ async def top_up(request: web.Request) -> web.Response:
     actor, svc = actor_for(request, principal), services(request)
     return await idempotent.respond(
         request, principal, "wallet_topup", {"amount": str(amount)},
-        lambda uow: wallet.top_up(uow, svc.gateway, actor, amount))  # type: ignore[arg-type]
+        lambda uow: wallet.top_up(uow, svc.cashier, actor, amount))
 
 
 async def add_family(request: web.Request) -> web.Response:
@@ -52,12 +53,13 @@ async def transfer(request: web.Request) -> web.Response:
 TAG = "wallet"
 ENDPOINTS = [
     Endpoint("GET", "/wallet", get_wallet, "Wallet balance and entries", TAG, Perm.WALLET,
-             query=ListQuery, responses={200: "wallet"}),
+             query=ListQuery, responses={200: "wallet"}, response=WalletOut),
     Endpoint("POST", "/wallet/topup", top_up, "Top up through the payment gateway", TAG,
-             Perm.WALLET, TopUpIn, responses={201: "payment"}, headers=(idempotent.HEADER,)),
+             Perm.WALLET, TopUpIn, responses={201: "payment"}, response=PaymentStartOut,
+             headers=(idempotent.HEADER,)),
     Endpoint("POST", "/wallet/family", add_family, "Add a family member by phone", TAG,
-             Perm.WALLET, FamilyIn, responses={201: "member"}),
+             Perm.WALLET, FamilyIn, responses={201: "member"}, response=MemberOut),
     Endpoint("POST", "/wallet/transfer", transfer, "Transfer to a family member", TAG,
-             Perm.WALLET, TransferIn, responses={201: "transfer"},
+             Perm.WALLET, TransferIn, responses={201: "transfer"}, response=TransferOut,
              headers=(idempotent.HEADER,)),
 ]

@@ -17,8 +17,8 @@ from dhanvantri.pipeline.output import ClientOutput
 class AvatarVideoTrack(VideoStreamTrack):
     """Sends avatar frames at the renderer's frame rate.
 
-    The track listens to ``output.viseme_listeners``: the output calls it the moment a piece of
-    reply audio starts playing, so the mouth starts moving with the sound.
+    The track is one of the output's viseme listeners: the output calls it the moment a piece
+    of reply audio starts playing, so the mouth starts moving with the sound.
 
     Args:
         output: the consultation's client output (its reply audio drives the mouth).
@@ -35,7 +35,7 @@ class AvatarVideoTrack(VideoStreamTrack):
         self._step = int(VIDEO_CLOCK_RATE / self._renderer.fps)
         self._start: float | None = None
         self._timestamp = 0
-        output.viseme_listeners.append(self._on_visemes)
+        output.add_viseme_listener(self._on_visemes)
 
     @property
     def renderer(self) -> AvatarRenderer | None:
@@ -74,10 +74,7 @@ class AvatarVideoTrack(VideoStreamTrack):
         """End the track and let go of the output and renderer."""
         super().stop()
         if self._output is not None:
-            try:
-                self._output.viseme_listeners.remove(self._on_visemes)
-            except ValueError:
-                pass
+            self._output.remove_viseme_listener(self._on_visemes)
         self._output = None
         self._renderer = None
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from dhanvantri.http.endpoint import parse_body
 from dhanvantri.http.errors import Conflict, ValidationFailed
+from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import Consultation
 from dhanvantri.realtime.live import LiveSession
@@ -26,6 +27,7 @@ from dhanvantri.realtime.state import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)
 MAX_PENDING_EVENTS = 256  # events held until the data channel opens
+OUTPUT_RATE = 48000  # Opus runs at 48 kHz: reply audio is made at that rate, never resampled
 
 
 class SdpOffer(BaseModel):
@@ -43,10 +45,8 @@ async def webrtc_offer(request: web.Request) -> web.Response:
     check_access(request, consultation)
     offer = await parse_body(request, SdpOffer)
     if consultation.transport is not None:
-        raise Conflict("consultation already joined", code="already_joined")
-    live = LiveSession(models, consultation.id, 48000, lambda event: None, runtime.metrics,
-                       on_event=runtime.on_event)
-    peer = WebRtcPeer(consultation, live, runtime)
+        raise Conflict("consultation already joined", code="ALREADY_JOINED")
+    peer = WebRtcPeer(consultation, runtime, models)
     try:
         answer = await peer.accept(offer.sdp)
     except BaseException as exc:
@@ -60,17 +60,18 @@ async def webrtc_offer(request: web.Request) -> web.Response:
 
 
 class WebRtcPeer:
-    """The server side of one consultation's peer connection."""
+    """The server side of one consultation's peer connection, with its live session."""
 
-    def __init__(self, consultation: Consultation, live: LiveSession, runtime: Runtime) -> None:
+    def __init__(self, consultation: Consultation, runtime: Runtime, models: VoiceModels
+                 ) -> None:
         from aiortc import RTCConfiguration, RTCPeerConnection
 
         self.consultation = consultation
-        self.live = live
         self.runtime = runtime
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.events = EventChannel(self.pc, on_hangup=self._hang_up)
-        live.event_sink = self.events.send
+        self.live = LiveSession(models, consultation.id, OUTPUT_RATE, self.events.send,
+                                runtime.metrics, on_event=runtime.on_event)
         self._tracks: list[Any] = []
         self._closed = False
         self.joined = False
@@ -92,7 +93,7 @@ class WebRtcPeer:
             video = avatar_track(self.live.output)
             if video is not None:
                 self._add(video)
-                self.live.avatar = video.renderer  # a joining physician's badge goes here
+                self.live.attach_badge(video.renderer)  # a joining physician is shown here
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         self.consultation.join("webrtc", self.close, live=self.live)

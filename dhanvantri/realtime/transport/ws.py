@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from dhanvantri.http.errors import Conflict
 from dhanvantri.pipeline.frames import now
+from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import Consultation
 from dhanvantri.realtime.live import LiveSession
@@ -61,20 +62,18 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     consultation = runtime.registry.get(request.match_info["id"])
     check_access(request, consultation)
     if consultation.transport is not None:
-        raise Conflict("consultation already joined", code="already_joined")
+        raise Conflict("consultation already joined", code="ALREADY_JOINED")
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=1 << 20)
     await ws.prepare(request)
     try:
         rate = await _read_start(ws)
     except BadStart as exc:
-        await ws.send_json({"type": "error", "code": "bad_start", "message": str(exc)})
+        await ws.send_json({"type": "error", "code": "BAD_START", "message": str(exc)})
         await ws.close(code=CLOSE_BAD_START, message=str(exc)[:120].encode())
         return ws
     if rate is None or consultation.closed.is_set():
         return ws
-    peer = WsPeer(ws, consultation, runtime, LiveSession(
-        models, consultation.id, rate, lambda event: None, runtime.metrics,
-        on_event=runtime.on_event))
+    peer = WsPeer(ws, consultation, runtime, models, rate)
     try:
         await peer.run()
     finally:
@@ -100,15 +99,22 @@ async def _read_start(ws: web.WebSocketResponse) -> int | None:
 
 
 class WsPeer:
-    """One consultation over a WebSocket: reads audio in, writes events and paced audio out."""
+    """One consultation over a WebSocket: reads audio in, writes events and paced audio out.
+
+    Args:
+        ws: the prepared WebSocket.
+        consultation: the consultation it joins.
+        runtime: the server's state (metrics, the escalation hook).
+        models: the shared models for its live session.
+        rate: the client's audio rate, both ways.
+    """
 
     def __init__(self, ws: web.WebSocketResponse, consultation: Consultation, runtime: Runtime,
-                 live: LiveSession) -> None:
+                 models: VoiceModels, rate: int) -> None:
         self.ws = ws
         self.consultation = consultation
         self.runtime = runtime
-        self.live = live
-        self.rate = live.output.playout.sample_rate
+        self.rate = rate
         self.frame_samples = int(self.rate * FRAME_SECONDS)
         self._events: deque[dict[str, Any]] = deque()
         self._wake = asyncio.Event()
@@ -116,7 +122,8 @@ class WsPeer:
         self._resampler: Any = None
         self._odd = b""  # a trailing byte of a split sample
         self._closed = False
-        live.event_sink = self._queue_event
+        self.live = live = LiveSession(models, consultation.id, rate, self._queue_event,
+                                       runtime.metrics, on_event=runtime.on_event)
         if self.rate != live.sample_rate:
             import soxr
 
@@ -172,7 +179,7 @@ class WsPeer:
             kind = None
         if kind in ("hangup", "stop"):
             return False
-        self._queue_event({"type": "error", "code": "bad_message",
+        self._queue_event({"type": "error", "code": "BAD_MESSAGE",
                            "message": 'expected binary audio or {"type": "hangup"}'})
         return True
 

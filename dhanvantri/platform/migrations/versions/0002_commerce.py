@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# Money is NUMERIC(12, 2) on PostgreSQL and integer paise on SQLite (see commerce_tables).
-from dhanvantri.platform.commerce_tables import Money
+# Money is NUMERIC(12, 2) on PostgreSQL and integer paise on SQLite (see tables/types.py).
+from dhanvantri.platform.tables.types import Money
 
 revision = '0002'
 down_revision = '0001'

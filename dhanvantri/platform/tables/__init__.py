@@ -1,0 +1,12 @@
+"""Tables on one ``MetaData`` (what migrations compare against) and the domain's mapping.
+
+Importing the package declares every table, so ``metadata`` is always complete.
+"""
+
+from __future__ import annotations
+
+from . import accounts, audit, commerce, money, prescriptions  # noqa: F401  (declare them)
+from .base import metadata
+from .mappers import start_mappers
+
+__all__ = ["metadata", "start_mappers"]

@@ -1,0 +1,71 @@
+"""Users, their role profiles, one-time codes and refresh tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Uuid
+
+from ...http.principal import Role
+from ..domain.accounts import OtpPurpose
+from .base import metadata, stamps
+from .types import UTCDateTime, enum_column
+
+users = Table(
+    "users", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("role", enum_column(Role, "role"), nullable=False),
+    Column("full_name", String(200), nullable=False, default=""),
+    Column("email", String(320), nullable=True, unique=True),
+    Column("phone", String(20), nullable=True, unique=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("mfa_secret", String(64), nullable=True),
+    Column("mfa_enabled", Boolean(), nullable=False, default=False),
+    Column("is_active", Boolean(), nullable=False, default=True),
+    *stamps(),
+)
+
+patients = Table(
+    "patients", metadata,
+    Column("id", Uuid(), ForeignKey("users.id"), primary_key=True),
+    Column("abha_number", String(14), nullable=True),
+    Column("date_of_birth", String(10), nullable=True),
+    Column("sex", String(16), nullable=True),
+    Column("allergies", JSON(), nullable=False),
+    Column("conditions", JSON(), nullable=False),
+    Column("medicines", JSON(), nullable=False),
+    *stamps(),
+)
+
+physicians = Table(
+    "physicians", metadata,
+    Column("id", Uuid(), ForeignKey("users.id"), primary_key=True),
+    Column("registration_number", String(64), nullable=False),
+    Column("council", String(200), nullable=False),
+    Column("qualification", String(200), nullable=False, default=""),
+    Column("specialty", String(200), nullable=False, default=""),
+    *stamps(),
+)
+
+otp_challenges = Table(
+    "otp_challenges", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("purpose", enum_column(OtpPurpose, "otp_purpose"), nullable=False),
+    Column("destination", String(320), nullable=False),
+    Column("subject_id", Uuid(), nullable=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer(), nullable=False, default=0),
+    Column("max_attempts", Integer(), nullable=False, default=5),
+    Column("consumed_at", UTCDateTime(), nullable=True),
+    *stamps(),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id"), nullable=False, index=True),
+    Column("family_id", Uuid(), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    *stamps(),
+)

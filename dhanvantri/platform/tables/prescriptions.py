@@ -1,0 +1,71 @@
+"""Prescriptions, their signed PDF and the patient's acknowledgement."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from ..domain.prescriptions import Status
+from .base import metadata, stamps
+from .types import UTCDateTime, enum_column
+
+prescriptions = Table(
+    "prescriptions", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("consultation_id", Uuid(), nullable=False, index=True),
+    Column("patient_id", Uuid(), ForeignKey("users.id"), nullable=False, index=True),
+    Column("physician_id", Uuid(), ForeignKey("users.id"), nullable=True),
+    Column("status", enum_column(Status, "prescription_status"), nullable=False),
+    Column("urgent", Boolean(), nullable=False, default=False),
+    Column("content", JSON(), nullable=False),
+    Column("ai_draft", JSON(), nullable=False),
+    Column("ai_reasoning", Text(), nullable=False, default=""),
+    Column("transcript", JSON(), nullable=False),
+    Column("safety", JSON(), nullable=False),
+    Column("version", Integer(), nullable=False, default=1),
+    Column("rejection_reason", Text(), nullable=True),
+    Column("approved_at", UTCDateTime(), nullable=True),
+    Column("signed_at", UTCDateTime(), nullable=True),
+    Column("signature", JSON(), nullable=True),
+    Column("acknowledged_at", UTCDateTime(), nullable=True),
+    Column("released_at", UTCDateTime(), nullable=True),
+    *stamps(),
+    Index("ix_prescriptions_queue", "status", "urgent", "created_at"),
+)
+
+prescription_documents = Table(
+    "prescription_documents", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("prescription_id", Uuid(), ForeignKey("prescriptions.id"), nullable=False,
+           unique=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary(), nullable=False),
+    *stamps(),
+)
+
+acknowledgements = Table(
+    "acknowledgements", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("prescription_id", Uuid(), ForeignKey("prescriptions.id"), nullable=False,
+           unique=True),
+    Column("patient_id", Uuid(), ForeignKey("users.id"), nullable=False),
+    Column("consent_text", Text(), nullable=False),
+    Column("consent_sha256", String(64), nullable=False),
+    Column("signature_png", LargeBinary(), nullable=False),
+    Column("signature_sha256", String(64), nullable=False),
+    Column("ip_address", String(64), nullable=False),
+    Column("device_info", String(500), nullable=False),
+    Column("record_sha256", String(64), nullable=False),
+    *stamps(),
+)

@@ -1,0 +1,81 @@
+"""The browser under test: the system Chromium, headless, and waiting on what a page shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.waiting import What, wait_until
+
+# Debian's package; never `playwright install`: the system Chromium is the browser under test.
+CHROMIUM = Path("/usr/bin/chromium")
+
+# What the page's own peer connection has received as audio: bytes, samples and energy.
+RECEIVED_AUDIO = """async () => {
+  const pc = window.dhanvantri.session && window.dhanvantri.session.pc;
+  if (!pc) return null;
+  const stats = await pc.getStats();
+  for (const s of stats.values()) {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      return {bytes: s.bytesReceived, samples: s.totalSamplesReceived || 0,
+              energy: s.totalAudioEnergy || 0};
+    }
+  }
+  return null;
+}"""
+
+
+def require_chromium() -> None:
+    """Skip the test when the system Chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's chromium is needed at {CHROMIUM}")
+
+
+def chromium_args(wav: Path | None = None) -> list[str]:
+    """Headless flags; with ``wav``, the fake microphone plays that file (looping)."""
+    args = [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+        # The server and the browser share this machine; let ICE pair loopback addresses.
+        "--allow-loopback-in-peer-connection",
+    ]
+    if wav is not None:
+        args.append(f"--use-file-for-fake-audio-capture={wav}")
+    return args
+
+
+def launch(playwright: Any, wav: Path | None = None) -> Any:
+    """A headless system Chromium; with ``wav`` as its microphone."""
+    require_chromium()
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=chromium_args(wav))
+
+
+def page_until(page: Any, script: str, timeout: float = 60.0, *,
+               done: Callable[[Any], Any] = bool, what: What | None = None) -> Any:
+    """Evaluate ``script`` in ``page`` until ``done`` accepts its result; that result.
+
+    Args:
+        page: a Playwright page.
+        script: a JavaScript expression or function.
+        timeout: seconds before the test fails.
+        done: accepts the script's result (default: any truthy result).
+        what: for the failure message (default: the script).
+    """
+
+    def accepted() -> list[Any] | None:
+        value = page.evaluate(script)
+        return [value] if done(value) else None  # boxed: an accepted result may be falsy
+
+    return wait_until(accepted, timeout, what=what or script, interval=0.1)[0]
+
+
+def received_audio_energy(page: Any) -> float:
+    """The total energy of the audio the page has received so far."""
+    stats = page.evaluate(RECEIVED_AUDIO)
+    return float(stats["energy"]) if stats else 0.0
