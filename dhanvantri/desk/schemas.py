@@ -10,7 +10,8 @@ from dhanvantri.desk.desk import COMMANDS
 from dhanvantri.desk.store import Status
 
 ESCALATION_ID = {"id": {"type": "string", "minLength": 1, "maxLength": 64}}  # uuid4().hex
-COMMAND = {"command": {"type": "string", "enum": sorted(COMMANDS)}}
+COMMAND_SCHEMA = {"type": "string", "enum": sorted(COMMANDS)}
+COMMAND = {"command": COMMAND_SCHEMA}
 # Inline: the prescriptions' Status would take the same component name.
 EscalationStatus = Annotated[Status, WithJsonSchema({"type": "string",
                                                      "enum": [s.value for s in Status]})]
@@ -53,5 +54,5 @@ class CommandSent(BaseModel):
     """A mode command on its way to the process holding the call."""
 
     id: str
-    command: str = Field(json_schema_extra={"enum": sorted(COMMANDS)})
+    command: Annotated[str, WithJsonSchema(COMMAND_SCHEMA)]
     held_by: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ...http.endpoint import Endpoint, ok, parse_query
@@ -20,7 +22,7 @@ async def list_events(request: web.Request) -> web.Response:
 
 async def verify_chain(request: web.Request) -> web.Response:
     count, broken = await audit.verify_trail(services(request).uow())
-    body = {"intact": broken is None, "checked": count}
+    body: dict[str, Any] = {"intact": broken is None, "checked": count}
     if broken:
         body["broken_at"] = {"seq": broken.seq, "reason": broken.reason}
     return ok(body)
