@@ -25,14 +25,12 @@ from dhanvantri.pipeline.frames import (
     EventFrame,
     Frame,
     GuidanceFrame,
-    HandBackFrame,
-    HandOverFrame,
     MetricsFrame,
-    PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     SpeakFrame,
     now,
 )
+from dhanvantri.pipeline.physician import PhysicianPresence
 from dhanvantri.pipeline.processor import FrameProcessor
 
 log = logging.getLogger(__name__)
@@ -69,19 +67,18 @@ class ClinicalGuide(FrameProcessor):
         self.on_draft = on_draft
         self.draft: dict[str, Any] | None = None
         self.red_flags: list[str] = []
-        self._paused = False  # a physician has the call
-        self._physician_notes: list[str] = []  # tokenised; they go with the draft
+        self._physician = PhysicianPresence()  # the notes go with the draft
         self._notes_listeners: list[Callable[[], None]] = []
 
     @property
     def paused(self) -> bool:
         """True while a physician has the call."""
-        return self._paused
+        return self._physician.has_call
 
     @property
     def physician_notes(self) -> tuple[str, ...]:
         """The physician's notes and words so far, tokenised."""
-        return tuple(self._physician_notes)
+        return self._physician.notes
 
     def add_notes_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` whenever the working notes (:meth:`notes`) may have changed."""
@@ -93,21 +90,11 @@ class ClinicalGuide(FrameProcessor):
             self._notes_listeners.remove(listener)
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
-        if isinstance(frame, HandOverFrame):
-            self._paused = True
-        elif isinstance(frame, HandBackFrame):
-            self._paused = False
-            self._keep_note(frame.notes)
-        elif isinstance(frame, PhysicianNoteFrame):
-            self._keep_note(frame.text)
+        if self._physician.follow(frame):
+            self._notes_changed()
         await self.push_frame(frame, direction)
         if isinstance(frame, RedactedTranscriptionFrame):
             await self._on_patient_turn(frame)
-            self._notes_changed()
-
-    def _keep_note(self, note: str) -> None:
-        if note.strip():
-            self._physician_notes.append(note)
             self._notes_changed()
 
     def _notes_changed(self) -> None:
@@ -120,7 +107,7 @@ class ClinicalGuide(FrameProcessor):
 
     async def _say(self, frame: Frame) -> None:
         """Push what the assistant would say, unless a physician has the call."""
-        if not self._paused:
+        if not self._physician.has_call:
             await self.push_frame(frame)
 
     def notes(self) -> dict[str, Any]:
@@ -146,7 +133,7 @@ class ClinicalGuide(FrameProcessor):
                 "turns": intake.turns,
             },
             "draft": self.draft,
-            "physician_notes": list(self._physician_notes),
+            "physician_notes": list(self._physician.notes),
         }
 
     async def _on_patient_turn(self, frame: RedactedTranscriptionFrame) -> None:
@@ -196,8 +183,8 @@ class ClinicalGuide(FrameProcessor):
 
         draft = await asyncio.to_thread(build_draft, self.intake, self.knowledge)
         self.draft = draft.to_dict()
-        if self._physician_notes:
-            self.draft["physician_notes"] = list(self._physician_notes)
+        if self._physician.notes:
+            self.draft["physician_notes"] = list(self._physician.notes)
         await self.push_frame(EventFrame(turn=turn, event={"type": "draft_ready", "turn": turn}))
         if self.on_draft is not None:
             result = self.on_draft(self.draft)

@@ -25,18 +25,16 @@ from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
     GuidanceFrame,
-    HandBackFrame,
-    HandOverFrame,
     KnowledgeFrame,
     LLMTextFrame,
     MetricsFrame,
-    PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     ReplyEndFrame,
     ReplyStartFrame,
     TurnEndFrame,
     now,
 )
+from dhanvantri.pipeline.physician import PHYSICIAN_FRAMES, PhysicianPresence
 from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.services import ChatMessage, LanguageModel
 
@@ -112,8 +110,7 @@ class Responder(FrameProcessor):
         self.use_passages = use_passages
         self.system_prompt = system_prompt
         self.history: list[ChatMessage] = []
-        self._paused = False  # a physician has the call
-        self._physician_notes: list[str] = []  # tokenised; in the system prompt
+        self._physician = PhysicianPresence()  # the notes go in the system prompt
         self._user_text = ""
         self._guidance = ""
         self._topic = ""
@@ -123,26 +120,26 @@ class Responder(FrameProcessor):
     @property
     def paused(self) -> bool:
         """True while a physician has the call."""
-        return self._paused
+        return self._physician.has_call
 
     @property
     def physician_notes(self) -> tuple[str, ...]:
         """The physician's notes and words so far, tokenised."""
-        return tuple(self._physician_notes)
+        return self._physician.notes
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
-        if isinstance(frame, (HandOverFrame, HandBackFrame, PhysicianNoteFrame)):
-            self._follow_physician(frame)
+        if isinstance(frame, PHYSICIAN_FRAMES):
+            self._physician.follow(frame)
             await self.push_frame(frame, direction)
         elif isinstance(frame, RedactedTranscriptionFrame):
-            if self._paused:
+            if self._physician.has_call:
                 self.history.append(ChatMessage("user", frame.text))
             else:
                 self._user_text = frame.text
             await self.push_frame(frame, direction)  # the reply guard reads it
         elif isinstance(frame, KnowledgeFrame):
             self._passages = frame.passages
-        elif isinstance(frame, GuidanceFrame) and not self._paused:
+        elif isinstance(frame, GuidanceFrame) and not self._physician.has_call:
             # The clinical logic has decided: reply now, even before the turn is certain (the
             # output holds the audio until it is; barge-in voids it if the patient goes on).
             self._guidance, self._topic = frame.instruction, frame.topic
@@ -152,18 +149,6 @@ class Responder(FrameProcessor):
             await self._respond(frame.turn)  # no clinical stage in this pipeline
         else:
             await self.push_frame(frame, direction)
-
-    def _follow_physician(self, frame: HandOverFrame | HandBackFrame | PhysicianNoteFrame) -> None:
-        if isinstance(frame, HandOverFrame):
-            self._paused = True
-            return
-        if isinstance(frame, HandBackFrame):
-            self._paused = False
-            note = frame.notes
-        else:
-            note = frame.text
-        if note.strip():
-            self._physician_notes.append(note)
 
     async def _respond(self, turn: int) -> None:
         if self._topic == "emergency":
@@ -194,9 +179,9 @@ class Responder(FrameProcessor):
             content += f"\n(Reply briefly, then ask: {self._guidance})"
         recent = self.history[-2 * self.history_turns :] if self.history_turns else []
         system = self.system_prompt
-        if self._physician_notes:
+        if self._physician.notes:
             system += " A doctor joined this call; follow the doctor's notes: " + " ".join(
-                self._physician_notes
+                self._physician.notes
             )
         return [ChatMessage("system", system), *recent, ChatMessage("user", content)]
 
