@@ -3,6 +3,7 @@
 ``errors`` (exceptions with a stable UPPER_SNAKE code and one status each), ``principal`` (roles
 and the authenticated caller), ``permissions`` (which role may do what), ``auth`` (bearer tokens
 to a principal through the authenticator the back office installs), ``endpoint`` (one
-``Endpoint`` list drives routing, validation, the permission check and the OpenAPI document),
-``openapi`` and ``middleware`` (request ids, errors to JSON). Nothing here imports another area.
+``Endpoint`` list per area drives routing, validation, the permission check and the OpenAPI
+document), ``openapi`` and ``middleware`` (request ids, errors to JSON). Nothing here imports
+another area.
 """
