@@ -34,6 +34,12 @@ class Background:
             self.log.error("%s: task %s failed", self.what, task.get_name(),
                            exc_info=task.exception())
 
+    async def settle(self, seconds: float, *, skip: str = "") -> None:
+        """Give the running tasks (all but the one named ``skip``) ``seconds`` to finish."""
+        pending = [t for t in self._tasks if t.get_name() != skip]
+        if pending:
+            await asyncio.wait(pending, timeout=seconds)
+
     async def cancel_all(self) -> None:
         """Cancel every task and wait for them to finish."""
         tasks = list(self._tasks)

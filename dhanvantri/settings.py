@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # --- realtime server (dhanvantri.realtime) ---
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
     max_sessions: int = 8  # live consultations at once; more get 503 SERVER_BUSY
-    consultation_connect_timeout_s: float = 60.0  # a created consultation not joined by then expires
+    consultation_connect_timeout_s: float = 60.0  # a consultation not joined by then expires
 
     # --- avatar video (dhanvantri.avatar) ---
     avatar_size: int = Field(default=256, ge=64, le=1024)  # square frame, pixels

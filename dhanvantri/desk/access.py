@@ -10,17 +10,10 @@ from aiohttp import web
 
 from dhanvantri.desk.desk import PhysicianDesk
 from dhanvantri.desk.store import Escalation, Status
-from dhanvantri.http.auth import REQUEST_ID
 from dhanvantri.http.errors import Conflict, Forbidden
 from dhanvantri.http.principal import Principal
-from dhanvantri.platform.domain.audit import Actor
 
 DESK = web.AppKey("dhanvantri.desk", PhysicianDesk)
-
-
-def actor(request: web.Request, principal: Principal) -> Actor:
-    """The audit trail's actor for this request."""
-    return Actor(principal.user_id, principal.role.value, request.get(REQUEST_ID))
 
 
 async def accepted_by_me(request: web.Request, principal: Principal) -> Escalation:

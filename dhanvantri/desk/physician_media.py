@@ -19,7 +19,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from dhanvantri.desk.access import DESK, accepted_by_me, actor
+from dhanvantri.desk.access import DESK, accepted_by_me
 from dhanvantri.desk.call_host import CALL_HOST, PhysicianJoin
 from dhanvantri.desk.desk import PhysicianDesk
 from dhanvantri.desk.schemas import ESCALATION_ID
@@ -28,6 +28,7 @@ from dhanvantri.http.endpoint import Endpoint, install_endpoints, parse_body
 from dhanvantri.http.errors import ApiError, NotFound
 from dhanvantri.http.permissions import Perm
 from dhanvantri.platform.bootstrap import SERVICES
+from dhanvantri.platform.web.common import actor_for
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ async def physician_webrtc(request: web.Request) -> web.Response:
         answer = await host.join(cid, join)
     else:
         answer = await _join_elsewhere(desk, cid, join)
-    await desk.escalations.record(actor(request, principal), "escalation_joined", escalation,
+    await desk.escalations.record(actor_for(request, principal), "escalation_joined", escalation,
                                   {"mode": "listen"})
     return web.json_response(answer)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from dhanvantri.desk.access import DESK, accepted_by_me, actor
+from dhanvantri.desk.access import DESK, accepted_by_me
 from dhanvantri.desk.cluster.bus import EventBus, make_bus
 from dhanvantri.desk.desk import PhysicianDesk
 from dhanvantri.desk.escalations import QUEUE_CHANNEL, uow_audit
@@ -50,6 +50,7 @@ from dhanvantri.http.errors import ApiError, Forbidden, NotFound, Unauthorized
 from dhanvantri.http.permissions import Perm
 from dhanvantri.http.principal import Principal
 from dhanvantri.platform.bootstrap import SERVICES
+from dhanvantri.platform.web.common import actor_for
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ async def command(request: web.Request) -> web.Response:
     except LookupError as exc:
         raise NotFound("the consultation has ended", code="NOT_LIVE") from exc
     # The notes may hold patient details: the audit trail records that there were some.
-    await desk.escalations.record(actor(request, principal), f"escalation_{kind}", escalation,
+    await desk.escalations.record(actor_for(request, principal), f"escalation_{kind}", escalation,
                                   {"notes_chars": len(body.notes)})
     return web.json_response({"id": escalation.id, "command": kind, "held_by": holder})
 
@@ -86,7 +87,7 @@ async def queue(request: web.Request) -> web.Response:
 async def accept(request: web.Request) -> web.Response:
     """``POST /api/v1/escalations/{id}/accept``: take it (409 when someone else did first)."""
     escalation = await request.app[DESK].escalations.accept(
-        request.match_info["id"], actor(request, caller(request)))
+        request.match_info["id"], actor_for(request, caller(request)))
     holder = await request.app[DESK].holder(escalation.consultation_id)
     return web.json_response({**escalation.summary(), "held_by": holder})
 
@@ -94,7 +95,7 @@ async def accept(request: web.Request) -> web.Response:
 async def resolve(request: web.Request) -> web.Response:
     """``POST /api/v1/escalations/{id}/resolve``: the physician is done with it."""
     escalation = await request.app[DESK].escalations.resolve(
-        request.match_info["id"], actor(request, caller(request)))
+        request.match_info["id"], actor_for(request, caller(request)))
     return web.json_response(escalation.summary())
 
 

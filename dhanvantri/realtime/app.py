@@ -121,7 +121,7 @@ def _model_lifecycle(models: VoiceModels | None, loader: ModelLoader | None,
             _ready(runtime, models)
             yield
             return
-        load = runtime.spawn(_load(runtime, loader, progress), name="load-models")
+        load = runtime.background.spawn(_load(runtime, loader, progress), name="load-models")
         yield
         # Let a load in progress finish rather than cancel it: cancelling could orphan the
         # embedded LLM server process it has already started.
@@ -165,6 +165,4 @@ async def _close_consultations(app: web.Application) -> None:
     """On shutdown, before waiting for open requests: hang up every consultation."""
     runtime = app[RUNTIME]
     await runtime.registry.close_all()
-    pending = [t for t in runtime.tasks if t.get_name() != "load-models"]
-    if pending:
-        await asyncio.wait(pending, timeout=5)
+    await runtime.background.settle(5, skip="load-models")

@@ -108,7 +108,7 @@ class PhysicianPeer:
             async def sink(samples: Any, _received_at: float) -> None:
                 await link.push_audio(samples)
 
-            self.runtime.spawn(consume_audio(track, sink, rate=RATE),
+            self.runtime.background.spawn(consume_audio(track, sink, rate=RATE),
                                name=f"physician-audio-in-{link.live.id}")
 
     async def _on_state(self) -> None:
@@ -117,7 +117,8 @@ class PhysicianPeer:
 
     def _hang_up(self) -> None:
         if not self._closed and self.link is not None:
-            self.runtime.spawn(self.link.close(), name=f"physician-leave-{self.link.live.id}")
+            self.runtime.background.spawn(self.link.close(),
+                                          name=f"physician-leave-{self.link.live.id}")
 
     async def close(self) -> None:
         """Stop the audio and the peer connection (and leave the call); safe to call twice."""

@@ -117,7 +117,7 @@ class WebRtcPeer:
         from dhanvantri.realtime.transport.audio_tracks import consume_audio
 
         if track.kind == "audio":
-            self.runtime.spawn(consume_audio(track, self.live.push_audio),
+            self.runtime.background.spawn(consume_audio(track, self.live.push_audio),
                                name=f"webrtc-audio-in-{self.consultation.id}")
 
     async def _on_state(self) -> None:
@@ -128,7 +128,7 @@ class WebRtcPeer:
 
     def _hang_up(self) -> None:
         if not self._closed:
-            self.runtime.spawn(self.runtime.registry.close(self.consultation.id),
+            self.runtime.background.spawn(self.runtime.registry.close(self.consultation.id),
                                name=f"webrtc-close-{self.consultation.id}")
 
     async def close(self) -> None:

@@ -79,7 +79,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     finally:
         # aiohttp cancels the handler when the client's connection drops; the teardown must
         # still run to the end, so it runs as its own task.
-        closing = runtime.spawn(runtime.registry.close(consultation.id),
+        closing = runtime.background.spawn(runtime.registry.close(consultation.id),
                                 name=f"ws-close-{consultation.id}")
         await asyncio.shield(closing)
     return ws
