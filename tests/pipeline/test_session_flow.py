@@ -8,8 +8,6 @@ the test that checks what reaches it.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from dhanvantri.pipeline.frames import (
@@ -22,6 +20,7 @@ from dhanvantri.pipeline.frames import (
 )
 from dhanvantri.pipeline.services import ChatMessage
 from tests.support.llm import ScriptedLLM
+from tests.support.waiting import wait_until_async
 
 pytestmark = pytest.mark.models
 
@@ -89,16 +88,14 @@ async def say(session, text: str, turn: int) -> None:
     await session.task.queue_frame(TurnEndFrame(turn=turn))
 
 
-async def settle(out: list[Frame], seconds: float = 20.0) -> None:
-    """Wait until the reply has been spoken (audio stops arriving)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    seen = -1
-    while asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.5)
-        audio = sum(isinstance(f, OutputAudioFrame) for f in out)
-        if audio and audio == seen:
-            return
-        seen = audio
+async def settle(out: list[Frame], turn: int, seconds: float = 60.0) -> None:
+    """Wait until the reply to ``turn`` has been spoken: the turn's end has left the pipeline,
+    behind everything said in it (each stage passes its frames on in order)."""
+
+    def ended() -> bool:
+        return any(isinstance(f, TurnEndFrame) and f.turn == turn for f in out)
+
+    await wait_until_async(ended, seconds, what=f"turn {turn} to end with its reply spoken")
 
 
 def events(out: list[Frame], kind: str) -> list[dict]:
@@ -110,7 +107,7 @@ async def test_no_phi_reaches_the_llm_or_retrieval_and_the_patient_hears_their_n
     session, out, search = make_session(real_parts, llm)
     await session.start()
     await say(session, PATIENT, 1)
-    await settle(out)
+    await settle(out, 1)
     await session.cancel()
     sent_to_llm = " ".join(m.content for request in llm.requests for m in request).lower()
     assert llm.requests, "the language model was never asked"
@@ -134,7 +131,7 @@ async def test_emergency_gets_instruction_and_escalation_in_the_same_turn_withou
     session, out, _ = make_session(real_parts, llm)
     await session.start()
     await say(session, "i have crushing chest pain spreading to my left arm and i am sweating", 1)
-    await settle(out)
+    await settle(out, 1)
     await session.cancel()
     assert llm.requests == []
     escalations = [f for f in out if isinstance(f, EscalationFrame)]
@@ -150,7 +147,7 @@ async def test_reply_guard_blocks_a_drug_and_dose_from_the_model(real_parts):
     session, out, _ = make_session(real_parts, llm, capable_llm=True)
     await session.start()
     await say(session, "i have a mild fever since yesterday", 1)
-    await settle(out)
+    await settle(out, 1)
     await session.cancel()
     spoken = " ".join(e["text"] for e in events(out, "transcript") if e["role"] == "assistant")
     assert "paracetamol" not in spoken.lower() and "650" not in spoken
@@ -178,7 +175,7 @@ async def test_real_llm_request_holds_no_phi(real_parts):
         session, out, _ = make_session(real_parts, Recording())
         await session.start()
         await say(session, PATIENT, 1)
-        await settle(out, 40.0)
+        await settle(out, 1, 120.0)
         await session.cancel()
         await real.close()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import make_settings, stand_in_models, start
+from tests.support.waiting import wait_until_async
 
 
 async def test_healthz_is_503_loading_until_models_are_ready(settings: Settings) -> None:
@@ -34,11 +36,10 @@ async def test_healthz_is_503_loading_until_models_are_ready(settings: Settings)
         assert refused.status == 503
         assert (await refused.json())["error"]["code"] == "NOT_READY"
         release.set()
-        for _ in range(100):
-            response = await client.get("/healthz")
-            if response.status == 200:
-                break
-            await asyncio.sleep(0.01)
+        runtime = client.app[RUNTIME]
+        await wait_until_async(lambda: runtime.status != "loading", 10,
+                               what=lambda: f"the load to end (status {runtime.status!r})")
+        response = await client.get("/healthz")
         assert response.status == 200
         assert (await response.json())["status"] == "ready"
         assert lines[0] == "loading stand-ins" and lines[-1].startswith("models ready")
@@ -52,10 +53,9 @@ async def test_failed_load_reports_failed(settings: Settings) -> None:
 
     client = await start(create_app(settings, loader=broken))
     try:
-        for _ in range(100):
-            if client.app[RUNTIME].status != "loading":
-                break
-            await asyncio.sleep(0.01)
+        runtime = client.app[RUNTIME]
+        await wait_until_async(lambda: runtime.status != "loading", 10,
+                               what=lambda: f"the load to end (status {runtime.status!r})")
         response = await client.get("/healthz")
         assert response.status == 503
         assert await response.json() == {"status": "failed"}
@@ -101,12 +101,19 @@ async def test_too_many_sessions_is_503_server_busy(client: TestClient) -> None:
 
 
 async def test_unjoined_consultations_expire(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, max_sessions=1, consultation_connect_timeout_s=0.05)
+    # Long enough for the second request to come well before the first consultation expires.
+    settings = make_settings(tmp_path, max_sessions=1, consultation_connect_timeout_s=1.0)
     client = await start(create_app(settings, models=stand_in_models(settings)))
     try:
-        assert (await client.post("/api/v1/consultations")).status == 201
+        created = await client.post("/api/v1/consultations")
+        assert created.status == 201
+        unjoined = client.app[RUNTIME].registry.get((await created.json())["id"])
         assert (await client.post("/api/v1/consultations")).status == 503
-        await asyncio.sleep(0.1)
+        # A new one can be created once the unjoined one is older than the connect timeout (the
+        # registry expires it on the next create).
+        timeout = settings.consultation_connect_timeout_s
+        await wait_until_async(lambda: time.monotonic() - unjoined.created > timeout, 30,
+                               what="the unjoined consultation to outlive its connect timeout")
         assert (await client.post("/api/v1/consultations")).status == 201
     finally:
         await client.close()

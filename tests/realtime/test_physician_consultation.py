@@ -25,6 +25,8 @@ from dhanvantri.realtime.app import create_app
 from tests.platform.helpers import make_staff
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, cheap_passwords, emergency_models
+from tests.support.patient import stream
+from tests.support.waiting import wait_until_async, watch
 
 __all__ = ["cheap_passwords"]
 @pytest.fixture
@@ -54,7 +56,8 @@ async def events_until(ws: Any, wanted: str, limit: float = 20.0) -> list[dict[s
 
 
 async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
-        client: TestClient, speech: Any) -> None:
+        client: TestClient, speech: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    released = watch(monkeypatch, client.app[DESK].consultations, "remove")
     doctor = await make_staff(client, client.app[SERVICES], Role.PHYSICIAN)
     dashboard = await client.ws_connect(f"/api/v1/physician/ws?token={doctor.access}")
     assert (await dashboard.receive_json())["type"] == "hello"
@@ -63,10 +66,7 @@ async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
     cid = (await (await client.post("/api/v1/consultations")).json())["id"]
     patient = await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
     await patient.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
-    audio = speech_like(speech)
-    for offset in range(0, len(audio), 320):
-        await patient.send_bytes(audio[offset:offset + 320].astype("<i2").tobytes())
-        await asyncio.sleep(0.005)
+    await stream(patient, speech_like(speech), speed=4)  # 20 ms frames, 4x real time
     to_patient = await events_until(patient, "escalation")
     assert to_patient[-1]["emergency"] is True
 
@@ -85,10 +85,8 @@ async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
     await patient.send_json({"type": "hangup"})
     await patient.close()
     await dashboard.close()
-    for _ in range(50):
-        if await client.app[DESK].holder(cid) is None:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until_async(lambda: cid in released, 10,
+                           what="the ended consultation to leave the directory")
     assert await client.app[DESK].holder(cid) is None
 
 

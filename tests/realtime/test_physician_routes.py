@@ -17,6 +17,7 @@ from dhanvantri.platform.audit import list_events
 from dhanvantri.platform.bootstrap import SERVICES
 from tests.platform.helpers import Person, make_staff
 from tests.realtime.physician_app import cheap_passwords, physician_app, physician_settings
+from tests.support.waiting import wait_until_async, watch
 
 __all__ = ["cheap_passwords"]
 WS = "/api/v1/physician/ws"
@@ -47,8 +48,10 @@ async def open_dashboard(client: TestClient, person: Person) -> tuple[Any, list[
     return ws, snapshot["items"]
 
 
-async def test_dashboard_gets_the_queue_then_each_change(client: TestClient) -> None:
+async def test_dashboard_gets_the_queue_then_each_change(client: TestClient,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     desk = client.app[DESK]
+    gone = watch(monkeypatch, desk.physicians, "remove")
     early = await desk.escalations.raise_escalation("c0", reason="patient_request")
     me = await doctor(client)
     ws, items = await open_dashboard(client, me)
@@ -63,7 +66,8 @@ async def test_dashboard_gets_the_queue_then_each_change(client: TestClient) -> 
     response = await client.get("/api/v1/escalations", headers=me.headers)
     assert [i["id"] for i in (await response.json())["items"]] == [raised.id, early.id]
     await ws.close()
-    await asyncio.sleep(0.05)
+    await wait_until_async(lambda: str(me.user_id) in gone, 10,
+                           what="the closed dashboard's physician to leave the directory")
     assert await desk.physicians.items() == {}  # offline once the dashboard closed
 
 
@@ -119,12 +123,12 @@ async def test_one_physician_accepts_and_it_is_audited(client: TestClient) -> No
     await ws.close()
 
 
-async def test_consultation_hook_raises_holds_and_relays_the_timeout(tmp_path: Path,
-                                                                     cheap_passwords: None
-                                                                     ) -> None:
+async def test_consultation_hook_raises_holds_and_relays_the_timeout(
+        tmp_path: Path, cheap_passwords: None, monkeypatch: pytest.MonkeyPatch) -> None:
     app = physician_app(physician_settings(tmp_path, escalation_timeout_s=0.3))
     async with TestClient(TestServer(app)) as client:
         desk = app[DESK]
+        released = watch(monkeypatch, desk.consultations, "remove")
         to_patient: list[dict[str, Any]] = []
         ended = asyncio.Event()
         desk.on_consultation_event("c9", {"type": "transcript", "text": "ignored"},
@@ -132,17 +136,16 @@ async def test_consultation_hook_raises_holds_and_relays_the_timeout(tmp_path: P
         desk.on_consultation_event("c9", {"type": "escalation", "reason": "red_flag",
                                           "red_flags": ["stroke_signs"], "emergency": True},
                                    to_patient.append, ended)
-        for _ in range(100):
-            if to_patient:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until_async(lambda: to_patient, 10,
+                               what="the escalation timeout relayed to the patient")
         assert await desk.holder("c9") == desk.node
         (queued,) = await desk.escalations.queue()
         assert queued["red_flags"] == ["stroke_signs"]
         assert [e["type"] for e in to_patient] == ["escalation_timeout"]
         assert "112" in to_patient[0]["advice"]
         ended.set()
-        await asyncio.sleep(0.05)
+        await wait_until_async(lambda: "c9" in released, 10,
+                               what="the ended consultation to leave the directory")
         assert await desk.holder("c9") is None
         assert (await desk.escalations.queue())[0]["status"] == "timed_out"  # still visible
         assert client.server is not None
@@ -165,32 +168,31 @@ async def test_dashboard_is_closed_when_the_bus_goes_away(client: TestClient) ->
     assert ws.close_code == 1011  # the page reconnects for a fresh snapshot
 
 
-async def test_commands_reach_the_process_holding_the_consultation(tmp_path: Path) -> None:
+async def test_commands_reach_the_process_holding_the_consultation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Desk B sends, desk A (holding the consultation) runs the handler: over one bus."""
     from dhanvantri.desk.cluster.bus import MemoryBus
     from dhanvantri.desk.desk import PhysicianDesk
+    from dhanvantri.desk.escalations import consultation_channel
     from tests.realtime.physician_app import physician_settings
 
     settings = physician_settings(tmp_path)
     shared = MemoryBus()
     holder, other = PhysicianDesk(shared, settings), PhysicianDesk(shared, settings)
     other.consultations = holder.consultations  # one directory, as Redis gives both processes
+    subscribed = watch(monkeypatch, shared, "subscribe")
     received: list[dict[str, Any]] = []
     with pytest.raises(LookupError):
         await other.command("c1", {"type": "takeover"})
     holder.on_consultation_event("c1", {"type": "escalation", "reason": "red_flag"},
                                  received.append, asyncio.Event())
-    for _ in range(100):
-        if await other.holder("c1"):
-            break
-        await asyncio.sleep(0.01)
+    # The holder lists the consultation, then subscribes to its channel to take commands.
+    await wait_until_async(lambda: consultation_channel("c1") in subscribed, 10,
+                           what="the holding desk to take commands for the consultation")
     assert await other.command("c1", {"type": "takeover", "physician_id": "p1"}) == holder.node
     with pytest.raises(ValueError, match="type"):
         await other.command("c1", {"type": "shutdown"})
-    for _ in range(100):
-        if received:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: received, 10, what="the command to reach the holding desk")
     assert received == [{"type": "takeover", "physician_id": "p1"}]
     await holder.close()
     await other.close()

@@ -17,8 +17,11 @@ from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import stand_in_models, start
 from tests.support.patient import stream
+from tests.support.waiting import wait_until_async
 
 FRAME_MS = 20
+LISTENING = {"type": "state", "value": "listening"}
+THINKING = {"type": "state", "value": "thinking"}
 
 
 async def join(client: TestClient) -> Any:
@@ -30,25 +33,28 @@ async def send_paced(ws: Any, audio: np.ndarray, rate: int) -> None:
     await stream(ws, audio, rate, speed=4)  # 4x real time: enough for the VAD, quick
 
 
-async def collect(ws: Any, until: str, limit: float = 20.0
+async def collect(ws: Any, until: str, limit: float = 30.0
                   ) -> tuple[list[dict[str, Any]], list[tuple[float, bytes]]]:
-    """Events and (arrival time, audio) until an event of type ``until`` came and audio stops."""
+    """Events and (arrival time, audio) until an event of type ``until`` came and the reply audio
+    stopped: the state went back to "listening" after it."""
     events: list[dict[str, Any]] = []
     audio: list[tuple[float, bytes]] = []
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            msg = await ws.receive(timeout=0.5)
-        except TimeoutError:
-            if any(e.get("type") == until for e in events) and audio:
-                break
-            continue
-        if msg.type is WSMsgType.BINARY:
-            audio.append((time.monotonic(), msg.data))
-        elif msg.type is WSMsgType.TEXT:
-            events.append(json.loads(msg.data))
-        else:
-            break
+    try:
+        async with asyncio.timeout(limit):
+            while True:
+                msg = await ws.receive()
+                if msg.type is WSMsgType.BINARY:
+                    audio.append((time.monotonic(), msg.data))
+                elif msg.type is WSMsgType.TEXT:
+                    events.append(json.loads(msg.data))
+                    if (events[-1] == LISTENING and audio
+                            and any(e.get("type") == until for e in events)):
+                        break
+                else:
+                    break
+    except TimeoutError:
+        raise AssertionError(f"timed out after {limit:g} s waiting for {until!r} and the reply "
+                             f"audio to end; got {len(audio)} audio frames and {events}") from None
     return events, audio
 
 
@@ -129,8 +135,10 @@ async def test_a_turn_gives_events_and_real_time_reply_audio(client: TestClient,
     assert audio[-1][0] - audio[0][0] >= 0.8 * (played - FRAME_MS / 1000)
     await ws.send_json({"type": "hangup"})
     assert (await ws.receive(timeout=5)).type is WSMsgType.CLOSE
-    await asyncio.sleep(0.05)
-    assert cid not in client.app[RUNTIME].registry
+    registry = client.app[RUNTIME].registry
+    await wait_until_async(lambda: cid not in registry, 10,
+                           what="the hung-up consultation to leave the registry")
+    assert cid not in registry
 
 
 async def test_sessions_leave_nothing_behind(client: TestClient, speech: Any) -> None:
@@ -143,15 +151,18 @@ async def test_sessions_leave_nothing_behind(client: TestClient, speech: Any) ->
         await ws.receive(timeout=5)
         await ws.send_bytes(said.astype("<i2").tobytes())
         await ws.close()
-    for _ in range(100):
-        if not len(runtime.registry):
-            break
-        await asyncio.sleep(0.02)
+    await wait_until_async(lambda: len(runtime.registry) == 0, 10,
+                           what=lambda: f"the registry to empty ({len(runtime.registry)} left)")
     assert len(runtime.registry) == 0
-    await asyncio.sleep(0.1)
-    left = {t.get_name() for t in asyncio.all_tasks()} - before
-    assert not [name for name in left if name.startswith(("ws-", "webrtc-"))
-                or "Transcriber" in name or "Speaker" in name], left
+
+    def leftovers() -> list[str]:
+        left = {t.get_name() for t in asyncio.all_tasks()} - before
+        return [name for name in left if name.startswith(("ws-", "webrtc-"))
+                or "Transcriber" in name or "Speaker" in name]
+
+    await wait_until_async(lambda: not leftovers(), 10,
+                           what=lambda: f"the sessions' tasks to end (left: {leftovers()})")
+    assert not leftovers(), leftovers()
     text = await (await client.get("/metrics")).text()
     assert 'dhanvantri_sessions_active{transport="ws"} 0.0' in text
     assert 'dhanvantri_sessions_total{transport="ws"} 4.0' in text
@@ -187,16 +198,30 @@ async def test_barge_in_cuts_the_reply_audio_off(settings: Settings, speech: Any
                 elif msg.type is WSMsgType.TEXT:
                     log.append((time.monotonic(), "event", json.loads(msg.data)))
 
+        def reply_frames() -> int:
+            return sum(kind == "audio" for _, kind, _ in log)
+
+        def barge_in_turn_ended() -> bool:
+            """The patient was heard (listening) after ``barge_at``, then their turn ended."""
+            heard = next((t for t, kind, e in log
+                          if kind == "event" and t > barge_at and e == LISTENING), None)
+            return heard is not None and any(kind == "event" and t > heard and e == THINKING
+                                             for t, kind, e in log)
+
         reader = asyncio.ensure_future(read())
         await send_paced(ws, np.concatenate([silence, said, silence]), 16000)
-        for _ in range(200):  # until the reply has played for a while
-            audio = [t for t, kind, _ in log if kind == "audio"]
-            if len(audio) >= 25:
-                break
-            await send_paced(ws, np.zeros(320, np.int16), 16000)
+        # The microphone stays open (silence) until the reply has played for a while.
+        microphone = asyncio.ensure_future(send_paced(ws, np.zeros(60 * 16000, np.int16), 16000))
+        await wait_until_async(lambda: reply_frames() >= 25, 30,
+                               what=lambda: f"25 frames of reply audio (got {reply_frames()})")
+        microphone.cancel()
+        await asyncio.gather(microphone, return_exceptions=True)
         barge_at = time.monotonic()
         await send_paced(ws, np.concatenate([said, silence]), 16000)
-        await asyncio.sleep(0.3)
+        # No reply audio may come from shortly after the patient is heard until their turn ends
+        # ("thinking"): that event closes the window checked below.
+        await wait_until_async(barge_in_turn_ended, 30, what=lambda: "the barge-in turn to end; "
+                               f"got {[e for _, kind, e in log if kind == 'event']}")
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
         await ws.close()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import pytest
 
 T = TypeVar("T")
 
@@ -61,3 +63,18 @@ async def wait_until_async(predicate: Callable[[], T], timeout: float, *,  # noq
 def _timed_out(timeout: float, what: What, last: object) -> str:
     described = what() if callable(what) else what
     return f"timed out after {timeout:g} s waiting for {described} (last: {last!r})"
+
+
+def watch(monkeypatch: pytest.MonkeyPatch, target: object, method: str) -> list[str]:
+    """The first arguments (a key, a channel) of the calls to ``target.<method>`` from now on,
+    each recorded once its call is done: a test waits for the change, then checks the state."""
+    done: list[str] = []
+    real = getattr(target, method)
+
+    async def spy(key: str, *args: Any, **kwargs: Any) -> Any:
+        result = await real(key, *args, **kwargs)
+        done.append(key)
+        return result
+
+    monkeypatch.setattr(target, method, spy)
+    return done
