@@ -65,3 +65,28 @@ async def test_full_slot_refunds_the_late_payer(client: TestClient, services: Se
     unknown = await call(client, "POST", "/lab-bookings", first, 422, json={
         "slot_id": single["id"], "tests": ["not-a-test"], "address": "12 MG Road"})
     assert unknown["error"]["details"][0]["field"] == "tests"
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_a_second_payment_for_a_paid_booking_is_refunded_alone(
+        client: TestClient, services: Services, outbox: OutboxNotifier) -> None:
+    admin = await make_staff(client, services, Role.ADMIN)
+    owner, lab_id, _slot = await lab(client, services, admin)
+    slot = await call(client, "POST", f"/labs/{lab_id}/slots", owner, 201, json={
+        "pin_code": PIN, "starts_at": (services.clock() + timedelta(days=2)).isoformat(),
+        "capacity": 2})
+    patient = await login_patient(client, outbox)
+    booking = await call(client, "POST", "/lab-bookings", patient, 201, json={
+        "slot_id": slot["id"], "tests": ["hba1c"], "address": "12 MG Road"})
+    # Two checkouts opened (two tabs): both reach the gateway, the second one after the first.
+    started = [await call(client, "POST", f"/lab-bookings/{booking['id']}/pay", patient, 201,
+                          headers=key(), json={"method": "gateway"}) for _ in range(2)]
+    first = await pay_by_sandbox(client, patient, started[0])
+    second = await pay_by_sandbox(client, patient, started[1])
+    assert first["status"] == "captured"
+    assert (second["status"], second["refunded"]) == ("refunded", "550.00")
+    kept = await call(client, "GET", f"/lab-bookings/{booking['id']}", patient)
+    assert (kept["status"], kept["payment_id"]) == ("paid", started[0]["payment"]["id"])
+    # One place taken: the slot still offers its second place.
+    slots = await call(client, "GET", "/lab-slots", params={"pin_code": PIN})
+    assert slot["id"] in [s["id"] for s in slots["items"]]
