@@ -1,9 +1,12 @@
-// The physician desk: sign in, watch the live escalation queue, accept one.
+// The physician desk: sign in, watch the live escalation queue, accept one; review records
+// (review.js).
 //
 // The queue arrives over /api/v1/physician/ws: a snapshot ({"type":"queue"}) then one
 // {"type":"escalation","event",...} per change. Items are upserted by id, so an event that
 // arrives twice (the snapshot and the stream overlap) changes nothing. Each change records how
 // long it took from the server publishing it to the page showing it (window.dhanvantriDesk).
+
+import { startReview, stopReview } from "./review.js";
 
 const API = "/api/v1";
 const RECONNECT_MS = [500, 1000, 2000, 5000];
@@ -64,11 +67,25 @@ async function renew() {
   return true;
 }
 
+// A 401 can be about the request (a wrong signing code), not the token: renewing then would
+// send the same code again and spend a second attempt.
+const TOKEN_ERRORS = new Set(["UNAUTHORIZED", "TOKEN_EXPIRED", "TOKEN_INVALID"]);
+
+async function tokenRefused(response) {
+  try {
+    return TOKEN_ERRORS.has((await response.clone().json()).error?.code);
+  } catch {
+    return true;
+  }
+}
+
 async function call(path, options = {}, retry = true) {
   const response = await fetch(`${API}${path}`, {
     ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${tokens.access}` },
   });
-  if (response.status === 401 && retry && await renew()) return call(path, options, false);
+  if (response.status === 401 && retry && await tokenRefused(response) && await renew()) {
+    return call(path, options, false);
+  }
   return response;
 }
 
@@ -94,7 +111,7 @@ function openDesk() {
   $("login").hidden = true;
   $("desk").hidden = false;
   connect();
-  loadReviews();
+  startReview({ call, base: API });
 }
 
 function signOut() {
@@ -103,6 +120,7 @@ function signOut() {
   desk.socket = null;
   desk.items.clear();
   render();
+  stopReview();
   $("desk").hidden = true;
   $("login").hidden = false;
   setState("idle", "Signed out");
@@ -405,30 +423,6 @@ async function leaveCall() {
 $("takeover").addEventListener("click", () => command("takeover"));
 $("handback").addEventListener("click", () => command("handback"));
 $("leave").addEventListener("click", leaveCall);
-
-// ------------------------------------------------------------------ review queue
-async function loadReviews() {
-  const list = $("reviews");
-  const response = await call("/prescriptions/queue?limit=20");
-  if (!response.ok) {
-    list.replaceChildren(element("li", "empty", "Could not load the review queue."));
-    return;
-  }
-  const { items } = await response.json();
-  if (!items.length) {
-    list.replaceChildren(element("li", "empty", "Nothing to review."));
-    return;
-  }
-  list.replaceChildren(...items.map((rx) => {
-    const li = element("li", rx.urgent ? "emergency" : "");
-    const link = element("a", "", rx.diagnosis || "Draft prescription");
-    link.href = `${API}/prescriptions/${encodeURIComponent(rx.id)}`;
-    li.append(link, element("div", "meta",
-      `${rx.urgent ? "Urgent · " : ""}${rx.safety_blocked ? "Safety check blocked · " : ""}` +
-      new Date(rx.created_at).toLocaleString()));
-    return li;
-  }));
-}
 
 $("login").addEventListener("submit", signIn);
 $("signout").addEventListener("click", signOut);

@@ -17,6 +17,7 @@ from dhanvantri.http.pages import web_client_dir
 from dhanvantri.pipeline.services import Transcript
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.platform import passwords
+from dhanvantri.platform.notifier import Notifier
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import stand_in_models
@@ -55,10 +56,12 @@ def add_physician(settings: Settings, email: str, password: str, full_name: str)
         thread.submit(asyncio.run, create()).result()
 
 
-def physician_app(settings: Settings, bus: EventBus | None = None) -> web.Application:
-    """The back office, the physician desk and the static pages, nothing else."""
+def physician_app(settings: Settings, bus: EventBus | None = None, *,
+                  notifier: Notifier | None = None) -> web.Application:
+    """The back office, the physician desk and the static pages, nothing else (one-time codes
+    go to ``notifier``: the console by default)."""
     app = web.Application()
-    install(app, settings)
+    install(app, settings, notifier=notifier)
     install_physician(app, settings, bus=bus)
     app.router.add_static("/", web_client_dir())  # physician.js and style.css
     return app
