@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     port: int = 8080
     data_dir: Path = Field(default=Path("var"), description="Databases, vault, indexes, keys.")
     log_level: str = "INFO"
-    require_auth: bool = False
+    # Consultations need a signed-in patient (phone OTP); False ("0") allows guest demos,
+    # which leave no record for a physician.
+    require_auth: bool = True
     public_base_url: str = ""
 
     # --- persistence and scale ---

@@ -1,10 +1,20 @@
-// The patient page: start a consultation over WebRTC, talk, see the transcript, hang up.
+// The patient page: sign in by phone, start a consultation over WebRTC, talk, see the
+// transcript, hang up.
 //
 // Plain browser JavaScript (an ES module), no build step. The server answers one SDP offer per
 // consultation (no trickle ICE, no STUN), sends reply audio and the avatar's video, and JSON
-// events on the "events" data channel.
+// events on the "events" data channel. Where WebRTC is missing or cannot connect, the page joins
+// over the WebSocket fallback instead (ws_call.js). A signed-in patient's token goes with every consultation
+// request, so the consultation is theirs; a guest (only where the server allows demos) sends none.
 
+import { ApiError, PatientSession, postJson } from "./auth.js";
 import { FallbackAvatar } from "./avatar_fallback.js";
+import { meter, openMicrophone } from "./microphone.js";
+import { PatientError } from "./patient_error.js";
+import { showDoctor, showEscalation, showEscalationNews } from "./notices.js";
+import { SignIn } from "./signin.js";
+import { transcript } from "./transcript.js";
+import { WsCall } from "./ws_call.js";
 
 const API = "/api/v1/consultations";
 const CONNECT_TIMEOUT_MS = 20000;
@@ -25,26 +35,23 @@ const SERVER_ERRORS = {
   NOT_READY: "The clinic's assistant is still starting up. Please try again in a minute.",
   UNAUTHORIZED: "Please sign in to start a consultation.",
 };
+// Answers that mean "sign in (again)": the page goes back to the sign-in card.
+const SIGN_IN_AGAIN = new Set(["UNAUTHORIZED", "TOKEN_EXPIRED", "TOKEN_INVALID", "TOKEN_REUSED",
+  "ACCOUNT_DISABLED"]);
+// How often the page asks whether the server allows guests while its models are still loading.
+const HEALTH_RETRY_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   start: $("start"), stop: $("stop"), retry: $("retry"), hint: $("hint"),
   state: $("state"), stateText: $("state-text"),
   video: $("avatar"), fallback: $("avatar-fallback"), frame: document.querySelector(".avatar-frame"),
-  badge: $("doctor-badge"),
   alert: $("alert"), alertText: $("alert-text"), escalation: $("escalation"),
   transcript: $("transcript"), micLevel: $("mic-level"),
   detailId: $("detail-id"), detailLatency: $("detail-latency"), detailConnection: $("detail-connection"),
+  signinView: $("signin-view"), consultView: $("consult-view"),
+  accountWho: $("account-who"), signout: $("signout"), toSignin: $("to-signin"),
 };
-
-/** A failure the patient should read, with whether trying again may help. */
-class PatientError extends Error {
-  constructor(message, { retry = true, code = "" } = {}) {
-    super(message);
-    this.retry = retry;
-    this.code = code;
-  }
-}
 
 // ---------------------------------------------------------------- page state
 
@@ -70,142 +77,23 @@ function setRunning(running) {
   ui.start.disabled = false;
 }
 
-// ---------------------------------------------------------------- transcript
-
-const transcript = {
-  assistantOpen: null, // the assistant's reply, growing phrase by phrase
-
-  open: {}, // per speaker (patient, physician): their line still being recognised
-  doctorName: "Doctor",
-
-  add(role, text, final) {
-    const list = ui.transcript;
-    list.querySelector(".empty")?.remove();
-    if (role === "assistant") {
-      this.open = {};
-      if (!this.assistantOpen) this.assistantOpen = this.bubble("assistant", "Assistant");
-      const el = this.assistantOpen.querySelector(".text");
-      el.textContent = el.textContent ? `${el.textContent} ${text}` : text;
-    } else {
-      const speaker = role === "physician" ? "physician" : "patient";
-      this.assistantOpen = null;
-      let line = this.open[speaker];
-      if (!text.trim() && !line) return;
-      if (!line) {
-        line = this.bubble(speaker, speaker === "physician" ? this.doctorName : "You");
-        this.open[speaker] = line;
-      }
-      line.querySelector(".text").textContent = text;
-      line.classList.toggle("partial", !final);
-      if (final) {
-        if (!text.trim()) line.remove();
-        delete this.open[speaker];
-      }
-    }
-    list.scrollTop = list.scrollHeight;
-  },
-
-  bubble(role, who) {
-    const li = document.createElement("li");
-    li.className = role;
-    li.dataset.role = role;
-    const label = document.createElement("span");
-    label.className = "who";
-    label.textContent = who;
-    const text = document.createElement("span");
-    text.className = "text";
-    li.append(label, text);
-    ui.transcript.append(li);
-    return li;
-  },
-
-  endReply() {
-    this.assistantOpen = null;
-  },
-};
-
-// ---------------------------------------------------------------- microphone
-
-async function openMicrophone() {
-  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
-    throw new PatientError(
-      "This page needs a secure connection (https) to use your microphone. " +
-      "Please open the clinic's https address.", { retry: false, code: "insecure" });
-  }
-  try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    });
-  } catch (err) {
-    if (err.name === "NotAllowedError" || err.name === "SecurityError") {
-      throw new PatientError(
-        "Microphone access was blocked. Allow the microphone for this site in your browser " +
-        "settings, then try again.", { code: "mic_denied" });
-    }
-    if (err.name === "NotFoundError" || err.name === "OverconstrainedError") {
-      throw new PatientError("No microphone was found. Connect one and try again.",
-        { code: "no_mic" });
-    }
-    if (err.name === "NotReadableError") {
-      throw new PatientError(
-        "Your microphone is being used by another app. Close it and try again.",
-        { code: "mic_busy" });
-    }
-    throw new PatientError(`The microphone could not be opened (${err.name}).`, { code: "mic" });
-  }
-}
-
-function meter(stream) {
-  const Context = window.AudioContext || window.webkitAudioContext;
-  if (!Context) return () => {};
-  const ctx = new Context();
-  const analyser = ctx.createAnalyser();
-  analyser.fftSize = 512;
-  ctx.createMediaStreamSource(stream).connect(analyser);
-  const data = new Float32Array(analyser.fftSize);
-  let running = true;
-  const tick = () => {
-    if (!running) return;
-    analyser.getFloatTimeDomainData(data);
-    let sum = 0;
-    for (const v of data) sum += v * v;
-    const level = Math.min(1, Math.sqrt(sum / data.length) * 6);
-    ui.micLevel.style.width = `${Math.round(level * 100)}%`;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-  return () => {
-    running = false;
-    ui.micLevel.style.width = "0";
-    ctx.close().catch(() => {});
-  };
-}
-
 // ---------------------------------------------------------------- server calls
 
-async function postJson(url, body) {
-  let response;
+/** POST ``body`` as the signed-in patient (or a guest); a ``PatientError`` on failure. */
+async function api(url, body) {
   try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new PatientError(
-      "Could not reach the clinic. Check your internet connection and try again.",
-      { code: "network" });
+    return await patient.call((headers) => postJson(url, body, headers));
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.code === "NETWORK") {
+      throw new PatientError(
+        "Could not reach the clinic. Check your internet connection and try again.",
+        { code: "network" });
+    }
+    const message = SERVER_ERRORS[err.code] ??
+      (err.status >= 500 ? "The clinic's server had a problem. Please try again." : err.message);
+    throw new PatientError(message, { code: err.code });
   }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = data.error ?? {};
-    const message = SERVER_ERRORS[error.code] ??
-      (response.status >= 500
-        ? "The clinic's server had a problem. Please try again."
-        : error.message || `The request failed (${response.status}).`);
-    throw new PatientError(message, { code: error.code || `http_${response.status}` });
-  }
-  return data;
 }
 
 function iceGatheringComplete(pc) {
@@ -229,6 +117,7 @@ class Consultation {
   constructor() {
     this.id = null;
     this.pc = null;
+    this.call = null; // the WebSocket fallback, when used
     this.channel = null;
     this.mic = null;
     this.stopMeter = () => {};
@@ -244,10 +133,13 @@ class Consultation {
     setState("connecting");
     ui.frame.classList.add("running");
     this.mic = await openMicrophone();
-    this.stopMeter = meter(this.mic);
-    const created = await postJson(API, {});
-    this.id = created.id;
-    ui.detailId.textContent = created.id;
+    this.stopMeter = meter(this.mic, ui.micLevel);
+    const created = await api(API, {});
+    this.joined(created);
+    if (!window.RTCPeerConnection) {
+      await this.overWebSocket(created);
+      return;
+    }
 
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
@@ -262,16 +154,45 @@ class Consultation {
     await pc.setLocalDescription(await pc.createOffer());
     await iceGatheringComplete(pc);
     if (this.ended) return;
-    const answer = await postJson(created.webrtc_url, {
+    const answer = await api(created.webrtc_url, {
       sdp: pc.localDescription.sdp, type: "offer",
     });
     if (this.ended) return;
     await pc.setRemoteDescription(answer);
     this.connectTimer = setTimeout(() => {
-      if (pc.connectionState !== "connected") {
-        this.fail("Could not connect to the clinic. Your network may be blocking the call.");
-      }
+      if (pc.connectionState !== "connected") this.fallBack();
     }, CONNECT_TIMEOUT_MS);
+  }
+
+  joined(created) {
+    this.id = created.id;
+    ui.detailId.textContent = created.id;
+  }
+
+  /** WebRTC did not connect (a network blocking UDP): a new consultation over the WebSocket. */
+  async fallBack() {
+    if (this.ended) return;
+    this.pc.close();
+    this.pc = null;
+    hangUpOnServer(this.id);
+    try {
+      const created = await api(API, {});
+      if (this.ended) return;
+      this.joined(created);
+      await this.overWebSocket(created);
+    } catch {
+      this.fail("Could not connect to the clinic. Your network may be blocking the call.");
+    }
+  }
+
+  async overWebSocket(created) {
+    ui.detailConnection.textContent = "websocket";
+    this.call = new WsCall((raw) => this.onMessage(raw),
+      () => this.fail("The connection to the clinic was lost."));
+    await patient.fresh(); // the token rides in the URL: it must be valid as the socket opens
+    if (this.ended) return;
+    await this.call.open(created.ws_url, patient.accessToken(), this.mic);
+    this.useFallbackAvatar(); // no video comes this way
   }
 
   onTrack(track) {
@@ -370,7 +291,8 @@ class Consultation {
     try {
       if (this.channel?.readyState === "open") this.channel.send(JSON.stringify({ type: "hangup" }));
     } catch { /* closing anyway */ }
-    if (this.id) fetch(`${API}/${this.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+    if (this.id) hangUpOnServer(this.id);
+    this.call?.close();
     this.pc?.close();
     this.mic?.getTracks().forEach((t) => t.stop());
     this.stopMeter();
@@ -380,31 +302,10 @@ class Consultation {
   }
 }
 
-function showEscalationNews(text, emergency) {
-  if (!text) return;
-  ui.escalation.hidden = false;
-  ui.escalation.classList.toggle("emergency", emergency);
-  ui.escalation.textContent = text;
-}
-
-/** A physician joined (listening), took over the call, or left. */
-function showDoctor(event) {
-  const name = event.name || "A doctor";
-  transcript.doctorName = name;
-  ui.badge.hidden = !event.joined;
-  ui.badge.dataset.mode = event.mode || "";
-  ui.badge.textContent = event.mode === "takeover" ? `${name} is speaking with you`
-    : `${name} has joined the call`;
-  if (event.joined) ui.escalation.hidden = true;
-}
-
-function showEscalation(event) {
-  ui.escalation.hidden = false;
-  ui.escalation.classList.toggle("emergency", Boolean(event.emergency));
-  ui.escalation.textContent = event.emergency
-    ? "This may be an emergency. Call 112 now or go to the nearest hospital. " +
-      "A doctor is being alerted."
-    : "A doctor has been asked to review your case and may join this call.";
+/** Tell the server the consultation is over (kept alive while the page unloads). */
+function hangUpOnServer(id) {
+  fetch(`${API}/${id}`, { method: "DELETE", keepalive: true, headers: patient.headers() })
+    .catch(() => {});
 }
 
 // ---------------------------------------------------------------- wiring
@@ -430,6 +331,10 @@ async function start() {
     const message = err instanceof PatientError
       ? err.message
       : "Could not start the consultation. Please try again.";
+    if (err instanceof PatientError && SIGN_IN_AGAIN.has(err.code)) {
+      showSignIn("Please sign in to start a consultation.");
+      return;
+    }
     showAlert(message, { retry: err instanceof PatientError ? err.retry : true });
     if (!(err instanceof PatientError)) console.error(err);
   }
@@ -442,12 +347,77 @@ function stop() {
   setState("idle");
 }
 
+// ---------------------------------------------------------------- who is consulting
+
+let guest = false;
+
+function showConsultation() {
+  ui.signinView.hidden = true;
+  ui.consultView.hidden = false;
+  ui.accountWho.textContent = patient.signedIn ? `Signed in · ${patient.phone}`
+    : "Guest demo · not saved as a record";
+  ui.signout.hidden = !patient.signedIn;
+  ui.toSignin.hidden = patient.signedIn;
+  hideAlert();
+  ui.start.focus();
+}
+
+/** Back to the sign-in card (ending any consultation), with why, if the patient did not ask. */
+function showSignIn(notice = "") {
+  stop();
+  guest = false;
+  ui.consultView.hidden = true;
+  ui.signinView.hidden = false;
+  signIn.reset(notice);
+}
+
+async function signOut() {
+  ui.signout.disabled = true;
+  stop();
+  transcript.clear(); // the next person at this device must not read it
+  await patient.signOut();
+  ui.signout.disabled = false;
+  showSignIn();
+}
+
+/** Offer "Continue as guest" when the server allows guest demos (asked again while loading). */
+async function offerGuest() {
+  try {
+    const response = await fetch("/healthz", { headers: { Accept: "application/json" } });
+    const health = await response.json();
+    if (health.status === "loading") {
+      setTimeout(offerGuest, HEALTH_RETRY_MS);
+      return;
+    }
+    signIn.offerGuest(health.guests === true);
+  } catch {
+    signIn.offerGuest(false); // unknown: signing in always works
+  }
+}
+
+const patient = new PatientSession(() => {
+  if (!guest) showSignIn("Your sign-in has ended. Please sign in again.");
+});
+const signIn = new SignIn(patient, {
+  signedIn: () => { guest = false; showConsultation(); },
+  guest: () => { guest = true; showConsultation(); },
+});
+
 // For support staff and automated checks: the live consultation (its RTCPeerConnection, events).
 window.dhanvantri = { session: null };
 
 ui.start.addEventListener("click", start);
 ui.retry.addEventListener("click", start);
 ui.stop.addEventListener("click", stop);
+ui.signout.addEventListener("click", signOut);
+ui.toSignin.addEventListener("click", () => showSignIn());
 window.addEventListener("pagehide", () => current?.close());
+transcript.attach(ui.transcript);
 setState("idle");
 new FallbackAvatar(ui.fallback); // a still face until the consultation starts
+offerGuest();
+if (patient.signedIn) {
+  showConsultation();
+} else {
+  signIn.reset("", { focus: false }); // the page opens on its heading, not in a field
+}

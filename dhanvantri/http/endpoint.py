@@ -223,8 +223,8 @@ def _roles_note(endpoint: Endpoint) -> str:
         return ""
     roles = ", ".join(r.value for r in roles_with(endpoint.perm))
     if endpoint.guests:
-        return ("Guests may call this in the default embedded mode; with "
-                f"DHANVANTRI_REQUIRE_AUTH=1 a bearer token is required. Roles: {roles}.")
+        return ("A bearer token is required by default; with DHANVANTRI_REQUIRE_AUTH=0 "
+                f"guests may call this too (demos). Roles: {roles}.")
     return f"Roles: {roles}."
 
 

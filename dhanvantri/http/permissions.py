@@ -13,6 +13,7 @@ class Perm(StrEnum):
 
     PROFILE_READ = "profile:read"
     CONSULT = "consultations:join"  # start, join and end one's own consultation
+    CONSULT_READ = "consultations:read"  # patients: own; physicians and admins: all
     PATIENT_PROFILE_WRITE = "patient_profile:write"
     MFA_MANAGE = "mfa:manage"
     USERS_READ = "users:read"
@@ -56,14 +57,14 @@ _SUPPORT_SHOP = {Perm.ORDERS_READ, Perm.ORDERS_CANCEL, Perm.DELIVERY_OTP_RESEND,
                  Perm.LAB_BOOKINGS_READ, Perm.PAYMENTS_READ, Perm.PAYMENTS_REFUND}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.PATIENT: _ALL | {Perm.CONSULT, Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ,
+    Role.PATIENT: _ALL | {Perm.CONSULT, Perm.CONSULT_READ, Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ,
                           Perm.RX_ACKNOWLEDGE, Perm.RX_RELEASE} | _PATIENT_SHOP,
     Role.PHYSICIAN: _STAFF | {Perm.RX_QUEUE, Perm.RX_READ, Perm.RX_REVIEW, Perm.RX_SIGN,
-                              Perm.RX_RELEASE, Perm.ESCALATIONS},
+                              Perm.RX_RELEASE, Perm.ESCALATIONS, Perm.CONSULT_READ},
     Role.PHARMACY: _STAFF | {Perm.RX_READ} | _PHARMACY_SHOP,
     Role.LAB: _STAFF | {Perm.RX_READ} | _LAB_SHOP,
     Role.ADMIN: _STAFF | {Perm.USERS_READ, Perm.USERS_WRITE, Perm.AUDIT_READ, Perm.RX_READ,
-                          Perm.RX_RELEASE} | _ADMIN_SHOP,
+                          Perm.RX_RELEASE, Perm.CONSULT_READ} | _ADMIN_SHOP,
     Role.SUPPORT: _STAFF | {Perm.USERS_READ} | _SUPPORT_SHOP,
 }
 

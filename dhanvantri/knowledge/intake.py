@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dhanvantri.knowledge import extract
 from dhanvantri.knowledge.lexicon import answer_polarity, find_symptoms, normalise, symptom
@@ -244,6 +244,45 @@ class IntakeState:
         """What to search the knowledge base with: the complaint and the symptoms found."""
         present = [symptom(s).label for s, yes in self.symptoms.items() if yes]
         return f"{self.complaint or ''} {', '.join(present)}".strip()
+
+    # --- as data ---------------------------------------------------------------------------
+
+    def as_record(self) -> dict[str, Any]:
+        """The intake as plain JSON-ready data, for the consultation's clinical record.
+
+        Duration and severity are known for the complaint as a whole (the extraction does not
+        tie them to one symptom), so each reported symptom carries them. ``unanswered`` lists
+        the questions asked that got no usable answer (left for the physician).
+        """
+        # Copies first: the next question is chosen in a worker thread that updates these.
+        symptoms, attempts = dict(self.symptoms), dict(self.attempts)
+        return {
+            "complaint": self.complaint,
+            "symptoms": [{"key": key, "name": symptom(key).label, "present": present,
+                          "duration": self.duration_text if present else None,
+                          "severity": self.severity if present else None}
+                         for key, present in symptoms.items()],
+            "duration_days": self.duration_days, "duration": self.duration_text,
+            "severity": self.severity, "severity_score": self.severity_score,
+            "age_years": self.age_years, "sex": self.sex, "pregnant": self.pregnant,
+            "allergies": list(self.allergies), "no_allergies": self.no_allergies,
+            "medications": list(self.medications), "no_medications": self.no_medications,
+            "conditions": list(self.conditions), "no_conditions": self.no_conditions,
+            "summary_confirmed": self.summary_confirmed,
+            "unanswered": self._unanswered(attempts, symptoms),
+            "missing": self.missing_for_draft(), "turns": self.turns,
+        }
+
+    def _unanswered(self, attempts: dict[str, int], symptoms: dict[str, bool]) -> list[str]:
+        unanswered = [t for t in attempts if t in QUESTIONS and t != "correction"
+                      and t != "associated_which" and not self.known(t)]
+        # A probe is counted under "probe:<question id>:<symptom>"; answered once the symptom
+        # is known either way.
+        unanswered += [t for t in attempts
+                       if t.startswith("probe:") and t.split(":", 2)[2] not in symptoms]
+        if attempts.get("summary") and not self.summary_confirmed:
+            unanswered.append("summary")
+        return unanswered
 
     # --- summary --------------------------------------------------------------------------
 

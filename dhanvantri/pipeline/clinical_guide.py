@@ -136,6 +136,12 @@ class ClinicalGuide(FrameProcessor):
             "physician_notes": list(self._physician.notes),
         }
 
+    def record(self) -> dict[str, Any]:
+        """The clinical notes as data for the consultation's record: the structured intake,
+        red flags, the draft (None until intake is complete) and the physician's notes."""
+        return {"intake": self.intake.as_record(), "red_flags": list(self.red_flags),
+                "draft": self.draft, "physician_notes": list(self._physician.notes)}
+
     async def _on_patient_turn(self, frame: RedactedTranscriptionFrame) -> None:
         from dhanvantri.knowledge.triage import triage
 

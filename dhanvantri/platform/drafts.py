@@ -23,16 +23,51 @@ def _text(value: Any, field: str, limit: int = 500) -> str:
     return text
 
 
+# What a knowledge-draft line's role tells the physician (first-line lines need no note).
+_ROLE_NOTES = {"conditional": "only if needed", "alternative": "alternative",
+               "continue": "already taking: continue"}
+
+
+def _from_knowledge_line(med: Any) -> Any:
+    """A knowledge draft's line (``generic``, ``duration_days``, ``role``, ``when``) in the
+    prescription's shape (``name``, ``duration``, ``instructions``); other lines pass as they are.
+    """
+    if not isinstance(med, dict) or "generic" not in med or "name" in med:
+        return med
+    days = med.get("duration_days")
+    notes = [_ROLE_NOTES.get(str(med.get("role") or ""), ""), str(med.get("when") or "")]
+    return {"name": med.get("generic"), "dose": med.get("dose"),
+            "frequency": med.get("frequency"), "route": med.get("route"),
+            "duration": f"{days} days" if isinstance(days, int) and days > 0 else "",
+            "instructions": "; ".join(n for n in notes if n)}
+
+
+def knowledge_aliases(data: dict[str, Any]) -> dict[str, Any]:
+    """The one place the clinical module's draft keys become the prescription's.
+
+    ``build_draft(...).to_dict()`` names its lines ``medicines`` (``generic``, ``duration_days``,
+    ``role``, ``when``) and its confidence ``confidence_label``; the prescription reads
+    ``medications`` (``name``, ``duration``, ``instructions``) and ``diagnosis_confidence``.
+    """
+    data = dict(data)
+    if data.get("medications") is None and isinstance(data.get("medicines"), list):
+        data["medications"] = [_from_knowledge_line(m) for m in data["medicines"]]
+    if data.get("diagnosis_confidence") is None and data.get("confidence_label") is not None:
+        data["diagnosis_confidence"] = data["confidence_label"]
+    return data
+
+
 def normalize_content(draft: dict[str, Any]) -> dict[str, Any]:
     """The clinical part of a draft in a fixed shape; raises ``ValidationFailed`` naming a field.
 
     Accepted keys: ``diagnosis``, ``diagnosis_confidence``, ``medications`` (list of objects with
     ``name``, ``dose``, ``frequency``, ``duration``, ``route``, ``instructions``), ``lab_tests``,
-    ``advice``, ``red_flags`` (lists of text) and ``follow_up_days``; camelCase aliases too.
+    ``advice``, ``red_flags`` (lists of text) and ``follow_up_days``; camelCase aliases too,
+    and the clinical module's draft keys (see :func:`knowledge_aliases`).
     """
     if not isinstance(draft, dict):
         raise ValidationFailed.field("draft", "must be an object")
-    data = {ALIASES.get(k, k): v for k, v in draft.items()}
+    data = knowledge_aliases({ALIASES.get(k, k): v for k, v in draft.items()})
     meds = data.get("medications") or []
     if not isinstance(meds, list):
         raise ValidationFailed.field("medications", "must be a list")

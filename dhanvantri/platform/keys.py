@@ -48,6 +48,17 @@ def delivery_code_key(settings: Settings) -> bytes:
     return derived_key(settings, "dhanvantri/delivery-code")
 
 
+def consultation_record_key(settings: Settings) -> bytes:
+    """The AES-GCM key of consultation text as said and its clinical notes."""
+    return derived_key(settings, "dhanvantri/consultation-record")
+
+
+def consultation_tokens_key(settings: Settings) -> bytes:
+    """The AES-GCM key of consultation text in tokenised form (a separate key: a use that needs
+    only tokens never holds the key to the words as said)."""
+    return derived_key(settings, "dhanvantri/consultation-tokens")
+
+
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The Ed25519 prescription key: ``signing_key_path``, or a PEM generated in the data dir."""
     default = settings.resolved_data_dir() / "prescription_signing_key.pem"

@@ -39,26 +39,40 @@ async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient
     Returns:
         The new prescription's id.
     """
+    async with uow:
+        rx_id = await stage_draft(uow, consultation_id, patient_id, draft, safety, urgent,
+                                  actor=actor)
+        await uow.commit()
+        return rx_id
+
+
+async def stage_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: uuid.UUID,
+                      draft: dict[str, Any], safety: dict[str, Any], urgent: bool, *,
+                      actor: Actor = SYSTEM) -> uuid.UUID:
+    """:func:`create_from_draft` inside a unit of work already open; the caller commits.
+
+    A consultation closes and queues its record this way, in one transaction.
+    """
     content = normalize_content(draft)
     draft = json.loads(canonical_json(draft))  # JSON-safe copy (dates and ids become text)
     transcript = draft.get("transcript") or []
     if not isinstance(transcript, list):
         raise ValidationFailed.field("transcript", "must be a list of turns")
     reasoning = draft.get("ai_reasoning") or draft.get("reasoning") or ""
-    async with uow:
-        patient = await uow.users.get(patient_id)
-        if patient is None or patient.role != Role.PATIENT or patient.deleted_at is not None:
-            raise NotFound("no such patient", details=[{"field": "patient_id",
-                                                        "message": "unknown patient"}])
-        rx = Prescription(consultation_id=consultation_id, patient_id=patient_id,
-                          urgent=bool(urgent), content=content, ai_draft=dict(draft),
-                          ai_reasoning=str(reasoning), transcript=list(transcript),
-                          safety=json.loads(canonical_json(normalize_safety(safety))))
-        rx.touch(uow.clock())
-        uow.prescriptions.add(rx)
-        uow.record(actor, "prescription_drafted", ENTITY, rx.id, new=rx.snapshot())
-        await uow.commit()
-        return rx.id
+    if isinstance(reasoning, list):  # the clinical module's draft gives its reasoning as lines
+        reasoning = "\n".join(str(line) for line in reasoning)
+    patient = await uow.users.get(patient_id)
+    if patient is None or patient.role != Role.PATIENT or patient.deleted_at is not None:
+        raise NotFound("no such patient", details=[{"field": "patient_id",
+                                                    "message": "unknown patient"}])
+    rx = Prescription(consultation_id=consultation_id, patient_id=patient_id,
+                      urgent=bool(urgent), content=content, ai_draft=dict(draft),
+                      ai_reasoning=str(reasoning), transcript=list(transcript),
+                      safety=json.loads(canonical_json(normalize_safety(safety))))
+    rx.touch(uow.clock())
+    uow.prescriptions.add(rx)
+    uow.record(actor, "prescription_drafted", ENTITY, rx.id, new=rx.snapshot())
+    return rx.id
 
 
 async def queue(uow: UnitOfWork, limit: int = 50) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from .domain.audit import Actor, AuditEvent, canonical_json
 from .repositories.accounts import CredentialRepository, UserRepository
 from .repositories.audit import AuditRepository
 from .repositories.catalog import MedicineRepository, MerchantRepository, StockRepository
+from .repositories.consultations import ConsultationRepository
 from .repositories.idempotency import IdempotencyRepository
 from .repositories.labs import LabRepository
 from .repositories.ledger import LedgerRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
     payouts: PayoutRepository
     family: FamilyRepository
     idempotency: IdempotencyRepository
+    consultations: ConsultationRepository
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock = utcnow,
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.labs, self.payments = LabRepository(session), PaymentRepository(session)
         self.ledger, self.payouts = LedgerRepository(session), PayoutRepository(session)
         self.family, self.idempotency = FamilyRepository(session), IdempotencyRepository(session)
+        self.consultations = ConsultationRepository(session)
         self._pending = []
         return self
 

@@ -25,11 +25,13 @@ from dhanvantri.http.endpoint import install_endpoints
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
 from dhanvantri.realtime.consultations import ConsultationRegistry
+from dhanvantri.realtime.recorder import Recorders
 from dhanvantri.realtime.state import RUNTIME, Runtime
 from dhanvantri.realtime.transport.physician_peer import install_held_calls
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
+RECORDERS = web.AppKey("dhanvantri.realtime.recorders", Recorders)
 
 Progress = Callable[[str], None]
 ModelLoader = Callable[[Settings, Progress | None], Awaitable[VoiceModels]]
@@ -55,10 +57,12 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
         settings.max_sessions, settings.consultation_connect_timeout_s))
     app[RUNTIME] = runtime
     app[REQUIRE_AUTH] = settings.require_auth
+    recorders = None
     if back_office:
         from dhanvantri.platform.web import install
 
         install(app, settings)
+        recorders = _install_records(app, runtime)
     else:
         from dhanvantri.http.middleware import error_middleware
 
@@ -68,18 +72,43 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
     install_endpoints(app, routes.ENDPOINTS)
     install_held_calls(app, runtime)  # the desk joins physicians to the calls held here
     desk = install_physician(app, settings)  # before the patient page's catch-all static route
-    _hook_desk(runtime, desk)
+    _hook_desk(runtime, desk, recorders)
     _add_patient_page(app, pages.web_client_dir(settings.web_client_dir))
     app.cleanup_ctx.append(_model_lifecycle(models, loader, progress))
     app.on_shutdown.append(_close_consultations)
     return app
 
 
-def _hook_desk(runtime: Runtime, desk: PhysicianDesk) -> None:
-    """Let the consultations this process holds raise escalations through the desk."""
+def _install_records(app: web.Application, runtime: Runtime) -> Recorders:
+    """Signed-in patients' consultations are recorded and reach the physician review queue.
+
+    At start-up (after the back office has migrated the database) the records an earlier
+    process left open are closed as abandoned and queued, before any new call is taken.
+    """
+    from dhanvantri.platform.record_writer import RecordWriter
+    from dhanvantri.platform.web import SERVICES
+    from dhanvantri.platform.web.consultation_routes import CIPHER
+
+    writer = RecordWriter(app[SERVICES], app[CIPHER], runtime.settings.stt_language)
+    recorders = Recorders(runtime.registry, writer, runtime.background)
+    app[RECORDERS] = recorders
+
+    async def recover(_app: web.Application) -> AsyncIterator[None]:
+        await writer.recover()
+        yield
+
+    app.cleanup_ctx.append(recover)
+    return recorders
+
+
+def _hook_desk(runtime: Runtime, desk: PhysicianDesk, recorders: Recorders | None) -> None:
+    """Let the consultations this process holds raise escalations through the desk (and be
+    recorded)."""
     registry = runtime.registry
 
     def on_event(consultation_id: str, event: dict[str, Any], send: Any) -> None:
+        if recorders is not None:
+            recorders.on_event(consultation_id, event)
         if event.get("type") != "escalation":
             return
         ended = registry.get(consultation_id).closed if consultation_id in registry else None
@@ -89,13 +118,18 @@ def _hook_desk(runtime: Runtime, desk: PhysicianDesk) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 once models are loaded, 503 before (or after a failed load)."""
+    """``GET /healthz``: 200 once models are loaded, 503 before (or after a failed load).
+
+    Once ready it also says whether guests may consult (``DHANVANTRI_REQUIRE_AUTH=0``): the
+    patient page offers "Continue as guest" only then.
+    """
     runtime = request.app[RUNTIME]
     status = runtime.status
     body: dict[str, Any] = {"status": status}
     if status == "ready":
         body["sessions"] = len(runtime.registry)
         body["max_sessions"] = runtime.registry.max_sessions
+        body["guests"] = not runtime.settings.require_auth  # the patient page offers a demo
     return web.json_response(body, status=200 if status == "ready" else 503)
 
 
@@ -164,5 +198,8 @@ def _ready(runtime: Runtime, models: VoiceModels) -> None:
 async def _close_consultations(app: web.Application) -> None:
     """On shutdown, before waiting for open requests: hang up every consultation."""
     runtime = app[RUNTIME]
+    recorders = app.get(RECORDERS)
+    if recorders is not None:
+        recorders.shutting_down()
     await runtime.registry.close_all()
     await runtime.background.settle(5, skip="load-models")

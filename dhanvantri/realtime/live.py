@@ -59,7 +59,9 @@ class LiveSession:
         output_rate: sample rate the transport plays reply audio at.
         send_event: delivers a JSON event to the patient; must not block.
         metrics: where latencies are recorded.
-        on_event: also sees every event, with a sender to the patient (escalation routing).
+        on_event: also sees every event, with a sender to the patient (escalation routing,
+            the consultation record); after :meth:`close` it sees one last ``{"type":
+            "ended"}`` that the patient does not get.
     """
 
     def __init__(self, models: VoiceModels, consultation_id: str, output_rate: int,
@@ -82,6 +84,7 @@ class LiveSession:
         self._physician: PhysicianLink | None = None
         self._badge: Badge | None = None
         self._tasks = Background(log, f"consultation {consultation_id}")
+        self._ended = False
 
     @property
     def output_rate(self) -> int:
@@ -113,6 +116,16 @@ class LiveSession:
             self.spawn(self._physician.apply(message))
         else:
             log.warning("consultation %s: %s ignored (no physician on the call)", self.id, kind)
+
+    # ------------------------------------------------------------------ what the record reads
+    def tokenize(self, text: str) -> str:
+        """``text`` with identifiers replaced by this consultation's tokens (the Redactor's
+        vault, so the same person gets the same token); blocking: call from a thread."""
+        return str(self.voice.vault.tokenize(text).text)
+
+    def clinical_record(self) -> dict[str, Any]:
+        """The clinical notes as data: structured intake, red flags, draft, physician notes."""
+        return self.voice.guide.record()
 
     # ------------------------------------------------------------------ who else is on the call
     def attach_physician(self, link: PhysicianLink) -> None:
@@ -176,9 +189,15 @@ class LiveSession:
 
         Every stage is closed once the cancel has passed: none starts a task again.
         """
-        await self._tasks.cancel_all()
-        if self._physician is not None:
-            await self._physician.close()
-        self.output.close()
-        await self.voice.cancel()
-        log.info("session %s pipeline closed", self.id)
+        try:
+            await self._tasks.cancel_all()
+            if self._physician is not None:
+                await self._physician.close()
+            self.output.close()
+            await self.voice.cancel()
+            log.info("session %s pipeline closed", self.id)
+        finally:
+            if not self._ended and self._on_event is not None:
+                # Observers only (the record closes on it): the patient has gone.
+                self._ended = True
+                self._on_event(self.id, {"type": "ended"}, self.receive)

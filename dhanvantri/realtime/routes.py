@@ -1,7 +1,7 @@
 """Consultation endpoints under ``/api/v1/consultations``.
 
-Consultations are open to guests in the default embedded mode; with ``DHANVANTRI_REQUIRE_AUTH``
-on, a patient's token is required and only the patient who started one may join or end it.
+A patient's token is required (``DHANVANTRI_REQUIRE_AUTH``, on by default) and only the patient
+who started a consultation may join or end it; with it off, guests may consult too (demos).
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ TABLES = {"users", "patients", "physicians", "otp_challenges", "refresh_tokens",
           # commerce (0002)
           "medicines", "merchants", "stock", "orders", "order_items", "lab_catalog", "lab_slots",
           "lab_bookings", "payments", "refunds", "idempotency_keys", "webhook_events",
-          "ledger_accounts", "ledger_transactions", "ledger_entries", "payouts", "family_links"}
+          "ledger_accounts", "ledger_transactions", "ledger_entries", "payouts", "family_links",
+          # consultations (0003)
+          "consultations", "consultation_turns"}
 
 
 def _tables(sync_conn) -> set[str]:
@@ -29,7 +31,7 @@ async def test_up_down_up(settings: Settings) -> None:
     engine = db.make_engine(settings)
     await db.create_schema_if_needed(engine, settings)
     await db.migrate(engine)
-    assert await db.current_revision(engine) == "0002"
+    assert await db.current_revision(engine) == "0003"
     async with engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES
         # The migration creates exactly the declared tables: autogenerate finds nothing to do.

@@ -35,6 +35,8 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/users/{id}"): {A, S},
     ("DELETE", "/users/{id}"): {A},
     ("GET", "/prescriptions/queue"): {D},
+    ("GET", "/consultations"): {P, D, A},
+    ("GET", "/consultations/{id}"): {P, D, A},
     ("GET", "/prescriptions/consent"): None,
     ("GET", "/prescriptions"): {P, D, PH, L, A},
     ("GET", "/prescriptions/{id}"): {P, D, PH, L, A},

@@ -22,10 +22,14 @@ from tests.support.llm import ScriptedLLM
 
 
 def make_settings(folder: Path, **overrides: object) -> Settings:
-    """Settings with their own data dir and SQLite database."""
+    """Settings with their own data dir and SQLite database.
+
+    Guests may consult (``require_auth=False``) unless ``overrides`` say otherwise: these tests
+    drive the transports and the desk; sign-in has tests of its own.
+    """
     data = folder / "data"
     return Settings(data_dir=data, database_url=f"sqlite+aiosqlite:///{folder / 'rt.sqlite3'}",
-                    **overrides)
+                    **{"require_auth": False, **overrides})
 
 
 @pytest.fixture

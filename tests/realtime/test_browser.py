@@ -148,6 +148,7 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url + "/")
         assert "Telemedicine Practice Guidelines 2020" in page.inner_text("footer")
+        page.click("#guest")  # this server allows guest demos
         page.click("#start")
         page.evaluate(MOUTH_SAMPLER)
 
@@ -213,6 +214,7 @@ def test_busy_clinic_blocked_microphone_and_lost_connection(
     try:
         page = browser.new_page()
         page.goto(quick_server.url + "/")
+        page.click("#guest")
         # The server is at capacity.
         page.route("**/api/v1/consultations", lambda route: route.fulfill(
             status=503, content_type="application/json",
@@ -236,6 +238,7 @@ def test_busy_clinic_blocked_microphone_and_lost_connection(
         page.add_init_script("""navigator.mediaDevices.getUserMedia = () =>
             Promise.reject(new DOMException('denied', 'NotAllowedError'));""")
         page.reload()
+        page.click("#guest")  # a guest is not remembered across a reload
         page.click("#start")
         page.wait_for_selector("#alert:not([hidden])")
         assert "Microphone access was blocked" in page.inner_text("#alert-text")
@@ -251,6 +254,8 @@ def test_page_fits_a_phone_screen(quick_server: Any, playwright_instance: Any,
                                       device_scale_factor=2, is_mobile=True, has_touch=True)
         page = context.new_page()
         page.goto(quick_server.url + "/")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.click("#guest")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         start = page.locator("#start").bounding_box()
         assert start is not None and start["height"] >= 44 and start["width"] >= 200

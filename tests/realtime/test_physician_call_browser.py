@@ -78,6 +78,7 @@ def test_physician_joins_takes_over_and_hands_back(server: Any, playwright_insta
 
         patient = patient_browser.new_page()
         patient.goto(server.url + "/")
+        patient.click("#guest")  # make_settings allows guest demos
         patient.click("#start")
 
         # The emergency reaches the physician's queue; they accept and join.

@@ -5,7 +5,14 @@ Importing the package declares every table, so ``metadata`` is always complete.
 
 from __future__ import annotations
 
-from . import accounts, audit, commerce, money, prescriptions  # noqa: F401  (declare them)
+from . import (  # noqa: F401  (declare them)
+    accounts,
+    audit,
+    commerce,
+    consultations,
+    money,
+    prescriptions,
+)
 from .base import metadata
 from .mappers import start_mappers
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import relationship
 from ..domain.accounts import OtpChallenge, PatientProfile, PhysicianProfile, RefreshToken, User
 from ..domain.audit import AuditEvent
 from ..domain.catalog import Medicine, Merchant, Stock
+from ..domain.consultations import Consultation, Turn
 from ..domain.labs import LabBooking, LabSlot, LabTest
 from ..domain.orders import Order, OrderLine
 from ..domain.payments import Payment, Refund
@@ -29,6 +30,7 @@ from .commerce import (
     orders,
     stock,
 )
+from .consultations import consultation_turns, consultations
 from .money import family_links, payments, payouts, refunds
 from .prescriptions import acknowledgements, prescription_documents, prescriptions
 
@@ -49,6 +51,7 @@ def start_mappers() -> None:
         (OrderLine, order_items), (LabTest, lab_catalog), (LabSlot, lab_slots),
         (LabBooking, lab_bookings), (Payment, payments), (Refund, refunds),
         (Payout, payouts), (FamilyLink, family_links),
+        (Consultation, consultations), (Turn, consultation_turns),
     ]:
         mapper_registry.map_imperatively(cls, table)
     # An order's lines load with it in one extra query (async sessions cannot lazy-load).

@@ -15,10 +15,12 @@ from ..bootstrap import SERVICES, Services, bootstrap
 from ..clock import Clock
 from ..esign import ESignProvider
 from ..notifier import Notifier
+from ..record_cipher import RecordCipher
 from ..safety import SafetyGate
 from . import (
     audit_routes,
     auth_routes,
+    consultation_routes,
     lab_routes,
     order_routes,
     payment_routes,
@@ -34,7 +36,7 @@ ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
                              *prescription_routes.ENDPOINTS, *audit_routes.ENDPOINTS,
                              *pharmacy_routes.ENDPOINTS, *order_routes.ENDPOINTS,
                              *lab_routes.ENDPOINTS, *payment_routes.ENDPOINTS,
-                             *wallet_routes.ENDPOINTS]
+                             *wallet_routes.ENDPOINTS, *consultation_routes.ENDPOINTS]
 
 
 META = Endpoint("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document", "meta",
@@ -61,6 +63,7 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
     services = bootstrap(settings, notifier=notifier, clock=clock, safety_gate=safety_gate,
                          signer=signer)
     app[SERVICES] = services
+    app[consultation_routes.CIPHER] = RecordCipher.from_settings(settings)
     app[AUTHENTICATOR] = services.tokens.principal
     app.middlewares.append(error_middleware)
     install_endpoints(app, [*ENDPOINTS, META])
