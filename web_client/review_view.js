@@ -72,14 +72,18 @@ function confidence(content, draft) {
 export function drawIntake(rx) {
   const content = rx.content || {};
   const draft = rx.ai_draft || {};
-  const intake = draft.intake && typeof draft.intake === "object" ? draft.intake : {};
+  // A consultation's record keeps what the patient said under `consultation` (the server's
+  // review_draft); a draft made elsewhere may carry its intake at the top.
+  const stated = draft.intake ?? draft.consultation?.intake;
+  const intake = stated && typeof stated === "object" ? stated : {};
   const dl = $("record-intake");
   dl.replaceChildren();
   row(dl, "Diagnosis", content.diagnosis || "Needs assessment");
   row(dl, "Confidence", confidence(content, draft));
   row(dl, "Differentials", (draft.differentials || []).map(
     (d) => d.title ?? d.diagnosis ?? d.name ?? d));
-  row(dl, "Red flags reported", intake.red_flags ?? draft.red_flags_found, "danger");
+  row(dl, "Red flags reported",
+      intake.red_flags ?? draft.red_flags_found ?? draft.consultation?.red_flags, "danger");
   for (const [key, value] of Object.entries(intake)) {
     if (key !== "red_flags") row(dl, humanise(key), value);
   }

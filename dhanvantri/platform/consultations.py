@@ -15,11 +15,10 @@ from typing import Any
 
 from ..http.errors import NotFound
 from ..http.principal import Role
-from .domain.accounts import PatientProfile
 from .domain.audit import SYSTEM, Actor
 from .domain.consultations import Consultation, Turn, TurnRole
 from .drafts import normalize_content
-from .prescriptions import stage_draft
+from .prescriptions import stage_draft, stated_profile
 from .record_cipher import RecordCipher
 from .safety import SafetyGate
 from .uow import UnitOfWork
@@ -115,8 +114,8 @@ async def close_record(uows: UnitsOfWork, cipher: RecordCipher, gate: SafetyGate
             return None
         if notes is None:
             notes = cipher.open_json(record.notes_sealed, consultation_id)
-        profile = _stated_profile(await uow.users.patient(record.patient_id), record.patient_id,
-                                  notes)
+        profile = stated_profile(await uow.users.patient(record.patient_id),
+                                 record.patient_id, notes.get("intake") or {})
     draft = review_draft(notes, reason)
     safety = await gate.check(normalize_content(draft), profile)
     async with uows() as uow:
@@ -173,23 +172,6 @@ def review_draft(notes: dict[str, Any], reason: str) -> dict[str, Any]:
         "escalations": list(notes.get("escalations") or []),
         "physician_notes": list(notes.get("physician_notes") or [])}
     return draft
-
-
-def _stated_profile(profile: PatientProfile | None, patient_id: uuid.UUID,
-                    notes: dict[str, Any]) -> PatientProfile:
-    """The profile the gate checks: stored facts plus what the patient stated in the call."""
-    intake = notes.get("intake") or {}
-
-    def merged(stored: list[str], stated_key: str) -> list[str]:
-        stated = [str(x) for x in intake.get(stated_key) or []]
-        return list(dict.fromkeys([*stored, *stated]))
-
-    return PatientProfile(
-        id=patient_id, date_of_birth=profile.date_of_birth if profile else None,
-        sex=(profile.sex if profile and profile.sex else intake.get("sex")),
-        allergies=merged(profile.allergies if profile else [], "allergies"),
-        conditions=merged(profile.conditions if profile else [], "conditions"),
-        medicines=merged(profile.medicines if profile else [], "medications"))
 
 
 async def _transcript(uow: UnitOfWork, cipher: RecordCipher, consultation_id: uuid.UUID

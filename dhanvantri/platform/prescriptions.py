@@ -11,6 +11,7 @@ from typing import Any
 
 from ..http.errors import NotFound, ValidationFailed
 from ..http.principal import Role
+from .domain.accounts import PatientProfile
 from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
 from .drafts import normalize_content
@@ -165,6 +166,23 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
     return body
 
 
+def stated_profile(profile: PatientProfile | None, patient_id: uuid.UUID,
+                   intake: dict[str, Any]) -> PatientProfile:
+    """The profile the safety gate checks: stored facts plus those the patient stated in the
+    consultation's ``intake`` (allergies, medications, conditions, sex)."""
+
+    def merged(stored: list[str], stated_key: str) -> list[str]:
+        stated = [str(x) for x in intake.get(stated_key) or []]
+        return list(dict.fromkeys([*stored, *stated]))
+
+    return PatientProfile(
+        id=patient_id, date_of_birth=profile.date_of_birth if profile else None,
+        sex=(profile.sex if profile and profile.sex else intake.get("sex")),
+        allergies=merged(profile.allergies if profile else [], "allergies"),
+        conditions=merged(profile.conditions if profile else [], "conditions"),
+        medicines=merged(profile.medicines if profile else [], "medications"))
+
+
 async def _physician(uow: UnitOfWork, physician_id: uuid.UUID | None) -> dict[str, Any] | None:
     if physician_id is None:
         return None
@@ -186,7 +204,11 @@ async def edit(uow: UnitOfWork, gate: SafetyGate, actor: Actor, prescription_id:
     async with uow:
         rx = await _visible(uow, actor, prescription_id, lock=True)
         old = rx.snapshot()
-        safety = normalize_safety(await gate.check(content, await uow.users.patient(rx.patient_id)))
+        # The gate checks what the patient said in the call too (a penicillin allergy stated
+        # there blocks amoxicillin added on review), as it did when the record was queued.
+        stated = ((rx.ai_draft or {}).get("consultation") or {}).get("intake") or {}
+        patient = stated_profile(await uow.users.patient(rx.patient_id), rx.patient_id, stated)
+        safety = normalize_safety(await gate.check(content, patient))
         rx.edit(content, safety, uow.clock())
         uow.record(actor, "prescription_edited", ENTITY, rx.id, old=old, new=rx.snapshot())
         await uow.commit()

@@ -1,0 +1,233 @@
+"""From the patient's words to a signed prescription: two Chromium pages, the real models.
+
+The patient signs in by phone code (read from the console notifier's log line), says through the
+fake microphone that they have had a fever, body ache and a dry cough for three days and an
+allergy to penicillin, hears the assistant answer and hangs up. The physician's page, signed in
+beforehand, shows the record in its review queue (the seconds from hang-up are printed, not
+asserted), with the facts the patient said; the physician adds amoxicillin, sees the safety gate's
+penicillin-allergy block beside that line, changes it to azithromycin, approves and signs with the
+one-time code; the verification endpoint says valid. Screenshots of the record at phone and
+desktop sizes are saved under the test's tmp dir (their paths are printed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.realtime.conftest import make_settings
+from tests.realtime.physician_app import add_physician, cheap_passwords
+from tests.speech import espeak_available, microphone_wav
+from tests.support.browser import launch, page_until, require_chromium
+from tests.support.server import run_app_in_background
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.timeout(400)]
+__all__ = ["cheap_passwords"]
+
+EMAIL, PASSWORD = "dr.rao@clinic.example", "long enough passphrase 42"
+PHONE = "98765 43210"
+# Whisper hears "allergic to penicillin" in espeak's voice as "allergic to panicelin" when the
+# drug's name begins a decode; "an allergy to penicillin" it hears right, split or not.
+PATIENT_SAYS = ("I have a fever and body ache for three days, and a dry cough. "
+                "I have an allergy to penicillin.")
+PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+# The console notifier's line: "one-time <purpose> code for <masked destination>: <code>".
+CODE_LINE = re.compile(r"one-time (.+) code for \S+: (\d{6})")
+LINE = "#rx-lines .med[data-line='{}']"
+BLOCKED = LINE + " .issues li[data-severity=block]"
+
+# Everything the patient's page shows as finished patient lines, joined: the turn detector may
+# split the words into several turns, anywhere.
+PATIENT_SAID = """[...document.querySelectorAll('#transcript li.patient:not(.partial) .text')]
+  .map(el => el.textContent).join(' ').toLowerCase()"""
+# The assistant has answered the patient's last turn: its reply audio (the ``metrics`` event)
+# came after the last final patient line (a later turn interrupts an earlier turn's reply, so
+# this reply is the last turn's, and the clinical guide has read that turn), its words are on
+# the page after the patient's, and it is listening again.
+ANSWERED_LAST = """(() => {
+  const events = window.dhanvantri.session?.events || [];
+  const lastOf = (check) => events.map(check).lastIndexOf(true);
+  const heard = lastOf(e => e.type === 'transcript' && e.role === 'patient' && e.final
+                       && (e.text || '').trim().length > 0);
+  if (heard < 0 || lastOf(e => e.type === 'metrics') < heard) return false;
+  const lines = [...document.querySelectorAll('#transcript li:not(.partial)')];
+  const last = lines.map(li => li.classList.contains('patient')).lastIndexOf(true);
+  return lines.slice(last + 1).some(li => li.classList.contains('assistant')
+      && (li.querySelector('.text')?.textContent || '').trim().length > 0)
+    && document.querySelector('#state').dataset.state === 'listening';
+})()"""
+
+
+@pytest.fixture(scope="module")
+def patient_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The patient's words once, then a pause longer than the test needs (Chromium loops it)."""
+    if not espeak_available():
+        pytest.skip("espeak-ng and sox are needed to make the patient's speech")
+    return microphone_wav(tmp_path_factory.mktemp("record_audio"), "patient", PATIENT_SAYS,
+                          before=1.0, after=120.0)
+
+
+@pytest.fixture
+def server(loopback_ice: None, cheap_passwords: None, tmp_path: Path) -> Iterator[Any]:
+    """The full server with the real models, sign-in required, one physician on staff."""
+    require_chromium()
+    settings = make_settings(tmp_path, require_auth=True, max_sessions=2)
+    add_physician(settings, EMAIL, PASSWORD, "Dr Rao")
+    running = run_app_in_background(settings)
+    try:
+        running.wait_ready(timeout=240)
+        yield running
+    finally:
+        running.stop()
+
+
+def codes(caplog: pytest.LogCaptureFixture, purpose: str) -> list[str]:
+    """The one-time codes for ``purpose`` the console notifier has written, oldest first."""
+    return [m.group(2) for r in caplog.records if r.name == "dhanvantri.notify"
+            and (m := CODE_LINE.search(r.getMessage())) and m.group(1) == purpose]
+
+
+def new_code(caplog: pytest.LogCaptureFixture, purpose: str, before: int) -> str:
+    """The code for ``purpose`` sent after the first ``before`` ones, waiting for it."""
+    return wait_until(lambda: codes(caplog, purpose)[before:], 20,
+                      what=f"a {purpose} code")[-1]
+
+
+def shows(page: Any, selector: str, text: str, timeout: float = 30) -> None:
+    """Wait until the element's text contains ``text`` (case-insensitive)."""
+    page_until(page, f"""(document.querySelector({selector!r})?.textContent || '')
+                         .toLowerCase().includes({text.lower()!r})""", timeout,
+               what=lambda: f"{selector} to show {text!r}: {page.inner_text(selector)!r}")
+
+
+def screenshot(page: Any, folder: Path, name: str, size: dict[str, int]) -> Path:
+    """A full-page screenshot at ``size``; the page must not scroll sideways."""
+    page.set_viewport_size(size)
+    wide = page.evaluate("document.documentElement.scrollWidth"
+                         " - document.documentElement.clientWidth")
+    assert wide <= 0, f"{name}: {wide} px of horizontal scroll at {size['width']} px"
+    path = folder / f"{name}-{size['width']}x{size['height']}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def edit_line(page: Any, index: int, **fields: str) -> None:
+    for name, value in fields.items():
+        page.fill(f"{LINE.format(index)} input[name='{name}']", value)
+
+
+def script_errors(page: Any) -> list[str]:
+    """The page's uncaught script errors, collected from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def physician_signs_in(page: Any, url: str) -> None:
+    page.goto(url + "/physician")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("#login button[type=submit]")
+    page_until(page, "document.querySelector('#state').dataset.state === 'listening'", 30)
+
+
+def patient_signs_in(page: Any, url: str, caplog: pytest.LogCaptureFixture) -> None:
+    page.goto(url + "/")
+    sent = len(codes(caplog, "login"))
+    page.fill("#phone", PHONE)
+    page.click("#send-code")
+    page.fill("#code", new_code(caplog, "login", sent))
+    page.click("#verify")
+    page.wait_for_selector("#consult-view:not([hidden])")
+
+
+def test_a_spoken_consultation_is_reviewed_edited_and_signed(
+        server: Any, playwright_instance: Any, patient_wav: Path, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="dhanvantri.notify")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    doctor_browser = launch(playwright_instance)
+    patient_browser = launch(playwright_instance, patient_wav)
+    try:
+        doc = doctor_browser.new_page(viewport=DESKTOP_SIZE)
+        doc_errors = script_errors(doc)
+        physician_signs_in(doc, server.url)
+        shows(doc, "#reviews", "Nothing to review")
+
+        patient = patient_browser.new_page(viewport=PHONE_SIZE)
+        patient_errors = script_errors(patient)
+        patient_signs_in(patient, server.url, caplog)
+        patient.click("#start")
+        said = page_until(patient, PATIENT_SAID, 150, done=lambda text: "penicillin" in text,
+                          what=lambda: patient.inner_text("#transcript"))
+        page_until(patient, ANSWERED_LAST, 90,
+                   what=lambda: f"the assistant's answer: {patient.inner_text('#transcript')!r}")
+        print(f"the patient's page heard: {said!r}")
+        patient.click("#stop")
+        hung_up = time.monotonic()
+        assert patient.get_attribute("#state", "data-state") == "idle"
+
+        # The record reaches the physician's queue by itself.
+        record = page_until(doc, "document.querySelector('#reviews li[data-id]')?.dataset.id",
+                            60, what=lambda: f"the record in the queue: "
+                                             f"{doc.inner_text('#reviews')!r}")
+        print(json.dumps({"measure": "hang_up_to_physician_queue_s",
+                          "seconds": round(time.monotonic() - hung_up, 2)}))
+
+        doc.click(f"#reviews li[data-id='{record}'] button")
+        page_until(doc, "!document.querySelector('#record').hidden", 30)
+        shows(doc, "#record-status", "Awaiting review")
+        # The facts the patient said, however the speech was split into turns.
+        shows(doc, "#record-intake", "penicillin")
+        shows(doc, "#record-intake", "fever")
+        shows(doc, "#record-intake", "cough")
+        shows(doc, "#record-transcript", "penicillin")
+        screenshot(doc, shots, "record", PHONE_SIZE)
+        screenshot(doc, shots, "record", DESKTOP_SIZE)
+
+        # A new line, amoxicillin: the gate blocks it beside the line for the stated allergy.
+        line = doc.locator("#rx-lines .med").count()
+        doc.click("#rx-add")
+        page_until(doc, f"document.querySelector(\"{LINE.format(line)}\")", 30)
+        edit_line(doc, line, name="Amoxicillin", dose="500 mg", frequency="TDS",
+                  duration="5 days")
+        page_until(doc, f"""[...document.querySelectorAll("{BLOCKED.format(line)}")]
+                            .some(li => li.textContent.toLowerCase().includes('penicillin'))""",
+                   30, what=lambda: f"the allergy block: {doc.inner_text('#rx-lines')!r}")
+        assert doc.get_attribute("#safety-summary", "data-verdict") == "block"
+
+        edit_line(doc, line, name="Azithromycin", dose="500 mg", frequency="OD",
+                  duration="3 days")
+        page_until(doc, f"""(() => {{ const med = document.querySelector("{LINE.format(line)}");
+            return med.dataset.sentName === 'azithromycin' && med.dataset.verdict !== 'block'
+                && document.querySelector('#safety-summary').dataset.verdict !== 'block'; }})()""",
+                   30, what=lambda: f"the block to clear: {doc.inner_text('#rx-lines')!r}")
+        doc.click("#rx-approve")
+        shows(doc, "#record-status", "Approved")
+
+        sent = len(codes(caplog, "prescription e-sign"))
+        doc.click("#sign-start")
+        page_until(doc, "!document.querySelector('#sign-form').hidden", 30)
+        doc.fill("#sign-otp", new_code(caplog, "prescription e-sign", sent))
+        doc.click("#sign-complete")
+        shows(doc, "#record-status", "Signed")
+        page_until(doc, "document.querySelector('#verify-result').dataset.valid === 'true'", 30)
+        assert doc_errors == [] and patient_errors == []
+    finally:
+        patient_browser.close()
+        doctor_browser.close()
+    with urllib.request.urlopen(f"{server.url}/api/v1/prescriptions/{record}/verify",
+                                timeout=10) as response:
+        verification = json.loads(response.read())
+    assert verification["valid"] is True, verification
