@@ -28,7 +28,7 @@ from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import make_settings, stand_in_models, start
 from tests.speech import espeak_available, microphone_wav
-from tests.support.browser import launch, page_until, require_chromium
+from tests.support.browser import launch, page_until, require_chromium, screenshot
 from tests.support.server import run_app_in_background
 from tests.support.waiting import wait_until
 
@@ -40,7 +40,6 @@ TOKENS = "JSON.parse(sessionStorage.getItem('dhanvantri.patient') || 'null')"
 # The assistant's replies so far (lines with words in them).
 ANSWERS = ("[...document.querySelectorAll('#transcript li.assistant .text')]"
            ".map(el => el.textContent.trim()).filter(Boolean)")
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 # Every visible form control has a name a screen reader reads out.
 UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button')]
   .filter(el => el.offsetParent !== null)
@@ -124,11 +123,7 @@ def new_code(caplog: pytest.LogCaptureFixture, before: int) -> str:
 def shoot(page: Any, folder: Path, name: str) -> None:
     """Screenshots of what the page shows now, at phone and desktop size; back to phone."""
     for size in (PHONE_SIZE, DESKTOP_SIZE):
-        page.set_viewport_size(size)
-        assert page.evaluate(NO_SIDEWAYS_SCROLL), (name, size)
-        path = folder / f"{name}-{size['width']}x{size['height']}.png"
-        page.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
+        screenshot(page, folder, name, size)
     page.set_viewport_size(PHONE_SIZE)
 
 

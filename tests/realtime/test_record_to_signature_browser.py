@@ -26,7 +26,14 @@ import pytest
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import add_physician, cheap_passwords
 from tests.speech import espeak_available, microphone_wav
-from tests.support.browser import launch, page_until, require_chromium
+from tests.support.browser import (
+    launch,
+    page_until,
+    require_chromium,
+    screenshot,
+    script_errors,
+    shows,
+)
 from tests.support.server import run_app_in_background
 from tests.support.waiting import wait_until
 
@@ -102,35 +109,9 @@ def new_code(caplog: pytest.LogCaptureFixture, purpose: str, before: int) -> str
                       what=f"a {purpose} code")[-1]
 
 
-def shows(page: Any, selector: str, text: str, timeout: float = 30) -> None:
-    """Wait until the element's text contains ``text`` (case-insensitive)."""
-    page_until(page, f"""(document.querySelector({selector!r})?.textContent || '')
-                         .toLowerCase().includes({text.lower()!r})""", timeout,
-               what=lambda: f"{selector} to show {text!r}: {page.inner_text(selector)!r}")
-
-
-def screenshot(page: Any, folder: Path, name: str, size: dict[str, int]) -> Path:
-    """A full-page screenshot at ``size``; the page must not scroll sideways."""
-    page.set_viewport_size(size)
-    wide = page.evaluate("document.documentElement.scrollWidth"
-                         " - document.documentElement.clientWidth")
-    assert wide <= 0, f"{name}: {wide} px of horizontal scroll at {size['width']} px"
-    path = folder / f"{name}-{size['width']}x{size['height']}.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-    return path
-
-
 def edit_line(page: Any, index: int, **fields: str) -> None:
     for name, value in fields.items():
         page.fill(f"{LINE.format(index)} input[name='{name}']", value)
-
-
-def script_errors(page: Any) -> list[str]:
-    """The page's uncaught script errors, collected from now on."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def physician_signs_in(page: Any, url: str) -> None:

@@ -28,7 +28,14 @@ from tests.realtime.physician_app import (
     physician_app,
     physician_settings,
 )
-from tests.support.browser import launch, page_until, require_chromium
+from tests.support.browser import (
+    launch,
+    page_until,
+    require_chromium,
+    screenshot,
+    script_errors,
+    shows,
+)
 from tests.support.server import BackgroundServer, serve_in_background
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -93,38 +100,12 @@ def add_record(desk: Desk, patient: uuid.UUID, urgent: bool) -> str:
                                                   SAFE, urgent)))
 
 
-def script_errors(page: Any) -> list[str]:
-    """The page's uncaught script errors, collected from now on."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def sign_in(page: Any, url: str) -> None:
     page.goto(url + "/physician")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
     page.click("#login button[type=submit]")
     page_until(page, "document.querySelector('#state').dataset.state === 'listening'", 30)
-
-
-def shows(page: Any, selector: str, text: str, timeout: float = 30) -> None:
-    """Wait until the element's text contains ``text`` (case-insensitive)."""
-    page_until(page, f"""(document.querySelector({selector!r})?.textContent || '')
-                         .toLowerCase().includes({text.lower()!r})""", timeout,
-               what=lambda: f"{selector} to show {text!r}: {page.inner_text(selector)!r}")
-
-
-def screenshot(page: Any, folder: Path, name: str, size: dict[str, int]) -> Path:
-    """A full-page screenshot at ``size``; at phone width the page must not scroll sideways."""
-    page.set_viewport_size(size)
-    wide = page.evaluate("document.documentElement.scrollWidth"
-                         " - document.documentElement.clientWidth")
-    assert wide <= 0, f"{name}: {wide} px of horizontal scroll at {size['width']} px"
-    path = folder / f"{name}-{size['width']}x{size['height']}.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-    return path
 
 
 # The controls a person can use now, each with the name a screen reader would say.

@@ -79,3 +79,29 @@ def received_audio_energy(page: Any) -> float:
     """The total energy of the audio the page has received so far."""
     stats = page.evaluate(RECEIVED_AUDIO)
     return float(stats["energy"]) if stats else 0.0
+
+
+def shows(page: Any, selector: str, text: str, timeout: float = 30) -> None:
+    """Wait until the element's text contains ``text`` (case-insensitive)."""
+    page_until(page, f"""(document.querySelector({selector!r})?.textContent || '')
+                         .toLowerCase().includes({text.lower()!r})""", timeout,
+               what=lambda: f"{selector} to show {text!r}: {page.inner_text(selector)!r}")
+
+
+def screenshot(page: Any, folder: Path, name: str, size: dict[str, int]) -> Path:
+    """A full-page screenshot at ``size``; at phone width the page must not scroll sideways."""
+    page.set_viewport_size(size)
+    wide = page.evaluate("document.documentElement.scrollWidth"
+                         " - document.documentElement.clientWidth")
+    assert wide <= 0, f"{name}: {wide} px of horizontal scroll at {size['width']} px"
+    path = folder / f"{name}-{size['width']}x{size['height']}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def script_errors(page: Any) -> list[str]:
+    """The page's uncaught script errors, collected from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
