@@ -113,11 +113,15 @@ def _guarded(endpoint: Endpoint) -> Handler:
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         request[REQUIRED] = perm
-        if endpoint.guests and not request.app.get(REQUIRE_AUTH, False):
-            return await handler(request)
         token = bearer_token(request)
         if token is None and endpoint.token_query:
             token = request.query.get(endpoint.token_query) or None
+        if endpoint.guests and not request.app.get(REQUIRE_AUTH, False):
+            # Guests are welcome, but a signed-in caller is still who they say (their
+            # consultation is recorded); a bad token is refused, not silently made a guest.
+            if token is not None:
+                authorize(request, token)
+            return await handler(request)
         if token is not None or not endpoint.token_message:
             authorize(request, token)
         return await handler(request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from dhanvantri.pipeline.frames import (
     Direction,
@@ -43,9 +43,15 @@ class Tokenizer(Protocol):
     def reidentify(self, text: str) -> str: ...
 
 
-def transcript_event(role: str, text: str, final: bool) -> EventFrame:
-    """A transcript event for the patient's screen."""
-    return EventFrame(event={"type": "transcript", "role": role, "text": text, "final": final})
+def transcript_event(role: str, text: str, final: bool, turn: int | None = None) -> EventFrame:
+    """A transcript event for the patient's screen.
+
+    ``turn`` names the reply an assistant phrase belongs to: the record keeps one line a reply.
+    """
+    event: dict[str, Any] = {"type": "transcript", "role": role, "text": text, "final": final}
+    if turn is not None:
+        event["turn"] = turn
+    return EventFrame(event=event)
 
 
 class Redactor(FrameProcessor):

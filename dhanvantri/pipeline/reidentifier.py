@@ -24,6 +24,6 @@ class Reidentifier(FrameProcessor):
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, SpeakFrame):
             text = await asyncio.to_thread(self.vault.reidentify, frame.text)
-            await self.push_frame(transcript_event("assistant", text, True))
+            await self.push_frame(transcript_event("assistant", text, True, frame.turn))
             frame = dataclasses.replace(frame, text=text)
         await self.push_frame(frame, direction)

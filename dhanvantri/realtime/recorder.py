@@ -69,6 +69,9 @@ class Recorder:
         self._source, self._sink = source, sink
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._escalations: list[dict[str, Any]] = []
+        self._reply: list[str] = []  # the assistant reply being spoken, phrase by phrase
+        self._reply_turn: object = None
+        self._reply_at = datetime.now(UTC)
         self.end_reason = CALL_ENDED
         self.ended = False
         self._put(lambda: sink.open(consultation_id, patient_id))
@@ -81,11 +84,17 @@ class Recorder:
         kind = event.get("type")
         if kind == "transcript" and event.get("final") and event.get("role") in ROLES:
             text = str(event.get("text") or "").strip()
-            if text:
-                role, said_at = str(event["role"]), datetime.now(UTC)
-                self._put(lambda: self._turn(role, text, said_at))
-                self._put(lambda: self._notes(None))
+            if not text:
+                return
+            if event["role"] == "assistant":
+                self._hear_reply(text, event.get("turn"))
+                return
+            self._end_reply()  # the patient (or a physician) speaks: the reply before is whole
+            role, said_at = str(event["role"]), datetime.now(UTC)
+            self._put(lambda: self._turn(role, text, said_at))
+            self._put(lambda: self._notes(None))
         elif kind == "escalation":
+            self._end_reply()
             escalation = {"reason": event.get("reason"), "emergency": bool(event.get("emergency")),
                           "red_flags": list(event.get("red_flags") or []),
                           "turn": event.get("turn"), "at": datetime.now(UTC).isoformat()}
@@ -94,10 +103,26 @@ class Recorder:
         elif kind == "draft_ready":
             self._put(lambda: self._notes(None))
         elif kind == "ended":
+            self._end_reply()
             self.ended = True
-            reason = self.end_reason
+            reason = str(event.get("reason") or self.end_reason)
             self._put(lambda: self._close(reason))
             self._queue.put_nowait(None)  # the drain stops after the close
+
+    def _hear_reply(self, phrase: str, turn: object) -> None:
+        # The assistant speaks a reply phrase by phrase; the record keeps one line a reply.
+        if self._reply and turn != self._reply_turn:
+            self._end_reply()
+        if not self._reply:
+            self._reply_turn, self._reply_at = turn, datetime.now(UTC)
+        self._reply.append(phrase)
+
+    def _end_reply(self) -> None:
+        if self._reply:
+            text, said_at = " ".join(self._reply), self._reply_at
+            self._reply = []
+            self._put(lambda: self._turn("assistant", text, said_at))
+            self._put(lambda: self._notes(None))
 
     def _put(self, step: Callable[[], Awaitable[None]]) -> None:
         # A step is made into a coroutine only when its turn comes (none is left un-awaited).

@@ -105,9 +105,14 @@ async def test_guests_unless_sign_in_is_required(client: TestClient) -> None:
         assert (await by_query.json())["user"] == str(PATIENT)
     else:
         assert (await anonymous.json())["user"] is None
-        # Guests' endpoints ignore tokens when sign-in is not required.
-        ignored = await client.get("/api/v1/maybe", headers=bearer("doctor"))
-        assert (await ignored.json())["user"] is None
+        # A signed-in caller stays who they are when guests are welcome (their consultation
+        # is recorded); a token is still checked, never quietly turned into a guest.
+        signed_in = await client.get("/api/v1/maybe", headers=bearer("patient"))
+        assert (await signed_in.json())["user"] == str(PATIENT)
+        assert await error(await client.get("/api/v1/maybe", headers=bearer("nope"))
+                           ) == (401, "TOKEN_INVALID")
+        assert await error(await client.get("/api/v1/maybe", headers=bearer("doctor"))
+                           ) == (403, "FORBIDDEN")
 
 
 async def test_a_late_token_meets_the_same_permission(client: TestClient) -> None:

@@ -17,7 +17,7 @@ import pytest
 from tests.realtime.conftest import make_settings, stand_in_models
 from tests.speech import espeak_available, microphone_wav
 from tests.support.browser import RECEIVED_AUDIO, launch, page_until, require_chromium
-from tests.support.server import run_app_in_background
+from tests.support.server import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -41,12 +41,8 @@ def server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The full server with the real models on a free loopback port, in this process."""
     require_chromium()
     folder = tmp_path_factory.mktemp("browser_server")
-    running = run_app_in_background(make_settings(folder, max_sessions=2))
-    try:
-        running.wait_ready(timeout=240)
+    with serving(make_settings(folder, max_sessions=2)) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +51,8 @@ def quick_server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory
     """The full server with the stand-in speech and language models (ready at once)."""
     require_chromium()
     settings = make_settings(tmp_path_factory.mktemp("browser_quick"), max_sessions=2)
-    running = run_app_in_background(settings, models=stand_in_models(settings))
-    try:
-        running.wait_ready(timeout=30)
+    with serving(settings, models=stand_in_models(settings), ready_s=30) as running:
         yield running
-    finally:
-        running.stop()
 
 
 # Samples the avatar's mouth ten times a second: how many pixels around the mouth are not skin

@@ -75,9 +75,19 @@ async def call(http: aiohttp.ClientSession, base: str, token: str) -> Patient:
 
 
 def finals(patient: Patient) -> list[tuple[str, str]]:
-    """What was said, as the patient's screen showed it: (role, text) of final lines."""
-    return [(e["role"], e["text"]) for e in patient.events
-            if e.get("type") == "transcript" and e.get("final") and e["text"].strip()]
+    """What was said, as the patient's screen showed it: (role, text) of final lines, the
+    phrases of one assistant reply joined into one line (as the record keeps them)."""
+    lines: list[tuple[str, str]] = []
+    reply = None
+    for e in patient.events:
+        if e.get("type") != "transcript" or not e.get("final") or not e["text"].strip():
+            continue
+        if e["role"] == "assistant" and reply == e.get("turn") and lines:
+            lines[-1] = ("assistant", f"{lines[-1][1]} {e['text'].strip()}")
+            continue
+        reply = e.get("turn") if e["role"] == "assistant" else None
+        lines.append((e["role"], e["text"].strip()))
+    return lines
 
 
 def settled(patient: Patient) -> bool:
@@ -147,10 +157,15 @@ async def test_the_recorder_never_waits_for_the_database_and_keeps_the_order() -
     for event in [{"type": "state", "value": "listening"},
                   {"type": "transcript", "role": "patient", "text": "I am Raj", "final": False},
                   {"type": "transcript", "role": "patient", "text": "I am Rajesh", "final": True},
+                  {"type": "transcript", "role": "assistant", "text": "I am sorry.",
+                   "final": True, "turn": 1},
+                  {"type": "state", "value": "speaking"},
                   {"type": "transcript", "role": "assistant", "text": "Since when?",
-                   "final": True},
+                   "final": True, "turn": 1},
+                  {"type": "transcript", "role": "assistant", "text": "Take rest.",
+                   "final": True, "turn": 2},
                   {"type": "escalation", "reason": "patient_request", "emergency": False},
-                  {"type": "ended"},
+                  {"type": "ended", "reason": "physician_ended"},
                   {"type": "transcript", "role": "patient", "text": "late", "final": True}]:
         recorder.on_event(event)  # returns at once although the sink is stuck
     assert sink.calls == []
@@ -159,8 +174,10 @@ async def test_the_recorder_never_waits_for_the_database_and_keeps_the_order() -
     assert sink.calls == [
         ("open", "c1"),
         ("turn", "patient", "I am Rajesh", "I am <PERSON_1>"), ("notes", False),
-        ("turn", "assistant", "Since when?", "Since when?"), ("notes", False),
-        ("notes", True), ("close", "call_ended", 1)]
+        ("turn", "assistant", "I am sorry. Since when?", "I am sorry. Since when?"),
+        ("notes", False),
+        ("turn", "assistant", "Take rest.", "Take rest."), ("notes", False),
+        ("notes", True), ("close", "physician_ended", 1)]
 
 
 @pytest.fixture

@@ -12,28 +12,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dhanvantri.platform.clock import utcnow
+from dhanvantri.platform.web import SERVICES
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
 from tests.realtime.conftest import make_settings, stand_in_models, start
 from tests.speech import espeak_available, microphone_wav
 from tests.support.browser import launch, page_until, require_chromium, screenshot
-from tests.support.server import run_app_in_background
-from tests.support.waiting import wait_until
+from tests.support.codes import codes, new_code
+from tests.support.server import serving
 
 PHONE, LAST_FOUR = "98765 43210", "3210"
-CODE_LINE = re.compile(r"one-time login code for \S+: (\d{6})")
 PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 
 TOKENS = "JSON.parse(sessionStorage.getItem('dhanvantri.patient') || 'null')"
@@ -79,18 +79,24 @@ def patient_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
                           "I have had a fever since yesterday.", before=1, after=15)
 
 
+class ShiftedClock:
+    """The wall clock moved forward: the server's tokens expire without the test waiting."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
 @pytest.fixture(scope="module")
 def server(loopback_ice: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The full server, sign-in required, one-minute access tokens, stand-in voice models."""
     require_chromium()
     settings = make_settings(tmp_path_factory.mktemp("signin_server"), require_auth=True,
                              access_token_minutes=1, max_sessions=2)
-    running = run_app_in_background(settings, models=stand_in_models(settings))
-    try:
-        running.wait_ready(timeout=30)
+    with serving(settings, models=stand_in_models(settings), ready_s=30) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def api(url: str, method: str = "GET", body: dict[str, Any] | None = None,
@@ -107,17 +113,6 @@ def api(url: str, method: str = "GET", body: dict[str, Any] | None = None,
     except urllib.error.HTTPError as exc:
         raw, status = exc.read(), exc.code
     return status, json.loads(raw) if raw else {}
-
-
-def codes_sent(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The login codes the console notifier has written so far, oldest first."""
-    return [m.group(1) for r in caplog.records if r.name == "dhanvantri.notify"
-            and (m := CODE_LINE.search(r.getMessage()))]
-
-
-def new_code(caplog: pytest.LogCaptureFixture, before: int) -> str:
-    """The code sent after the first ``before`` ones, waiting for it."""
-    return wait_until(lambda: codes_sent(caplog)[before:], 10, what="a login code")[-1]
 
 
 def shoot(page: Any, folder: Path, name: str) -> None:
@@ -230,9 +225,9 @@ def test_patient_signs_in_consults_refreshes_and_signs_out(
 
         # The access token expires on the server; the next consultation still starts: the
         # page is refused once, refreshes and tries again.
-        wait_until(lambda: api(server.url + "/api/v1/me",
-                               token=page.evaluate(TOKENS)["access_token"])[0] == 401, 120,
-                   what="the page's access token to expire", interval=0.5)
+        server.app[SERVICES].tokens.clock = ShiftedClock(timedelta(minutes=1, seconds=1))
+        assert api(server.url + "/api/v1/me", token=page.evaluate(TOKENS)["access_token"]
+                   )[0] == 401
         mark = len(answers)
         consult(page, len(page.evaluate(ANSWERS)))
         hang_up(page)
@@ -263,7 +258,7 @@ def test_patient_signs_in_consults_refreshes_and_signs_out(
 
 def sign_in(page: Any, caplog: pytest.LogCaptureFixture, phone: str) -> None:
     """Sign in on the page with ``phone`` and the code the console notifier wrote."""
-    sent = len(codes_sent(caplog))
+    sent = len(codes(caplog))
     page.fill("#phone", phone)
     page.click("#send-code")
     page.fill("#code", new_code(caplog, sent))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,8 +33,8 @@ from tests.support.browser import (
     script_errors,
     shows,
 )
-from tests.support.server import run_app_in_background
-from tests.support.waiting import wait_until
+from tests.support.server import serving
+from tests.support.codes import codes, new_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.timeout(400)]
 __all__ = ["cheap_passwords"]
@@ -47,8 +46,6 @@ PHONE = "98765 43210"
 PATIENT_SAYS = ("I have a fever and body ache for three days, and a dry cough. "
                 "I have an allergy to penicillin.")
 PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
-# The console notifier's line: "one-time <purpose> code for <masked destination>: <code>".
-CODE_LINE = re.compile(r"one-time (.+) code for \S+: (\d{6})")
 LINE = "#rx-lines .med[data-line='{}']"
 BLOCKED = LINE + " .issues li[data-severity=block]"
 
@@ -89,24 +86,8 @@ def server(loopback_ice: None, cheap_passwords: None, tmp_path: Path) -> Iterato
     require_chromium()
     settings = make_settings(tmp_path, require_auth=True, max_sessions=2)
     add_physician(settings, EMAIL, PASSWORD, "Dr Rao")
-    running = run_app_in_background(settings)
-    try:
-        running.wait_ready(timeout=240)
+    with serving(settings) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def codes(caplog: pytest.LogCaptureFixture, purpose: str) -> list[str]:
-    """The one-time codes for ``purpose`` the console notifier has written, oldest first."""
-    return [m.group(2) for r in caplog.records if r.name == "dhanvantri.notify"
-            and (m := CODE_LINE.search(r.getMessage())) and m.group(1) == purpose]
-
-
-def new_code(caplog: pytest.LogCaptureFixture, purpose: str, before: int) -> str:
-    """The code for ``purpose`` sent after the first ``before`` ones, waiting for it."""
-    return wait_until(lambda: codes(caplog, purpose)[before:], 20,
-                      what=f"a {purpose} code")[-1]
 
 
 def edit_line(page: Any, index: int, **fields: str) -> None:
@@ -127,7 +108,7 @@ def patient_signs_in(page: Any, url: str, caplog: pytest.LogCaptureFixture) -> N
     sent = len(codes(caplog, "login"))
     page.fill("#phone", PHONE)
     page.click("#send-code")
-    page.fill("#code", new_code(caplog, "login", sent))
+    page.fill("#code", new_code(caplog, sent))
     page.click("#verify")
     page.wait_for_selector("#consult-view:not([hidden])")
 
@@ -200,7 +181,7 @@ def test_a_spoken_consultation_is_reviewed_edited_and_signed(
         sent = len(codes(caplog, "prescription e-sign"))
         doc.click("#sign-start")
         page_until(doc, "!document.querySelector('#sign-form').hidden", 30)
-        doc.fill("#sign-otp", new_code(caplog, "prescription e-sign", sent))
+        doc.fill("#sign-otp", new_code(caplog, sent, "prescription e-sign"))
         doc.click("#sign-complete")
         shows(doc, "#record-status", "Signed")
         page_until(doc, "document.querySelector('#verify-result').dataset.valid === 'true'", 30)

@@ -14,7 +14,8 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -155,6 +156,24 @@ def run_app_in_background(settings: Settings, *, models: VoiceModels | None = No
 
     return serve_in_background(create_app(settings, models=models, progress=progress), host,
                                port)
+
+
+@contextmanager
+def serving(settings: Settings, *, models: VoiceModels | None = None,
+            ready_s: float = 240.0) -> Iterator[BackgroundServer]:
+    """The full server, ready to take calls, for the length of a ``with`` block.
+
+    Args:
+        settings: the server's settings.
+        models: models already loaded (default: the real ones, loaded in the background).
+        ready_s: how long the models may take to load.
+    """
+    running = run_app_in_background(settings, models=models)
+    try:
+        running.wait_ready(timeout=ready_s)
+        yield running
+    finally:
+        running.stop()
 
 
 class ServerProcess:
