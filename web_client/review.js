@@ -2,7 +2,8 @@
 //
 // In an open record every change to a medicine line is saved (PUT) and the server runs the
 // safety gate again; its issues are drawn beside the line they concern (review_view.js).
-// Approve, reject and e-sign follow the API's state machine; each 4xx is said in words.
+// Approve, reject and e-sign follow the API's state machine; each 4xx is said in words. Facts
+// the patient stated in the call are confirmed into their profile from the Patient card.
 
 import {
   $, drawIntake, drawPatient, drawReasoning, drawSafety, drawTranscript, el, readError,
@@ -83,7 +84,6 @@ async function reload() {
 function showRecord(rx) {
   Object.assign(review, { record: rx, changed: false, dirty: false });
   $("record-title").textContent = `Record: ${rx.content?.diagnosis || "needs assessment"}`;
-  drawPatient(rx, review.queue.name(rx.id));
   drawIntake(rx);
   drawReasoning(rx);
   drawTranscript(rx);
@@ -94,6 +94,37 @@ function showRecord(rx) {
   drawSafety(rx.safety, review.sent, lines);
   $("rx-saved").textContent = `Version ${rx.version}`;
   applyStatus(rx);
+}
+
+function drawRecordPatient() {
+  const rx = review.record;
+  drawPatient(rx, review.queue.name(rx.id), rx.status === "pending_review" ? confirmFacts : null);
+}
+
+/** Confirm facts the patient stated in the call into their profile (the card redraws). */
+async function confirmFacts(facts, control) {
+  const rx = review.record;
+  control.disabled = true;
+  let response;
+  try {
+    response = await send("POST", `/prescriptions/${enc(rx.id)}/profile`, facts);
+  } catch {
+    control.disabled = false;
+    showAlert("record-error", "Not confirmed: the server cannot be reached.");
+    return;
+  }
+  if (review.record?.id !== rx.id) return;
+  if (!response.ok) {
+    control.disabled = false;
+    stale(await readError(response));
+    return;
+  }
+  const body = await response.json();
+  Object.assign(review.record, { patient: body.patient, stated: body.stated });
+  drawRecordPatient();
+  showAlert("record-error", "");
+  // Focus stays in the card: on the next fact to confirm, else on the card itself.
+  ($("record-patient").parentElement.querySelector("button") || $("record-patient")).focus();
 }
 
 function closeRecord() {
@@ -113,6 +144,7 @@ function applyStatus(rx) {
   const editable = rx.status === "pending_review";
   for (const control of $("rx-form").querySelectorAll("input")) control.disabled = !editable;
   for (const control of $("rx-form").querySelectorAll("button")) control.hidden = !editable;
+  drawRecordPatient(); // stated facts are offered for confirmation during review only
   const status = $("record-status");
   status.textContent = `${rx.urgent ? "Urgent · " : ""}${STATUS[rx.status] || rx.status}`;
   status.dataset.urgent = String(rx.urgent && editable);
@@ -388,6 +420,7 @@ async function showSigned(rx) {
     : `Not verified: ${body.reason || "the verification failed"}.`;
 }
 
+$("record-patient").tabIndex = -1;
 $("rx-form").addEventListener("input", onEdit);
 $("rx-form").addEventListener("change", onEdit);
 $("rx-form").addEventListener("submit", (event) => { event.preventDefault(); save(); });

@@ -1,5 +1,6 @@
-// Drawing one review record: patient profile, intake summary, AI reasoning, transcript, the
-// safety issues beside the medicine lines they concern, and every API error as a sentence.
+// Drawing one review record: the patient card (profile and stated facts), the clinical summary,
+// AI reasoning, transcript, the safety issues beside the medicine lines they concern, and every
+// API error as a sentence.
 //
 // Everything is put in the page with textContent: the record holds what a patient said.
 
@@ -51,16 +52,149 @@ function ageFrom(dateOfBirth) {
   return years >= 0 ? ` (${years} years)` : "";
 }
 
-export function drawPatient(rx, name) {
+/** What the patient said in the call: the server's record keeps it under ``consultation``
+ * (as the gate reads it); a draft made elsewhere may carry it at its top level. */
+export function intakeOf(rx) {
+  const draft = rx.ai_draft || {};
+  const stated = draft.consultation?.intake ?? draft.intake;
+  return stated && typeof stated === "object" ? stated : {};
+}
+
+// ------------------------------------------------------------------ patient card
+// Each profile list, the intake's flag for "the patient said none".
+const FACTS = [["allergies", "Allergies", "no_allergies"],
+               ["conditions", "Conditions", "no_conditions"],
+               ["medicines", "Current medicines", "no_medications"]];
+
+function factButton(text, label, onClick) {
+  const node = el("button", "button small confirm", text);
+  node.type = "button";
+  node.setAttribute("aria-label", label);
+  node.addEventListener("click", () => onClick(node));
+  return node;
+}
+
+function statedFact(field, fact, confirm) {
+  const item = el("li", "fact stated");
+  item.append(el("span", "", fact), el("span", "mark", "stated in consultation"));
+  if (confirm) {
+    item.append(factButton("Confirm to profile", `Confirm ${fact} to profile`,
+                           (node) => confirm({ [field]: [fact] }, node)));
+  }
+  return item;
+}
+
+/** The Patient card: profile facts, and facts stated in the call that the profile lacks, each
+ * with a "Confirm to profile" button when ``confirm(facts, button)`` is given. */
+export function drawPatient(rx, name, confirm) {
   const p = rx.patient || {};
+  const intake = intakeOf(rx);
   const dl = $("record-patient");
   dl.replaceChildren();
   row(dl, "Name", name || "Not given");
-  row(dl, "Allergies", show(p.allergies) || "None recorded", p.allergies?.length ? "danger" : "");
-  row(dl, "Conditions", show(p.conditions) || "None recorded");
-  row(dl, "Current medicines", show(p.medicines) || "None recorded");
+  const offered = { allergies: [], conditions: [], medicines: [] };
+  for (const [field, label, none] of FACTS) {
+    const stored = (p[field] || []).map(show).filter(Boolean);
+    offered[field] = (rx.stated?.[field] || []).map(show).filter(Boolean);
+    const known = stored.length + offered[field].length;
+    const dd = el("dd", field === "allergies" && known ? "facts danger" : "facts");
+    dd.dataset.field = field;
+    if (!known) dd.textContent = intake[none] ? "None (stated)" : "None recorded";
+    else {
+      const list = el("ul", "fact-list");
+      list.append(...stored.map((fact) => el("li", "fact", fact)),
+                  ...offered[field].map((fact) => statedFact(field, fact, confirm)));
+      dd.append(list);
+    }
+    dl.append(el("dt", "", label), dd);
+  }
   row(dl, "Sex", p.sex);
   if (p.date_of_birth) row(dl, "Date of birth", `${p.date_of_birth}${ageFrom(p.date_of_birth)}`);
+  drawConfirmAll(dl, offered, confirm);
+}
+
+// Below the card (not a term of its list): one button for every fact still to confirm.
+function drawConfirmAll(dl, offered, confirm) {
+  $("record-stated-all")?.remove();
+  const count = Object.values(offered).flat().length;
+  if (!confirm || count < 2) return;
+  const bar = el("div", "confirm-all", `${count} facts stated in consultation are not in the profile.`);
+  bar.id = "record-stated-all";
+  bar.append(factButton("Confirm all to profile", `Confirm all ${count} stated facts to profile`,
+                        (node) => confirm(offered, node)));
+  dl.after(bar);
+}
+
+// ------------------------------------------------------------------ clinical summary
+// Intake fields drawn in their own lines, or internal to the assistant: any other field a
+// newer intake carries is still shown, by its name.
+const DRAWN = new Set([
+  "complaint", "symptoms", "duration", "duration_days", "severity", "severity_score", "onset",
+  "character", "age_years", "sex", "pregnant", "weight_kg", "vitals", "allergies", "no_allergies",
+  "medications", "no_medications", "conditions", "no_conditions", "unanswered", "missing",
+  "turns", "summary_confirmed", "red_flags", "pending", "attempts", "probes",
+  "associated_asked"]);
+const TOPICS = { complaint: "main complaint", associated: "other symptoms",
+                 medications: "current medicines", conditions: "long-standing illness" };
+const has = (value) => value !== null && value !== undefined && value !== "";
+
+function symptomsOf(intake) {
+  const raw = intake.symptoms;
+  const list = Array.isArray(raw) ? raw
+    : raw && typeof raw === "object" ? Object.entries(raw).map(([key, present]) => ({ key, present }))
+      : [];
+  return list.map((s) => (typeof s === "object" && s
+    ? { ...s, name: show(s.name ?? s.label ?? humanise(s.key || "")), present: s.present !== false }
+    : { name: show(s), present: true })).filter((s) => s.name);
+}
+
+function severityOf(intake, main) {
+  const word = intake.severity ?? main?.severity;
+  const score = has(intake.severity_score) ? `${intake.severity_score}/10` : "";
+  return word && score ? `${word} (${score})` : word || score;
+}
+
+// "Fever: 3 days, sudden onset, moderate (6/10), burning".
+function complaintLine(intake, main) {
+  const onset = show(intake.onset ?? main?.onset);
+  const parts = [show(intake.duration ?? main?.duration),
+                 onset && !/onset|start|began|since/i.test(onset) ? `${onset} onset` : onset,
+                 severityOf(intake, main), show(main?.character ?? intake.character)];
+  const head = main?.name || show(intake.complaint);
+  const details = parts.filter(Boolean).join(", ");
+  if (!head) return details;
+  return details ? `${head.replace(/^./, (c) => c.toUpperCase())}: ${details}` : head;
+}
+
+// "35 y, male" / "28 y, female, pregnant".
+function whoLine(intake) {
+  const age = Number(intake.age_years);
+  const years = has(intake.age_years) && Number.isFinite(age)
+    ? (age < 1 ? `${Math.round(age * 12)} mo` : `${Math.floor(age)} y`) : "";
+  const pregnancy = intake.pregnant === true ? "pregnant"
+    : intake.pregnant === false ? "not pregnant" : "";
+  return [years, show(intake.sex), pregnancy].filter(Boolean).join(", ");
+}
+
+// "Temperature 101.2 °F, BP 130/85 mmHg, pulse 96/min, weight 70 kg" (as the patient reported).
+function vitalsLine(intake) {
+  const v = intake.vitals && typeof intake.vitals === "object" ? intake.vitals : {};
+  const bp = has(v.bp_systolic) ? `BP ${v.bp_systolic}/${has(v.bp_diastolic) ? v.bp_diastolic : "?"} mmHg` : "";
+  const parts = [has(v.temperature_f) && `temperature ${v.temperature_f} °F`, bp,
+                 has(v.pulse_bpm) && `pulse ${v.pulse_bpm}/min`,
+                 has(v.spo2_pct) && `SpO₂ ${v.spo2_pct} %`,
+                 has(v.sugar_mg_dl) && `sugar ${v.sugar_mg_dl} mg/dL`,
+                 has(intake.weight_kg) && `weight ${intake.weight_kg} kg`];
+  return parts.filter(Boolean).join(", ").replace(/^./, (c) => c.toUpperCase());
+}
+
+function unansweredLine(intake) {
+  const topics = (Array.isArray(intake.unanswered) ? intake.unanswered : []).map(String)
+    .filter((t) => t !== "summary")
+    // A key question is "probe:<question>:<symptom>": the symptom says what was asked.
+    .map((t) => (t.startsWith("probe:") ? humanise(t.split(":")[2] || "").toLowerCase()
+      : TOPICS[t] || humanise(t).toLowerCase()));
+  return [...new Set(topics)].join(", ");
 }
 
 function confidence(content, draft) {
@@ -69,24 +203,32 @@ function confidence(content, draft) {
   return typeof draft.confidence === "number" ? `${Math.round(draft.confidence * 100)} %` : "";
 }
 
+/** The clinical summary: red flags first, then what the patient said, then the draft's parts. */
 export function drawIntake(rx) {
   const content = rx.content || {};
   const draft = rx.ai_draft || {};
-  // A consultation's record keeps what the patient said under `consultation` (the server's
-  // review_draft); a draft made elsewhere may carry its intake at the top.
-  const stated = draft.intake ?? draft.consultation?.intake;
-  const intake = stated && typeof stated === "object" ? stated : {};
+  const intake = intakeOf(rx);
   const dl = $("record-intake");
   dl.replaceChildren();
-  row(dl, "Diagnosis", content.diagnosis || "Needs assessment");
-  row(dl, "Confidence", confidence(content, draft));
+  row(dl, "Red flags", intake.red_flags ?? draft.consultation?.red_flags ?? draft.red_flags_found,
+      "danger flag");
+  const symptoms = symptomsOf(intake);
+  const present = symptoms.filter((s) => s.present);
+  row(dl, "Complaint", complaintLine(intake, present[0]));
+  row(dl, "Also reports", present.slice(1).map((s) => (s.character ? `${s.name} (${s.character})` : s.name)));
+  row(dl, "Denies", symptoms.filter((s) => !s.present).map((s) => s.name));
+  row(dl, "Patient", whoLine(intake));
+  row(dl, "Reported", vitalsLine(intake));
+  for (const [key, value] of Object.entries(intake)) {
+    if (!DRAWN.has(key)) row(dl, humanise(key), value);
+  }
+  row(dl, "Not answered", unansweredLine(intake), "warn");
+  const unconfirmed = Array.isArray(intake.unanswered) && intake.unanswered.includes("summary");
+  row(dl, "Summary", unconfirmed ? "Patient did not confirm the summary" : "", "warn");
+  const level = confidence(content, draft);
+  row(dl, "AI impression", `${content.diagnosis || "Needs assessment"}${level ? ` (${level})` : ""}`);
   row(dl, "Differentials", (draft.differentials || []).map(
     (d) => d.title ?? d.diagnosis ?? d.name ?? d));
-  row(dl, "Red flags reported",
-      intake.red_flags ?? draft.red_flags_found ?? draft.consultation?.red_flags, "danger");
-  for (const [key, value] of Object.entries(intake)) {
-    if (key !== "red_flags") row(dl, humanise(key), value);
-  }
   row(dl, "Red flags to watch", content.red_flags);
   row(dl, "Lab tests", content.lab_tests);
   row(dl, "Advice", content.advice);
@@ -95,7 +237,6 @@ export function drawIntake(rx) {
   }
   row(dl, "Withheld by the assistant", (draft.withheld || []).map(
     (w) => (w.reason ? `${show(w.generic ?? w.name ?? w)}: ${w.reason}` : w)));
-  if (!dl.children.length) dl.append(el("dt", "", "Intake"), el("dd", "", "Nothing recorded"));
 }
 
 export function drawReasoning(rx) {

@@ -165,7 +165,8 @@ def _safety(state: IntakeState, chosen: list[DraftMedicine]) -> dict[str, Any] |
 
     patient = PatientContext(age_years=float(state.age_years or 0), sex=state.sex,
                              pregnant=bool(state.pregnant), allergies=tuple(state.allergies),
-                             current_medications=tuple(state.medications))
+                             current_medications=tuple(state.medications),
+                             weight_kg=state.weight_kg)  # a child's per-kg dose limits
     # Alternatives replace a line rather than add to it, so each is checked on its own
     # (against the patient and their current medicines), not alongside the lines it replaces.
     # Lines the patient already takes are checked as current medicines, not as new ones.

@@ -1,6 +1,8 @@
 """Deterministic extraction of intake facts from (PHI-redacted, often lowercase) patient text.
 
-Duration, severity, age, sex, pregnancy, allergies, current medicines and known conditions.
+Duration, severity, age, sex, pregnancy, allergies, current medicines and known conditions
+(weight and reported vitals are in :mod:`.readings`, a symptom's character and onset in
+:mod:`.character`).
 Each function takes normalised text (see :func:`dhanvantri.knowledge.lexicon.normalise`) and
 returns what it found or None; nothing here guesses beyond what the words say.
 """

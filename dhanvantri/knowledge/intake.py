@@ -2,9 +2,9 @@
 
 The state is filled by deterministic extraction from (PHI-redacted) patient text and the next
 question is chosen from the knowledge base: first the history every consultation needs, then
-the key questions of the most likely conditions, then allergies, medicines and conditions, then
-a summary for the patient to confirm. The language model only rephrases ``NextStep.question``;
-no question ever names a diagnosis, a medicine or a dose.
+the key questions of the most likely conditions, then allergies, a child's weight, medicines
+and conditions, then a summary for the patient to confirm. The language model only rephrases
+``NextStep.question``; no question ever names a diagnosis, a medicine or a dose.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from dhanvantri.knowledge import extract
+from dhanvantri.knowledge import extract, readings
+from dhanvantri.knowledge.character import character as character_of
+from dhanvantri.knowledge.character import onset as onset_of
 from dhanvantri.knowledge.lexicon import answer_polarity, find_symptoms, normalise, symptom
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ QUESTIONS = {
     "age": "May I know your age?",
     "sex": "May I know if you are male or female?",
     "pregnancy": "Are you pregnant, or is there any chance you could be?",
+    "weight": "May I know the weight, in kilograms?",
     "allergies": "Are you allergic to any medicine or food?",
     "medications": "Are you taking any medicines at the moment, including home remedies?",
     "conditions": "Do you have any long-standing illness, like diabetes, blood pressure, "
@@ -67,9 +70,13 @@ class IntakeState:
     severity: str | None = None
     severity_score: int | None = None
     symptoms: dict[str, bool] = field(default_factory=dict)
+    character: dict[str, str] = field(default_factory=dict)  # symptom key -> "dry", "throbbing"
+    onset: str | None = None  # of the complaint: "sudden" or "gradual"
     age_years: float | None = None
     sex: str | None = None
     pregnant: bool | None = None
+    weight_kg: float | None = None
+    vitals: dict[str, float] = field(default_factory=dict)  # see readings.vitals; latest wins
     allergies: list[str] = field(default_factory=list)
     no_allergies: bool = False
     medications: list[str] = field(default_factory=list)
@@ -116,11 +123,25 @@ class IntakeState:
             # An explicit yes stays yes: a later "no" in the same breath is about something else.
             if finding.present or finding.symptom not in self.symptoms:
                 self.symptoms[finding.symptom] = finding.present
+        self._read_character(text, {f.symptom for f in findings if f.present})
         if self.complaint is None and any(f.present for f in findings):
             self.complaint = text[:300]
         elif (self.complaint is None and pending in (None, "complaint")
               and len(_GREETING.sub("", text).split()) >= 3):
             self.complaint = text[:300]  # words the lexicon does not know still say something
+
+    def _read_character(self, text: str, named: set[str]) -> None:
+        referred = {}
+        for key in (k for k, yes in self.symptoms.items() if yes):
+            if said := character_of(text, key, stand_in=False):
+                self.character[key] = said
+            elif found := character_of(text, key):
+                referred[key] = found
+        # "It is sharp" or "the pain is sharp" is about the one symptom it fits: one named in
+        # the same breath if any, else one known from before. Two that fit: neither is sure.
+        fits = {k: v for k, v in referred.items() if k in named} or referred
+        if len(fits) == 1:
+            self.character.update(fits)
 
     def _read_facts(self, text: str, pending: str | None, polarity: bool | None) -> None:
         if self.duration_days is None and (found := extract.duration(text)):
@@ -129,6 +150,10 @@ class IntakeState:
             self.severity, self.severity_score = graded
         if (years := extract.age(text, expecting=pending == "age")) is not None:
             self.age_years = years
+        if (kg := readings.weight(text, expecting=pending == "weight")) is not None:
+            self.weight_kg = kg
+        self.vitals.update(readings.vitals(text))
+        self.onset = onset_of(text) or self.onset
         self.sex = extract.sex(text) or self.sex
         if (pregnant := extract.pregnancy(text)) is not None:
             self.pregnant = pregnant
@@ -168,6 +193,7 @@ class IntakeState:
             "age": self.age_years is not None,
             "sex": self.sex is not None,
             "pregnancy": self.pregnant is not None or not self.pregnancy_relevant(),
+            "weight": self.weight_kg is not None or not self.is_child(),
             "allergies": bool(self.allergies) or self.no_allergies,
             "medications": bool(self.medications) or self.no_medications,
             "conditions": bool(self.conditions) or self.no_conditions,
@@ -178,6 +204,10 @@ class IntakeState:
         if self.sex == "male":
             return False
         return self.age_years is None or 12 <= self.age_years <= 55
+
+    def is_child(self) -> bool:
+        """Under 18 (age known): doses then go by weight, so the weight is asked."""
+        return self.age_years is not None and self.age_years < 18
 
     def next_step(self, kb: KnowledgeBase) -> NextStep:
         """The next question (or summary, or done), decided from what is known and the KB."""
@@ -190,7 +220,8 @@ class IntakeState:
                                  else QUESTIONS[topic])
         if self.complaint is not None and (probe := self._next_probe(kb)) is not None:
             return self._ask(f"probe:{probe.id}:{probe.symptom}", probe.text)
-        for topic in ("age", "sex", "pregnancy", "allergies", "medications", "conditions"):
+        for topic in ("age", "sex", "pregnancy", "allergies", "weight", "medications",
+                      "conditions"):
             if topic == "sex" and not self.pregnancy_relevant():
                 continue
             if not self.known(topic) and self._may_ask(topic):
@@ -251,20 +282,26 @@ class IntakeState:
         """The intake as plain JSON-ready data, for the consultation's clinical record.
 
         Duration and severity are known for the complaint as a whole (the extraction does not
-        tie them to one symptom), so each reported symptom carries them. ``unanswered`` lists
-        the questions asked that got no usable answer (left for the physician).
+        tie them to one symptom), so each reported symptom carries them; its ``character``
+        ("dry", "throbbing") is its own, None when not said. ``vitals`` holds the readings the
+        patient reported (keys as :func:`~dhanvantri.knowledge.readings.vitals`). ``unanswered``
+        lists the questions asked that got no usable answer (left for the physician).
         """
         # Copies first: the next question is chosen in a worker thread that updates these.
         symptoms, attempts = dict(self.symptoms), dict(self.attempts)
+        character = dict(self.character)
         return {
             "complaint": self.complaint,
             "symptoms": [{"key": key, "name": symptom(key).label, "present": present,
                           "duration": self.duration_text if present else None,
-                          "severity": self.severity if present else None}
+                          "severity": self.severity if present else None,
+                          "character": character.get(key) if present else None}
                          for key, present in symptoms.items()],
             "duration_days": self.duration_days, "duration": self.duration_text,
             "severity": self.severity, "severity_score": self.severity_score,
-            "age_years": self.age_years, "sex": self.sex, "pregnant": self.pregnant,
+            "onset": self.onset, "age_years": self.age_years, "sex": self.sex,
+            "pregnant": self.pregnant,
+            "weight_kg": self.weight_kg, "vitals": dict(self.vitals),
             "allergies": list(self.allergies), "no_allergies": self.no_allergies,
             "medications": list(self.medications), "no_medications": self.no_medications,
             "conditions": list(self.conditions), "no_conditions": self.no_conditions,
@@ -299,6 +336,10 @@ class IntakeState:
             parts.append(f"and it is {self.severity}")
         sentence = " ".join(parts) or "you are not feeling well"
         extra = []
+        if (temperature := self.vitals.get("temperature_f")) is not None:
+            extra.append(f"temperature {temperature:g} degrees Fahrenheit")
+        if self.weight_kg is not None:
+            extra.append(f"weight {self.weight_kg:g} kilograms")
         if absent:
             extra.append("no " + ", no ".join(absent))
         extra.append("allergies: " + (", ".join(self.allergies) or "none"))

@@ -9,8 +9,9 @@ import json
 import uuid
 from typing import Any
 
-from ..http.errors import NotFound, ValidationFailed
+from ..http.errors import Conflict, NotFound, ValidationFailed
 from ..http.principal import Role
+from . import users
 from .domain.accounts import PatientProfile
 from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
@@ -163,7 +164,73 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
             body["patient"] = {"allergies": patient.allergies, "conditions": patient.conditions,
                                "medicines": patient.medicines, "sex": patient.sex,
                                "date_of_birth": patient.date_of_birth}
+        body["stated"] = stated_only(patient, stated_intake(rx))
     return body
+
+
+# What the intake calls each profile list (the profile says medicines, the intake medications).
+STATED_KEYS = {"allergies": "allergies", "medicines": "medications", "conditions": "conditions"}
+
+
+def stated_intake(rx: Prescription) -> dict[str, Any]:
+    """The intake the patient gave in the consultation (a draft made elsewhere may carry it at
+    its top level)."""
+    draft = rx.ai_draft or {}
+    intake = (draft.get("consultation") or {}).get("intake") or draft.get("intake")
+    return intake if isinstance(intake, dict) else {}
+
+
+def _facts(values: Any) -> list[str]:
+    # Case-insensitive de-duplication, keeping the first spelling said.
+    seen: dict[str, str] = {}
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, str) and value.strip():
+            seen.setdefault(value.strip().casefold(), value.strip())
+    return list(seen.values())
+
+
+def stated_only(profile: PatientProfile | None, intake: dict[str, Any]) -> dict[str, list[str]]:
+    """Facts stated in the consultation that the stored profile lacks, per profile list."""
+    result = {}
+    for name, key in STATED_KEYS.items():
+        known = {v.casefold() for v in (getattr(profile, name) if profile else [])}
+        result[name] = [v for v in _facts(intake.get(key)) if v.casefold() not in known]
+    return result
+
+
+async def confirm_stated(uow: UnitOfWork, actor: Actor, prescription_id: uuid.UUID,
+                         facts: dict[str, list[str]]) -> dict[str, Any]:
+    """The reviewing physician confirms facts the patient stated in the consultation into the
+    patient's profile; facts already there are skipped (so a repeat changes nothing).
+
+    Each fact must be one the record's intake states (compared case-insensitively); it is stored
+    as the patient said it. The change is audited on the patient like a profile update.
+
+    Raises:
+        ValidationFailed: nothing named, or a fact the consultation did not state.
+        Conflict: the prescription is no longer pending review.
+    """
+    if not any(facts.get(name) for name in STATED_KEYS):
+        raise ValidationFailed.field("allergies", "name at least one stated fact to confirm")
+    async with uow:
+        rx = await _visible(uow, actor, prescription_id, lock=True)
+        if rx.status != Status.PENDING_REVIEW:
+            raise Conflict(f"cannot confirm facts of a prescription that is {rx.status.value}",
+                           code="INVALID_STATE", details={"status": rx.status.value})
+        intake = stated_intake(rx)
+        spoken: dict[str, list[str]] = {}
+        for name, key in STATED_KEYS.items():
+            said = {v.casefold(): v for v in _facts(intake.get(key))}
+            spoken[name] = []
+            for index, value in enumerate(facts.get(name) or []):
+                if value.strip().casefold() not in said:
+                    raise ValidationFailed.field(f"{name}.{index}",
+                                                 "not stated in this consultation")
+                spoken[name].append(said[value.strip().casefold()])
+        if await users.add_profile_facts(uow, actor, rx.patient_id, spoken,
+                                         source={"prescription_id": str(rx.id)}):
+            await uow.commit()
+        return await describe(uow, rx, Role(actor.role))
 
 
 def stated_profile(profile: PatientProfile | None, patient_id: uuid.UUID,
@@ -206,8 +273,8 @@ async def edit(uow: UnitOfWork, gate: SafetyGate, actor: Actor, prescription_id:
         old = rx.snapshot()
         # The gate checks what the patient said in the call too (a penicillin allergy stated
         # there blocks amoxicillin added on review), as it did when the record was queued.
-        stated = ((rx.ai_draft or {}).get("consultation") or {}).get("intake") or {}
-        patient = stated_profile(await uow.users.patient(rx.patient_id), rx.patient_id, stated)
+        patient = stated_profile(await uow.users.patient(rx.patient_id), rx.patient_id,
+                                 stated_intake(rx))
         safety = normalize_safety(await gate.check(content, patient))
         rx.edit(content, safety, uow.clock())
         uow.record(actor, "prescription_edited", ENTITY, rx.id, old=old, new=rx.snapshot())

@@ -167,6 +167,38 @@ async def update_patient_profile(uow: UnitOfWork, actor: Actor, changes: dict[st
         return await describe_user(uow, user)
 
 
+async def add_profile_facts(uow: UnitOfWork, actor: Actor, patient_id: uuid.UUID,
+                            facts: dict[str, list[str]], *, source: dict[str, Any]) -> bool:
+    """Add facts to a patient's profile lists inside an open unit of work (the caller commits).
+
+    A fact already listed (compared case-insensitively) is skipped, so adding twice changes
+    nothing. The change is audited on the patient with old and new lists and its ``source``
+    (e.g. the prescription whose consultation stated them), as a profile update is.
+
+    Returns:
+        Whether anything was added.
+    """
+    profile = await uow.users.patient(patient_id)
+    if profile is None:
+        raise NotFound("no patient profile")
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for name in LIST_FIELDS:
+        stored = list(getattr(profile, name))
+        for fact in facts.get(name) or []:
+            if fact.casefold() not in {v.casefold() for v in stored}:
+                stored.append(fact)
+        if len(stored) > len(getattr(profile, name)):
+            old[name], new[name] = list(getattr(profile, name)), stored
+            setattr(profile, name, stored)
+    if not new:
+        return False
+    profile.touch(uow.clock())
+    uow.record(actor, "patient_profile_confirmed", "user", patient_id, old=old,
+               new={**new, **source})
+    return True
+
+
 async def me(uow: UnitOfWork, principal: Principal) -> dict[str, Any]:
     """The caller's own account."""
     return await get_user(uow, principal.user_id)

@@ -160,3 +160,93 @@ def test_a_bare_yes_to_other_symptoms_asks_which(fake_kb) -> None:
     assert step.topic == "associated" and "Which" in step.question
     state.update("vomiting and headache")
     assert state.symptoms["vomiting"] and state.associated_asked
+
+
+def test_weight_vitals_character_and_onset_are_recorded(fake_kb) -> None:
+    state = IntakeState()
+    state.update("dry cough and a throbbing headache since 2 days, it came on suddenly")
+    state.update("my temperature was 101 and BP 150/95, I weigh 72 kg")
+    state.update("now the temperature is 38.5")  # a later reading replaces the earlier one
+    record = state.as_record()
+    assert record["weight_kg"] == 72 and record["onset"] == "sudden"
+    assert record["vitals"] == {"temperature_f": 101.3, "bp_systolic": 150, "bp_diastolic": 95}
+    by_key = {s["key"]: s for s in record["symptoms"]}
+    assert by_key["cough"]["character"] == "dry"
+    assert by_key["headache"]["character"] == "throbbing"
+    summary = state.summary()
+    assert "temperature 101.3 degrees Fahrenheit" in summary and "weight 72 kilograms" in summary
+    assert_safe(summary)
+
+
+def test_unknown_facts_are_none_in_the_record() -> None:
+    state = IntakeState()
+    state.update("i have fever and loose motions")
+    record = state.as_record()
+    assert record["weight_kg"] is None and record["vitals"] == {} and record["onset"] is None
+    assert all(s["character"] is None for s in record["symptoms"])
+    assert "temperature" not in state.summary() and "weight" not in state.summary()
+
+
+def test_the_pain_named_later_is_the_only_pain_known() -> None:
+    state = IntakeState()
+    state.update("stomach pain and vomiting since yesterday")
+    state.update("the pain is cramping")
+    assert state.character == {"abdominal_pain": "cramping"}
+    state.update("headache too")
+    state.update("the pain is sharp")  # two pains now: whose is not clear, so neither
+    assert state.character == {"abdominal_pain": "cramping"}
+    state.update("and a cough since today")
+    state.update("it is dry")  # only the cough can be dry
+    assert state.character == {"abdominal_pain": "cramping", "cough": "dry"}
+
+
+def answer_for(topic: str) -> str:
+    return {"allergies": "no allergies", "medications": "no medicines", "weight": "22",
+            "conditions": "no other illness"}.get(topic, "no")
+
+
+def test_a_child_is_asked_the_weight_before_medicines(fake_kb) -> None:
+    state = IntakeState()
+    state.update("my son is 8 years old, fever and cough for 2 days, mild")
+    topics = []
+    while (step := state.next_step(fake_kb)).kind == "ask":
+        topics.append(step.topic)
+        state.update(answer_for(step.topic))
+    assert topics.count("weight") == 1
+    assert topics.index("allergies") < topics.index("weight") < topics.index("medications")
+    assert state.weight_kg == 22 and state.age_years == 8
+    assert "weight" not in state.as_record()["unanswered"]
+
+
+def test_an_adult_is_not_asked_the_weight(fake_kb) -> None:
+    state = IntakeState()
+    state.update("i am 30, fever and cough for 2 days, mild")
+    topics = []
+    while (step := state.next_step(fake_kb)).kind == "ask":
+        topics.append(step.topic)
+        state.update(answer_for(step.topic))
+    assert "weight" not in topics and "medications" in topics
+
+
+def test_a_childs_stated_weight_reaches_the_safety_gate(fake_kb) -> None:
+    from dhanvantri.knowledge.draft import build_draft
+
+    def weight_issues(state: IntakeState) -> list[str]:
+        safety = build_draft(state, fake_kb).safety
+        return [i["message"] for i in safety["issues"] if "kg" in i["message"]]
+
+    state = IntakeState()
+    state.update("my son is 8 years old, fever and body ache for 2 days, mild")
+    state.update("no allergies, not taking any medicines")
+    assert any("weight is needed" in m for m in weight_issues(state))
+    state.update("he weighs 22 kg")
+    issues = weight_issues(state)
+    assert not any("weight is needed" in m for m in issues)
+    assert any("for 22 kg" in m for m in issues)  # the protocol's adult dose is too much for him
+
+
+def test_it_is_the_symptom_just_named() -> None:
+    state = IntakeState()
+    state.update("i have a headache since yesterday")
+    state.update("now stomach pain also, it is cramping")
+    assert state.character == {"abdominal_pain": "cramping"}

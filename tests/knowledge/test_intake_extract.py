@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dhanvantri.knowledge import extract
+from dhanvantri.knowledge import character, extract, readings
 from dhanvantri.knowledge.lexicon import answer_polarity, find_symptoms, normalise
 
 
@@ -103,3 +103,113 @@ def test_pregnancy_and_sex() -> None:
 ])
 def test_answer_polarity(text: str, polarity: bool | None) -> None:
     assert answer_polarity(text) is polarity
+
+
+@pytest.mark.parametrize(("text", "kg"), [
+    ("I weigh 72 kilos", 72), ("my weight is 72 kg", 72), ("weight around 65.5 kgs", 65.5),
+    ("he weighs 12 kg", 12), ("i am 80 kg", 80), ("I weigh 160 pounds", 72.6),
+    ("mera wajan 55 kilo hai", 55), ("I weigh 72", 72), ("Weight: 68 kg.", 68),
+])
+def test_weight(text: str, kg: float) -> None:
+    assert readings.weight(normalise(text)) == pytest.approx(kg)
+
+
+@pytest.mark.parametrize("text", [
+    "i lost 5 kg weight", "weight loss of 5 kg", "5 kg weight kam ho gaya", "i am 34",
+    "lifted a 20 kg bag and hurt my back", "have you lost weight without trying? yes 4 kg",
+    "weight 72 kg loss", "my weight has gone down", "i weigh 900 kg",
+    "i have lost weight, about 5 kg",
+])
+def test_weight_is_not_a_change_a_load_or_an_age(text: str) -> None:
+    assert readings.weight(normalise(text)) is None
+
+
+def test_a_bare_number_is_a_weight_only_when_asked() -> None:
+    assert readings.weight("24") is None
+    assert readings.weight("24", expecting=True) == 24
+    assert readings.weight("about 24 kilos", expecting=True) == 24
+    assert readings.weight("he is 3 years old", expecting=True) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I had 101 degrees this morning", {"temperature_f": 101.0}),
+    ("my temperature was 38.5", {"temperature_f": 101.3}),
+    ("fever of 102 F", {"temperature_f": 102.0}),
+    ("temperature 37 celsius", {"temperature_f": 98.6}),
+    ("the thermometer showed 39.2", {"temperature_f": 102.6}),
+    ("bukhar 102 hai", {"temperature_f": 102.0}),
+    ("i had 101 fever yesterday", {"temperature_f": 101.0}),
+    ("BP was 150 by 95", {"bp_systolic": 150.0, "bp_diastolic": 95.0}),
+    ("it was 150 over 95", {"bp_systolic": 150.0, "bp_diastolic": 95.0}),
+    ("upper bp 150 lower 95", {"bp_systolic": 150.0, "bp_diastolic": 95.0}),
+    ("pulse 110", {"pulse_bpm": 110.0}),
+    ("heart rate was 96 bpm", {"pulse_bpm": 96.0}),
+    ("oxygen 93 percent", {"spo2_pct": 93.0}),
+    ("spo2 of 93%", {"spo2_pct": 93.0}),
+    ("93 percent saturation", {"spo2_pct": 93.0}),
+    ("sugar was 250", {"sugar_mg_dl": 250.0}),
+    ("Temperature:101, BP:130/85", {"temperature_f": 101.0, "bp_systolic": 130.0,
+                                     "bp_diastolic": 85.0}),
+    ("fasting sugar 7.5 mmol", {"sugar_mg_dl": 135.0}),
+    ("blood pressure 120/80, pulse 72 and temperature 98.6",
+     {"bp_systolic": 120.0, "bp_diastolic": 80.0, "pulse_bpm": 72.0, "temperature_f": 98.6}),
+])
+def test_vitals(text: str, expected: dict[str, float]) -> None:
+    assert readings.vitals(normalise(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "fever, i am 38", "i am 38 and have fever", "fever for 3 days", "fever 2 times a day",
+    "it was 42 degrees outside in the sun", "my number is 9876543210", "pain is 8/10",
+    "since 12/10/2024", "it hurts 24/7", "i have sugar for 10 years", "took 2 tablets of 500",
+    "fever since 101 days", "temperature of 120", "pulse 400", "oxygen 2 litres",
+    "bp 95/150", "i am 45, sugar patient", "pulse checked at 10:30 pm", "fever 1,500 rupees",
+])
+def test_no_vitals_from_ages_durations_counts_or_ids(text: str) -> None:
+    assert readings.vitals(normalise(text)) == {}
+
+
+@pytest.mark.parametrize(("text", "key", "said"), [
+    ("dry cough since 2 days", "cough", "dry"),
+    ("cough with yellow sputum", "cough", "with yellow phlegm"),
+    ("cough with phlegm", "cough", "with phlegm"),
+    ("throbbing headache", "headache", "throbbing"),
+    ("sharp pain in my chest", "chest_pain", "sharp"),
+    ("dull stomach ache", "abdominal_pain", "dull"),
+    ("burning pain in my stomach", "abdominal_pain", "burning"),
+    ("stabbing back pain", "back_pain", "stabbing"),
+    ("cramping stomach pain", "abdominal_pain", "cramping"),
+    ("watery stools since morning", "diarrhoea", "watery"),
+    ("loose motions with blood", "diarrhoea", "with blood"),
+    ("dry cough and throbbing headache", "cough", "dry"),
+    ("dry cough and throbbing headache", "headache", "throbbing"),
+    ("not sharp, a dull pain in the stomach", "abdominal_pain", "dull"),
+    ("the pain is throbbing", "headache", "throbbing"),  # no symptom named: "pain" stands in
+    ("it is a dull ache", "back_pain", "dull"),
+    ("it is dry, no phlegm", "cough", "dry"),
+    ("the stools are watery", "diarrhoea", "watery"),
+])
+def test_character(text: str, key: str, said: str) -> None:
+    assert character.character(normalise(text), key) == said
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("stomach pain and burning while passing urine", "abdominal_pain"),  # the urine's burning
+    ("chest pain, my blood pressure is high", "chest_pain"),
+    ("my headache is not sharp", "headache"),
+    ("dry cough", "headache"),
+    ("stomach pain is sharp", "headache"),  # that pain is the stomach's
+    ("throbbing headache", "fatigue"),  # no character table for it
+])
+def test_no_character(text: str, key: str) -> None:
+    assert character.character(normalise(text), key) is None
+
+
+@pytest.mark.parametrize(("text", "onset"), [
+    ("the pain came on suddenly", "sudden"), ("all of a sudden my chest started hurting", "sudden"),
+    ("achanak dard hua", "sudden"), ("it started gradually", "gradual"),
+    ("slowly getting worse over days", "gradual"), ("not sudden, it was gradual", "gradual"),
+    ("i walk slowly these days", None), ("fever for 3 days", None),
+])
+def test_onset(text: str, onset: str | None) -> None:
+    assert character.onset(normalise(text)) == onset

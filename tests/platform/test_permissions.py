@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("PUT", "/prescriptions/{id}"): {D},
     ("POST", "/prescriptions/{id}/approve"): {D},
     ("POST", "/prescriptions/{id}/reject"): {D},
+    ("POST", "/prescriptions/{id}/profile"): {D},
     ("POST", "/prescriptions/{id}/sign"): {D},
     ("POST", "/prescriptions/{id}/sign/complete"): {D},
     ("GET", "/prescriptions/{id}/verify"): None,

@@ -29,6 +29,19 @@ def test_names_in_typed_text_and_transcripts(detector: PhiDetector, text: str, n
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("my son rahul weighs 18 kg", "rahul"),
+        ("My daughter Priya weighed 20 kilos last week.", "Priya"),
+        ("mera beta aarav, wajan 16 kilo", "aarav"),
+    ],
+)
+def test_a_name_ends_before_the_weight(detector: PhiDetector, text: str, name: str) -> None:
+    # "weighs" taken as a surname would carry the intake's weight away into a token.
+    assert found(detector, text) == [("PERSON", name)]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "paracetamol 650 mg",
@@ -52,6 +65,10 @@ def test_names_in_typed_text_and_transcripts(detector: PhiDetector, text: str, n
         "Yesterday I went to Apollo Hospital for an ECG.",
         "my bp was 150 by 100 in the morning",
         "i am pregnant seven months",
+        "my temperature was 101 and BP 150/95, I weigh 72 kg",
+        "I had 101 degrees this morning and my temperature was 38.5 at night",
+        "oxygen saturation 93 percent, pulse 110, sugar was 250",
+        "I weigh 160 pounds",
     ],
 )
 def test_clinical_text_passes_untouched(detector: PhiDetector, text: str) -> None:

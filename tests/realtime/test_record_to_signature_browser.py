@@ -2,10 +2,10 @@
 
 The patient signs in by phone code (read from the console notifier's log line), says through the
 fake microphone that they have had a fever, body ache and a dry cough for three days and an
-allergy to penicillin, hears the assistant answer and hangs up. The physician's page, signed in
+allergy to ibuprofen, hears the assistant answer and hangs up. The physician's page, signed in
 beforehand, shows the record in its review queue (the seconds from hang-up are printed, not
-asserted), with the facts the patient said; the physician adds amoxicillin, sees the safety gate's
-penicillin-allergy block beside that line, changes it to azithromycin, approves and signs with the
+asserted), with the facts the patient said; the physician adds ibuprofen, sees the safety gate's
+allergy block beside that line, changes it to cetirizine, approves and signs with the
 one-time code; the verification endpoint says valid. Screenshots of the record at phone and
 desktop sizes are saved under the test's tmp dir (their paths are printed).
 """
@@ -41,10 +41,11 @@ __all__ = ["cheap_passwords"]
 
 EMAIL, PASSWORD = "dr.rao@clinic.example", "long enough passphrase 42"
 PHONE = "98765 43210"
-# Whisper hears "allergic to penicillin" in espeak's voice as "allergic to panicelin" when the
-# drug's name begins a decode; "an allergy to penicillin" it hears right, split or not.
+# Whisper (base) hears espeak's "penicillin" wrongly in one run of three ("panicelin", "another
+# dita penicillin"): STT accuracy is issue 16's. "allergic to ibuprofen" it heard right every time,
+# whole or split after "allergic", so this test is about the flow, not about hearing.
 PATIENT_SAYS = ("I have a fever and body ache for three days, and a dry cough. "
-                "I have an allergy to penicillin.")
+                "I am allergic to ibuprofen.")
 PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 LINE = "#rx-lines .med[data-line='{}']"
 BLOCKED = LINE + " .issues li[data-severity=block]"
@@ -131,7 +132,7 @@ def test_a_spoken_consultation_is_reviewed_edited_and_signed(
         patient_errors = script_errors(patient)
         patient_signs_in(patient, server.url, caplog)
         patient.click("#start")
-        said = page_until(patient, PATIENT_SAID, 150, done=lambda text: "penicillin" in text,
+        said = page_until(patient, PATIENT_SAID, 150, done=lambda text: "ibuprofen" in text,
                           what=lambda: patient.inner_text("#transcript"))
         page_until(patient, ANSWERED_LAST, 90,
                    what=lambda: f"the assistant's answer: {patient.inner_text('#transcript')!r}")
@@ -151,28 +152,29 @@ def test_a_spoken_consultation_is_reviewed_edited_and_signed(
         page_until(doc, "!document.querySelector('#record').hidden", 30)
         shows(doc, "#record-status", "Awaiting review")
         # The facts the patient said, however the speech was split into turns.
-        shows(doc, "#record-intake", "penicillin")
+        shows(doc, "#record-patient", "ibuprofen")  # stated in the call, not yet on profile
+        shows(doc, "#record-patient", "stated in consultation")
         shows(doc, "#record-intake", "fever")
         shows(doc, "#record-intake", "cough")
-        shows(doc, "#record-transcript", "penicillin")
+        shows(doc, "#record-transcript", "ibuprofen")
         screenshot(doc, shots, "record", PHONE_SIZE)
         screenshot(doc, shots, "record", DESKTOP_SIZE)
 
-        # A new line, amoxicillin: the gate blocks it beside the line for the stated allergy.
+        # A new line, ibuprofen: the gate blocks it beside the line for the stated allergy.
         line = doc.locator("#rx-lines .med").count()
         doc.click("#rx-add")
         page_until(doc, f"document.querySelector(\"{LINE.format(line)}\")", 30)
-        edit_line(doc, line, name="Amoxicillin", dose="500 mg", frequency="TDS",
+        edit_line(doc, line, name="Ibuprofen", dose="400 mg", frequency="TDS",
                   duration="5 days")
         page_until(doc, f"""[...document.querySelectorAll("{BLOCKED.format(line)}")]
-                            .some(li => li.textContent.toLowerCase().includes('penicillin'))""",
+                            .some(li => li.textContent.toLowerCase().includes('allerg'))""",
                    30, what=lambda: f"the allergy block: {doc.inner_text('#rx-lines')!r}")
         assert doc.get_attribute("#safety-summary", "data-verdict") == "block"
 
-        edit_line(doc, line, name="Azithromycin", dose="500 mg", frequency="OD",
+        edit_line(doc, line, name="Cetirizine", dose="10 mg", frequency="OD",
                   duration="3 days")
         page_until(doc, f"""(() => {{ const med = document.querySelector("{LINE.format(line)}");
-            return med.dataset.sentName === 'azithromycin' && med.dataset.verdict !== 'block'
+            return med.dataset.sentName === 'cetirizine' && med.dataset.verdict !== 'block'
                 && document.querySelector('#safety-summary').dataset.verdict !== 'block'; }})()""",
                    30, what=lambda: f"the block to clear: {doc.inner_text('#rx-lines')!r}")
         doc.click("#rx-approve")

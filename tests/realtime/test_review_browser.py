@@ -4,7 +4,9 @@ A patient with a penicillin allergy has AI drafts waiting. The physician signs i
 (urgent first, a new record arriving while the page is open), opens a record (profile, intake,
 transcript, reasoning), changes a medicine to amoxicillin and sees the safety gate's allergy
 block beside that line, fixes it, approves, signs with the one-time code and gets the signed PDF
-and a verification link that says valid. Screenshots of the queue and the record at phone and
+and a verification link that says valid. Another record's patient stated facts in the call that
+the profile lacks: the physician confirms them into the profile from the Patient card, and
+reads the intake as a clinical summary. Screenshots of the queue and the record at phone and
 desktop sizes are saved under the test's tmp dir (their paths are printed).
 """
 
@@ -80,24 +82,31 @@ def api(desk: Desk, playwright_instance: Any) -> Iterator[Any]:
     context.dispose()
 
 
-def add_patient(api: Any, outbox: OutboxNotifier) -> uuid.UUID:
-    """A patient signed up by phone code, with a penicillin allergy in their profile."""
-    challenge = api.post("/api/v1/auth/otp/request", data={"phone": PHONE}).json()
+ASHA = {"full_name": "Asha Kumar", "allergies": ["Penicillin"], "conditions": ["Type 2 diabetes"],
+        "medicines": ["Metformin"], "sex": "female", "date_of_birth": "1990-04-12"}
+
+
+def add_patient(api: Any, outbox: OutboxNotifier, profile: dict[str, Any] | None = None,
+                phone: str = PHONE) -> uuid.UUID:
+    """A patient signed up by phone code (by default with a penicillin allergy in their profile)."""
+    challenge = api.post("/api/v1/auth/otp/request", data={"phone": phone}).json()
     tokens = api.post("/api/v1/auth/otp/verify", data={
         "challenge_id": challenge["challenge_id"], "code": outbox.last_code()}).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    profile = api.patch("/api/v1/me/patient-profile", headers=auth, data={
-        "full_name": "Asha Kumar", "allergies": ["Penicillin"], "conditions": ["Type 2 diabetes"],
-        "medicines": ["Metformin"], "sex": "female", "date_of_birth": "1990-04-12"})
-    assert profile.ok, profile.text()
+    answer = api.patch("/api/v1/me/patient-profile", headers=auth, data=profile or ASHA)
+    assert answer.ok, answer.text()
     return uuid.UUID(api.get("/api/v1/me", headers=auth).json()["id"])
 
 
-def add_record(desk: Desk, patient: uuid.UUID, urgent: bool) -> str:
-    """A consultation's draft queued for review (as the end of a consultation does)."""
+def add_record(desk: Desk, patient: uuid.UUID, urgent: bool,
+               record: dict[str, Any] = RECORD) -> str:
+    """A consultation's draft queued for review and announced to the physicians' dashboards
+    (as the end of a consultation does)."""
     services = desk.server.app[SERVICES]
-    return str(desk.server.call(create_from_draft(services.uow(), uuid.uuid4(), patient, RECORD,
-                                                  SAFE, urgent)))
+    rx = desk.server.call(create_from_draft(services.uow(), uuid.uuid4(), patient, record, SAFE,
+                                            urgent))
+    desk.server.call(services.review.changed(rx, "pending_review", urgent))
+    return str(rx)
 
 
 def sign_in(page: Any, url: str) -> None:
@@ -161,9 +170,12 @@ def test_physician_reviews_edits_approves_and_signs(desk: Desk, api: Any,
         sign_in(page, desk.server.url)
         page_until(page, f"document.querySelector('#reviews li[data-id=\"{routine}\"]')", 30)
 
-        # A record queued while the page is open arrives by itself, and urgent goes first.
+        # A record queued while the page is open arrives by itself, and urgent goes first. It
+        # is pushed over the dashboard socket: while that is live the page does not poll.
         urgent = add_record(desk, patient, urgent=True)
         page_until(page, f"document.querySelector('#reviews li')?.dataset.id === '{urgent}'", 30)
+        pushed = page.evaluate("window.dhanvantriDesk.reviewEvents.map((e) => e.id)")
+        assert urgent in pushed, pushed
         first = page.locator("#reviews li").first
         assert "URGENT" in first.inner_text() and "Viral fever" in first.inner_text()
         assert "Asha Kumar" in first.inner_text()
@@ -281,6 +293,95 @@ def test_reject_needs_a_reason_and_a_stale_record_says_why(desk: Desk, api: Any,
         shows(page, "#record-status", "Rejected")
         page_until(page, "!document.querySelector('#reviews li[data-id]')", 30)
         shows(page, "#reviews", "Nothing to review")
+        assert errors == []
+    finally:
+        browser.close()
+
+
+# A consultation's record as its close queues it: the intake under consultation.intake, with
+# facts the profile lacks (two allergies, a condition), "no medicines", a red flag and a summary
+# the patient did not confirm.
+STATED_RECORD = {**DRAFT, "consultation": {"end_reason": "hangup", "red_flags": [
+    "neck stiffness"], "intake": {
+    "complaint": "fever since three days", "duration": "3 days", "duration_days": 3,
+    "severity": "moderate", "severity_score": 6, "onset": "sudden",
+    "symptoms": [
+        {"key": "fever", "name": "fever", "present": True, "duration": "3 days",
+         "severity": "moderate"},
+        {"key": "body_ache", "name": "body ache", "present": True, "duration": "3 days",
+         "severity": "moderate"},
+        {"key": "cough", "name": "cough", "present": True, "character": "dry"},
+        {"key": "vomiting", "name": "vomiting", "present": False},
+        {"key": "breathlessness", "name": "breathlessness", "present": False}],
+    "age_years": 35, "sex": "male", "pregnant": None,
+    "vitals": {"temperature_f": 101.2, "bp_systolic": 130, "bp_diastolic": 85,
+               "pulse_bpm": 96}, "weight_kg": 70,
+    "allergies": ["penicillin", "sulfa"], "no_allergies": False,
+    "medications": [], "no_medications": True, "conditions": ["asthma"], "no_conditions": False,
+    "summary_confirmed": False, "unanswered": ["probe:q1:chest_pain", "summary"],
+    "missing": [], "turns": 11}}}
+RAVI = {"full_name": "Ravi Shah", "sex": "male"}
+
+# The rows of a definition list, term -> text.
+ROWS = """(selector) => Object.fromEntries([...document.querySelectorAll(selector + ' dt')]
+  .map((dt) => [dt.textContent, dt.nextElementSibling?.textContent || '']))"""
+
+
+def test_stated_facts_are_confirmed_to_the_profile_and_the_summary_reads_clinically(
+        desk: Desk, api: Any, playwright_instance: Any, tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    patient = add_patient(api, desk.outbox, RAVI, phone="9876500001")
+    rx_id = add_record(desk, patient, urgent=False, record=STATED_RECORD)
+    browser = launch(playwright_instance)
+    try:
+        page = browser.new_page(viewport=DESKTOP_SIZE)
+        errors = script_errors(page)
+        sign_in(page, desk.server.url)
+        page.click(f"#reviews li[data-id='{rx_id}'] button")
+        shows(page, "#record-status", "Awaiting review")
+
+        card = page.evaluate(ROWS, "#record-patient")
+        assert "penicillinstated in consultation" in card["Allergies"].lower()
+        assert "asthma" in card["Conditions"].lower()
+        assert card["Current medicines"] == "None (stated)"
+        summary = page.evaluate(ROWS, "#record-intake")
+        assert next(iter(summary.items())) == ("Red flags", "neck stiffness")  # read first
+        assert summary["Complaint"] == "Fever: 3 days, sudden onset, moderate (6/10)"
+        assert summary["Also reports"] == "body ache, cough (dry)"
+        assert summary["Denies"] == "vomiting, breathlessness"
+        assert summary["Patient"] == "35 y, male"
+        assert summary["Reported"] == ("Temperature 101.2 °F, BP 130/85 mmHg, pulse 96/min, "
+                                   "weight 70 kg")
+        assert summary["Not answered"] == "chest pain"
+        assert summary["Summary"] == "Patient did not confirm the summary"
+        assert not {"Turns", "Missing", "No allergies", "Summary confirmed"} & set(summary)
+        screenshot(page, shots, "record-stated", PHONE_SIZE)
+        screenshot(page, shots, "record-stated", DESKTOP_SIZE)
+        check_keyboard(page)
+
+        # One fact, then the rest at once; each lands in the profile and loses its mark.
+        page.click("#record-patient button[aria-label='Confirm penicillin to profile']")
+        page_until(page, """!document.querySelector(
+            "#record-patient button[aria-label='Confirm penicillin to profile']")""", 30)
+        card = page.evaluate(ROWS, "#record-patient")
+        assert card["Allergies"].lower().startswith("penicillinsulfastated in consultation")
+        token = page.evaluate("sessionStorage.getItem('dhv.access')")
+        auth = {"Authorization": f"Bearer {token}"}
+        stored = api.get(f"/api/v1/prescriptions/{rx_id}", headers=auth).json()
+        assert stored["patient"]["allergies"] == ["penicillin"]
+        assert stored["stated"] == {"allergies": ["sulfa"], "medicines": [],
+                                    "conditions": ["asthma"]}
+        shows(page, "#record-stated-all", "2 facts stated in consultation")
+        page.click("#record-stated-all button[aria-label='Confirm all 2 stated facts to profile']")
+        page_until(page, "!document.querySelector('#record-patient .stated, #record-stated-all')",
+                   30)
+        card = page.evaluate(ROWS, "#record-patient")
+        assert card["Allergies"] == "penicillinsulfa" and card["Conditions"] == "asthma"
+        stored = api.get(f"/api/v1/prescriptions/{rx_id}", headers=auth).json()
+        assert stored["patient"]["allergies"] == ["penicillin", "sulfa"]
+        assert stored["patient"]["conditions"] == ["asthma"]
+        screenshot(page, shots, "record-confirmed", PHONE_SIZE)
         assert errors == []
     finally:
         browser.close()

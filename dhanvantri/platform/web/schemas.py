@@ -118,6 +118,14 @@ class RejectIn(Body):
     reason: Text(1000, 1)  # type: ignore[valid-type]
 
 
+class StatedFactsIn(Body):
+    """Facts the patient stated in the consultation, to confirm into their profile."""
+
+    allergies: list[Text(100, 1)] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
+    medicines: list[Text(100, 1)] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
+    conditions: list[Text(100, 1)] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
+
+
 class SignCompleteIn(Body):
     session_id: uuid.UUID
     otp: Code6
@@ -241,6 +249,14 @@ class Acknowledgement(Out):
     signature_sha256: str
 
 
+class StatedFacts(Out):
+    """Stated in the consultation, not (yet) in the patient's profile."""
+
+    allergies: list[str]
+    medicines: list[str]
+    conditions: list[str]
+
+
 class Prescription(Out):
     """What the caller's role may see: the content once signed (physicians and admins: always,
     with the safety result; in the single view also the AI draft, reasoning and transcript)."""
@@ -265,6 +281,8 @@ class Prescription(Out):
     ai_reasoning: str | None = None
     transcript: list[Any] | None = None
     patient: dict[str, Any] | None = None
+    stated: StatedFacts | None = Field(None, description="physicians: stated facts the profile "
+                                       "lacks")
     acknowledgement: Acknowledgement | None = Field(None, description="acknowledge only")
 
 
