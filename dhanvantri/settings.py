@@ -70,6 +70,9 @@ class Settings(BaseSettings):
 
     # --- commerce: pharmacy orders, labs, payments, wallet (dhanvantri.platform) ---
     payment_gateway: str = "sandbox"  # "sandbox" (embedded, no network) or "razorpay"
+    # The sandbox pays whatever it is asked: by default only a server on loopback uses it;
+    # True allows it on any address (a demo), False never (payments are then off).
+    payments_sandbox: bool | None = None
     razorpay_key_id: str | None = None
     razorpay_key_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
@@ -82,6 +85,9 @@ class Settings(BaseSettings):
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
     max_sessions: int = 8  # live consultations at once; more get 503 SERVER_BUSY
     consultation_connect_timeout_s: float = 60.0  # a consultation not joined by then expires
+    # A request body not received in full by then is answered 408 (a slow client holds no
+    # handler); generous for a 512 KB body on a poor mobile link.
+    request_body_timeout_s: float = Field(default=30.0, gt=0)
 
     # --- avatar video (dhanvantri.avatar) ---
     avatar_size: int = Field(default=256, ge=64, le=1024)  # square frame, pixels

@@ -123,6 +123,7 @@ class Consultation {
     this.stopMeter = () => {};
     this.remote = new MediaStream();
     this.ended = false;
+    this.endedByDoctor = false; // told so: the server's hang-up that follows is no failure
     this.events = []; // every event received, for support and diagnostics
     this.fallback = new FallbackAvatar(ui.fallback);
     this.videoTimer = null;
@@ -148,6 +149,7 @@ class Consultation {
     pc.addTransceiver("video", { direction: "recvonly" });
     this.channel = pc.createDataChannel("events");
     this.channel.onmessage = (e) => this.onMessage(e.data);
+    this.channel.onclose = () => { if (this.endedByDoctor) doctorEnded(this); };
     pc.ontrack = (e) => this.onTrack(e.track);
     pc.onconnectionstatechange = () => this.onConnectionState(pc.connectionState);
 
@@ -265,6 +267,10 @@ class Consultation {
       case "doctor":
         showDoctor(event);
         break;
+      case "ended_by_physician": // the goodbye is said next, then the server hangs up
+        this.endedByDoctor = true;
+        showEscalationNews("The doctor ended the consultation. Thank you, and take care.", false);
+        break;
       case "error":
         showAlert(event.message || "Something went wrong on the clinic's side.",
           { kind: "warn" });
@@ -276,6 +282,10 @@ class Consultation {
 
   fail(message) {
     if (this.ended) return;
+    if (this.endedByDoctor) {
+      doctorEnded(this);
+      return;
+    }
     this.close();
     setState("error");
     setRunning(false);
@@ -345,6 +355,14 @@ function stop() {
   current = null;
   setRunning(false);
   setState("idle");
+}
+
+/** The doctor ended the consultation and the server hung up: stop as the patient's own hang-up
+ * does, keeping the notice. */
+function doctorEnded(consultation) {
+  if (consultation !== current) return;
+  stop();
+  showDoctor({ joined: false }); // the call closed before the doctor's "left" could arrive
 }
 
 // ---------------------------------------------------------------- who is consulting

@@ -5,17 +5,21 @@
 // {"type":"escalation","event",...} per change. Items are upserted by id, so an event that
 // arrives twice (the snapshot and the stream overlap) changes nothing. Each change records how
 // long it took from the server publishing it to the page showing it (window.dhanvantriDesk).
+// The same socket says when the review queue changed ({"type":"review_queue",...}: ids and
+// states only); review_queue.js hears it as a "dhv:review-queue" window event and refetches,
+// and hears "dhv:desk-socket" ({live}) to poll only while the socket is down.
 
+import { API, call, errorText, renew, tokens } from "./desk_api.js";
 import { startReview, stopReview } from "./review.js";
 
-const API = "/api/v1";
 const RECONNECT_MS = [500, 1000, 2000, 5000];
 const REASONS = { red_flag: "Red flag", patient_request: "Patient asked for a doctor",
                   uncertain: "AI uncertain", other: "Needs a doctor" };
 const WAITING = new Set(["raised", "offered", "timed_out"]);
 
 const $ = (id) => document.getElementById(id);
-const desk = { items: new Map(), latencies: [], socket: null, physicianId: null, attempt: 0 };
+const desk = { items: new Map(), latencies: [], reviewEvents: [], socket: null,
+               physicianId: null, attempt: 0 };
 window.dhanvantriDesk = desk;
 
 function nowMs() {
@@ -27,66 +31,15 @@ function setState(state, text) {
   $("state-text").textContent = text;
 }
 
+/** Tell the review queue whether pushes arrive (it polls slowly only while they cannot). */
+function socketLive(live) {
+  window.dispatchEvent(new CustomEvent("dhv:desk-socket", { detail: { live } }));
+}
+
 function showError(id, text) {
   const box = $(id);
   box.textContent = text || "";
   box.hidden = !text;
-}
-
-// ------------------------------------------------------------------ tokens
-const tokens = {
-  get access() { return sessionStorage.getItem("dhv.access"); },
-  get refresh() { return sessionStorage.getItem("dhv.refresh"); },
-  save(body) {
-    sessionStorage.setItem("dhv.access", body.access_token);
-    sessionStorage.setItem("dhv.refresh", body.refresh_token);
-  },
-  clear() {
-    sessionStorage.removeItem("dhv.access");
-    sessionStorage.removeItem("dhv.refresh");
-  },
-};
-
-async function errorText(response) {
-  try {
-    const body = await response.json();
-    return body.error?.message || `HTTP ${response.status}`;
-  } catch {
-    return `HTTP ${response.status}`;
-  }
-}
-
-async function renew() {
-  if (!tokens.refresh) return false;
-  const response = await fetch(`${API}/auth/refresh`, {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ refresh_token: tokens.refresh }),
-  });
-  if (!response.ok) return false;
-  tokens.save(await response.json());
-  return true;
-}
-
-// A 401 can be about the request (a wrong signing code), not the token: renewing then would
-// send the same code again and spend a second attempt.
-const TOKEN_ERRORS = new Set(["UNAUTHORIZED", "TOKEN_EXPIRED", "TOKEN_INVALID"]);
-
-async function tokenRefused(response) {
-  try {
-    return TOKEN_ERRORS.has((await response.clone().json()).error?.code);
-  } catch {
-    return true;
-  }
-}
-
-async function call(path, options = {}, retry = true) {
-  const response = await fetch(`${API}${path}`, {
-    ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${tokens.access}` },
-  });
-  if (response.status === 401 && retry && await tokenRefused(response) && await renew()) {
-    return call(path, options, false);
-  }
-  return response;
 }
 
 // ------------------------------------------------------------------ sign-in
@@ -118,6 +71,7 @@ function signOut() {
   tokens.clear();
   desk.socket?.close(1000);
   desk.socket = null;
+  socketLive(false);
   desk.items.clear();
   render();
   stopReview();
@@ -140,6 +94,7 @@ function connect() {
 
 async function onClose(socket, event) {
   if (desk.socket !== socket) return; // signed out, or replaced
+  socketLive(false);
   if (event.code === 4403) {
     showError("desk-error", "This account is not a physician's.");
     setState("error", "Not a physician");
@@ -162,6 +117,7 @@ function onMessage(message) {
     desk.attempt = 0;
     setState("listening", "Live");
     showError("desk-error", "");
+    socketLive(true); // subscribed: the review queue refetches once and then follows pushes
   } else if (message.type === "queue") {
     desk.items = new Map(message.items.map((item) => [item.id, item]));
     render();
@@ -173,6 +129,10 @@ function onMessage(message) {
     // Measured after the DOM holds the change: publish on the server to visible here.
     desk.latencies.push({ id: item.id, event: message.event,
                           ms: nowMs() - message.published_at });
+  } else if (message.type === "review_queue") {
+    desk.reviewEvents.push({ id: message.prescription_id, status: message.status,
+                             ms: nowMs() - message.published_at });
+    window.dispatchEvent(new CustomEvent("dhv:review-queue", { detail: message }));
   } else if (message.type === "error") {
     showError("desk-error", message.message);
   }
@@ -420,9 +380,22 @@ async function leaveCall() {
   endCall();
 }
 
+// Ending is for the patient too (told, then hung up; the record goes to review): asked twice.
+async function endConsultation() {
+  if (!live.escalationId) return;
+  const question = "End the consultation for the patient? They will be told, and the call ends.";
+  if (!window.confirm(question)) return;
+  $("end-call").disabled = true;
+  const response = await postTo(live.escalationId, "end");
+  $("end-call").disabled = false;
+  // On success the call panel closes when the server ends the call (the "doctor" event).
+  if (!response.ok) showError("desk-error", await errorText(response));
+}
+
 $("takeover").addEventListener("click", () => command("takeover"));
 $("handback").addEventListener("click", () => command("handback"));
 $("leave").addEventListener("click", leaveCall);
+$("end-call").addEventListener("click", endConsultation);
 
 $("login").addEventListener("submit", signIn);
 $("signout").addEventListener("click", signOut);

@@ -1,13 +1,15 @@
 // The review queue: records awaiting a physician, urgent first (the server's order).
 //
-// Polled while the tab is visible: the dashboard WebSocket does not carry prescriptions yet
-// (a push over it is the next step, and would replace this timer).
+// Pushed, not polled: the dashboard WebSocket (physician.js) says when the queue changed and
+// this list refetches it ("dhv:review-queue" window events; the push carries ids and states
+// only, the list comes over HTTP with its permission check). While that socket is down
+// ("dhv:desk-socket" with live false) the list polls slowly instead, and it refetches once when
+// the socket is back, for what it may have missed.
 
 import { $, el, readError, showAlert } from "./review_view.js";
 
-// Often enough that a new record shows within seconds, rarely enough that an idle desk costs
-// the server one small query per physician every few seconds.
-const POLL_MS = 4000;
+// Only while the dashboard socket is down: a new record then shows within half a minute.
+const FALLBACK_POLL_MS = 30000;
 
 export class ReviewQueue {
   /**
@@ -15,14 +17,21 @@ export class ReviewQueue {
    * @param {(id: string) => void} onOpen called when the physician opens a record.
    */
   constructor(call, onOpen) {
-    Object.assign(this, { call, onOpen, running: false, polling: false, timer: null,
-                          items: [], shown: "", openId: null, names: new Map() });
-    document.addEventListener("visibilitychange", () => this.poll());
+    Object.assign(this, { call, onOpen, running: false, live: false, busy: false, again: false,
+                          failed: false, timer: null, items: [], shown: "", openId: null,
+                          names: new Map() });
+    document.addEventListener("visibilitychange", () => this.update());
+    window.addEventListener("dhv:review-queue", () => this.update());
+    window.addEventListener("dhv:desk-socket", (event) => {
+      this.live = Boolean(event.detail?.live);
+      if (this.live) this.update(); // catch up on what passed while it was down
+      else this.schedule();
+    });
   }
 
   start() {
     this.running = true;
-    this.poll();
+    this.update();
   }
 
   stop() {
@@ -43,19 +52,33 @@ export class ReviewQueue {
     this.draw();
   }
 
-  async poll() {
+  /** Refetch now; asks that come during a fetch are answered by one more fetch after it. */
+  async update() {
     clearTimeout(this.timer);
     // A hidden tab asks nothing; it catches up the moment it is shown again.
     if (!this.running || document.visibilityState !== "visible") return;
-    if (!this.polling) {
-      this.polling = true;
-      try {
-        await this.refresh();
-      } finally {
-        this.polling = false;
-      }
+    if (this.busy) {
+      this.again = true;
+      return;
     }
-    if (this.running) this.timer = setTimeout(() => this.poll(), POLL_MS);
+    this.busy = true;
+    try {
+      do {
+        this.again = false;
+        await this.refresh();
+      } while (this.again && this.running);
+    } finally {
+      this.busy = false;
+    }
+    this.schedule();
+  }
+
+  /** The fallback poll, only while the dashboard socket is down (or the last fetch failed). */
+  schedule() {
+    clearTimeout(this.timer);
+    if (this.running && (!this.live || this.failed)) {
+      this.timer = setTimeout(() => this.update(), FALLBACK_POLL_MS);
+    }
   }
 
   async refresh() {
@@ -63,9 +86,11 @@ export class ReviewQueue {
     try {
       response = await this.call("/prescriptions/queue?limit=50");
     } catch {
+      this.failed = true;
       showAlert("review-error", "The review queue cannot be reached; trying again.");
       return;
     }
+    this.failed = !response.ok;
     if (!response.ok) {
       showAlert("review-error", (await readError(response)).text);
       return;

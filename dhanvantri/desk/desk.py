@@ -8,6 +8,10 @@ a physician connected to another process can find its holder) and relays what th
 to it (``escalation_timeout``, ``escalation_accepted``, and a physician's commands: listen, take
 over, hand back, leave) to the live session. Where this process holds calls, the desk joins
 physicians to them through its :class:`~dhanvantri.desk.call_host.CallHost`.
+
+The desk also carries the back office's review-queue changes to every dashboard
+(:meth:`PhysicianDesk.review_changed`): on the bus, so a decision taken on one process reaches
+physicians connected to another.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +29,12 @@ from dhanvantri.background import Background
 from dhanvantri.desk.call_host import CallHost, PhysicianJoin
 from dhanvantri.desk.cluster.bus import EventBus
 from dhanvantri.desk.cluster.directory import Directory, keep_alive, make_directory
-from dhanvantri.desk.escalations import AuditSink, EscalationService, consultation_channel
+from dhanvantri.desk.escalations import (
+    QUEUE_CHANNEL,
+    AuditSink,
+    EscalationService,
+    consultation_channel,
+)
 from dhanvantri.desk.store import make_store
 from dhanvantri.http.errors import ApiError, NotFound
 from dhanvantri.settings import Settings
@@ -35,7 +45,7 @@ EventSink = Callable[[dict[str, Any]], None]
 PRESENCE_TTL_S = 15.0
 RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to the patient
 # A physician's commands to a live consultation, run by the process holding it.
-COMMANDS = frozenset({"listen", "takeover", "handback", "leave"})
+COMMANDS = frozenset({"listen", "takeover", "handback", "leave", "end"})
 REQUEST_TIMEOUT_S = 15.0  # a physician's join waits this long for the holding process
 
 
@@ -201,6 +211,19 @@ class PhysicianDesk:
         """The id of the process holding the live consultation, if any holds it."""
         entry = await self.consultations.get(consultation_id)
         return None if entry is None else str(entry.get("node"))
+
+    # ------------------------------------------------------------------ review queue
+    async def review_changed(self, change: dict[str, Any]) -> None:
+        """Tell every physician's dashboard that the review queue changed.
+
+        Args:
+            change: ``prescription_id``, ``status`` and ``urgent`` (ids and states only: the
+                dashboards fetch the queue itself over HTTP, with its permission check).
+        """
+        await self.bus.publish(QUEUE_CHANNEL, {
+            "type": "review_queue", "prescription_id": str(change["prescription_id"]),
+            "status": str(change["status"]), "urgent": bool(change["urgent"]),
+            "published_at": time.time() * 1000.0})
 
     # ------------------------------------------------------------------ presence
     async def physician_online(self, physician_id: str) -> None:

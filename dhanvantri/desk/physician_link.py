@@ -7,6 +7,9 @@
 * ``handback`` (or ``listen`` again): the assistant resumes, with the physician's notes and
   words (tokenised) in its context and in the draft.
 * ``leave``: the physician hangs up; a call they had taken goes back to the assistant.
+* ``end``: the physician ends the consultation: the patient is shown ``{"type":
+  "ended_by_physician"}`` and told so aloud, then the call ends and its record closes as
+  ``physician_ended``.
 
 The patient sees a "doctor joined" badge (page and avatar) and hears the assistant say so. The
 link is transport-agnostic: the physician's transport feeds :meth:`PhysicianLink.push_audio`
@@ -40,6 +43,7 @@ FORWARDED = frozenset({"transcript", "state", "escalation", "escalation_accepted
                        "escalation_timeout", "draft_ready", "doctor"})
 SCRIBE_RATE = 16000
 SCRIBE_PARTIAL_MS = 1000  # the physician's partial transcripts: fewer, to spare the CPU
+PHYSICIAN_ENDED = "physician_ended"  # the record's end reason when a physician ends the call
 
 
 class Call(Protocol):
@@ -63,6 +67,8 @@ class Call(Protocol):
     def attach_physician(self, link: PhysicianLink) -> None: ...
 
     def detach_physician(self, link: PhysicianLink) -> None: ...
+
+    async def end(self, reason: str, farewell: str = "") -> None: ...
 
 
 def resampler(source: int, target: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -155,6 +161,9 @@ class PhysicianLink:
             elif kind == "leave":
                 await self.close()
                 return
+            elif kind == "end":
+                await self._end()
+                return
             self.send_event({"type": "mode", "mode": self.mode})
 
     async def _take_over(self) -> None:
@@ -170,6 +179,13 @@ class PhysicianLink:
         await self.live.voice.take_back(notes)
         self._show_patient(joined=True)
         log.info("consultation %s: handed back to the assistant", self.live.id)
+
+    async def _end(self) -> None:
+        log.info("consultation %s: the physician ends it", self.live.id)
+        self.live.send_event({"type": "ended_by_physician", "name": self.name})
+        await self.live.end(PHYSICIAN_ENDED, farewell=(
+            f"{self.name} has ended the consultation. Thank you for talking with us, and "
+            "take care."))
 
     # ------------------------------------------------------------------ audio
     def hear_patient(self, audio: np.ndarray) -> None:

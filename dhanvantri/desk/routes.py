@@ -7,13 +7,15 @@
   the physician's access token comes as ``?token=`` or as the first message
   ``{"type": "auth", "token": "..."}``. The server sends ``{"type": "queue", "items": [...]}``
   (emergencies first), then every change as ``{"type": "escalation", "event", "escalation",
-  "published_at"}``;
+  "published_at"}``, and each change of the review queue as ``{"type": "review_queue",
+  "prescription_id", "status", "urgent", "published_at"}`` (the page then fetches the queue);
 * ``GET /api/v1/escalations``: the same queue over plain HTTP;
 * ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve``;
 * ``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call
   (``physician_media.py``), then ``.../takeover``, ``.../handback`` (body ``{"notes": ...}``),
-  ``.../listen`` and ``.../leave`` switch modes; they travel over the bus to the process holding
-  the consultation, so they work from any process.
+  ``.../listen`` and ``.../leave`` switch modes and ``.../end`` ends the consultation for the
+  patient (the record closes as ``physician_ended``); they travel over the bus to the process
+  holding the consultation, so they work from any process.
 
 Every endpoint names ``Perm.ESCALATIONS`` (physicians only), checked before its handler runs.
 """
@@ -142,7 +144,7 @@ async def _first_message_auth(request: web.Request, ws: web.WebSocketResponse
         token = message.get("token") if isinstance(message, dict) else None
         if not isinstance(token, str) or message.get("type") != "auth":
             raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
-        return authorize(request, token)  # the endpoint's permission, as for ?token=
+        return await authorize(request, token)  # the endpoint's permission, as for ?token=
     except (TimeoutError, ValueError, ApiError) as exc:
         unauthorized = not isinstance(exc, Forbidden)
         code = "UNAUTHORIZED" if unauthorized else "FORBIDDEN"
@@ -179,12 +181,15 @@ TAG = "physicians"
 DASHBOARD = (
     "Token as ?token=, a bearer header, or the first message {\"type\":\"auth\",\"token\":...}. "
     "Sends {\"type\":\"queue\",\"items\":[Escalation]} then {\"type\":\"escalation\",\"event\","
-    "\"escalation\",\"published_at\"} per change. Close codes 4401 (bad token) and 4403 (not a "
-    "physician).")
+    "\"escalation\",\"published_at\"} per change, and {\"type\":\"review_queue\","
+    "\"prescription_id\",\"status\",\"urgent\",\"published_at\"} when the review queue "
+    "changes. Close codes 4401 (bad token) and 4403 (not a physician).")
 COMMANDS_NOTE = (
     "Only the physician who accepted the escalation. takeover: the assistant goes silent and "
     "the physician's voice reaches the patient; handback/listen: the assistant resumes with the "
-    "notes in its context; leave: the physician hangs up. Audited.")
+    "notes in its context; leave: the physician hangs up; end: the patient is told the doctor "
+    "ended the consultation and the call ends (its record goes to review as physician_ended). "
+    "Audited.")
 ENDPOINTS = [
     Endpoint("GET", "/physician/ws", dashboard_socket, "Live escalation queue (WebSocket)", TAG,
              Perm.ESCALATIONS, description=DASHBOARD,
@@ -200,7 +205,7 @@ ENDPOINTS = [
              Perm.ESCALATIONS, responses={200: "resolved", 409: "ESCALATION_STATE: resolved"},
              response=Escalation, params=ESCALATION_ID),
     Endpoint("POST", "/escalations/{id}/{command}", command,
-             "Switch the live call's mode: takeover, handback, listen or leave", TAG,
+             "Switch the live call's mode (takeover, handback, listen, leave) or end it", TAG,
              Perm.ESCALATIONS, CommandBody, description=COMMANDS_NOTE,
              responses={200: "sent to the process holding the call",
                         403: "FORBIDDEN: another physician accepted it",
@@ -228,6 +233,8 @@ def install_physician(app: web.Application, settings: Settings, *,
     desk = PhysicianDesk(bus or make_bus(settings), settings,
                          audit=uow_audit(services.uow) if services is not None else None)
     app[DESK] = desk
+    if services is not None:
+        services.review.listen(desk.review_changed)  # review decisions reach every dashboard
     install_endpoints(app, ENDPOINTS)
     install_joins(app, desk)
     folder = web_client_dir or pages.web_client_dir(settings.web_client_dir)

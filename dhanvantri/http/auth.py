@@ -4,12 +4,13 @@ The back office installs the function that checks a token (``app[AUTHENTICATOR]`
 name a permission and :func:`~dhanvantri.http.endpoint.install_endpoints` checks it before the
 handler runs; handlers read the caller with :func:`caller`. A token that arrives after the
 request (a WebSocket's first message) goes through :func:`authorize`, which checks the same
-permission.
+permission. Both are async: the authenticator checks the account and session per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -31,7 +32,8 @@ __all__ = [
     "principal_from_token",
 ]
 
-Authenticator = Callable[[str], Principal]
+# Async where it checks the account per request (the back office's); plain ones still work.
+Authenticator = Callable[[str], Principal | Awaitable[Principal]]
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("dhanvantri.http.authenticator")
 # Whether endpoints open to guests (``Endpoint.guests``) require sign-in after all.
 REQUIRE_AUTH = web.AppKey("dhanvantri.http.require_auth", bool)
@@ -46,15 +48,17 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def principal_from_token(request: web.Request, token: str) -> Principal:
-    """The caller a token names; 401 when it is invalid or no authenticator is installed."""
+async def principal_from_token(request: web.Request, token: str) -> Principal:
+    """The caller a token names; 401 when it is invalid, its account disabled or its session
+    ended, or no authenticator is installed."""
     authenticator = request.app.get(AUTHENTICATOR)
     if authenticator is None:
         raise Unauthorized("sign-in needs the back office")
-    return authenticator(token)
+    principal = authenticator(token)
+    return await principal if inspect.isawaitable(principal) else principal
 
 
-def authorize(request: web.Request, token: str | None) -> Principal:
+async def authorize(request: web.Request, token: str | None) -> Principal:
     """Authenticate ``token`` and check the permission the request's endpoint names.
 
     Raises:
@@ -63,7 +67,7 @@ def authorize(request: web.Request, token: str | None) -> Principal:
     """
     if not token:
         raise Unauthorized("missing bearer token")
-    principal = principal_from_token(request, token)
+    principal = await principal_from_token(request, token)
     perm = request.get(REQUIRED)
     if perm is not None:
         ensure(principal, perm)

@@ -120,10 +120,10 @@ def _guarded(endpoint: Endpoint) -> Handler:
             # Guests are welcome, but a signed-in caller is still who they say (their
             # consultation is recorded); a bad token is refused, not silently made a guest.
             if token is not None:
-                authorize(request, token)
+                await authorize(request, token)
             return await handler(request)
         if token is not None or not endpoint.token_message:
-            authorize(request, token)
+            await authorize(request, token)
         return await handler(request)
 
     guarded.__name__ = handler.__name__
@@ -254,7 +254,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # too deeply nested too
         raise ValidationFailed("body is not valid JSON", code="INVALID_JSON",
                                details=[{"field": "body", "message": "invalid JSON"}]) from exc
     if not isinstance(data, dict):

@@ -75,3 +75,10 @@ class RateLimited(ApiError):
 
     status = 429
     code = "RATE_LIMITED"
+
+
+class RequestTimeout(ApiError):
+    """The client did not send its request body in time (``request_body_timeout_s``)."""
+
+    status = 408
+    code = "REQUEST_TIMEOUT"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,36 @@ from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+ReviewListener = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class ReviewFeed:
+    """Tells a listener (the physician desk, set at composition) that the review queue changed.
+
+    The back office knows nothing of the desk or its bus: whoever composes the server calls
+    :meth:`listen` once. A change carries ids and states only, never patient words.
+    """
+
+    def __init__(self) -> None:
+        self._listener: ReviewListener | None = None
+
+    def listen(self, listener: ReviewListener | None) -> None:
+        """Send every change to ``listener`` (None: to nobody)."""
+        self._listener = listener
+
+    async def changed(self, prescription_id: uuid.UUID | str, status: str, urgent: bool
+                      ) -> None:
+        """A prescription entered, moved in or left the review queue; never raises."""
+        if self._listener is None:
+            return
+        try:
+            await self._listener({"prescription_id": str(prescription_id), "status": status,
+                                  "urgent": bool(urgent)})
+        except Exception:
+            # The decision is stored already; dashboards fall back to polling. Loud in logs.
+            log.exception("prescription %s: announcing the review change failed",
+                          prescription_id)
+
 
 @dataclass
 class Services:
@@ -47,6 +79,7 @@ class Services:
     gateway: PaymentGateway  # gateways.py; the sandbox unless Razorpay is configured
     cashier: Cashier  # takes payments through the gateway (or the wallet)
     delivery_codes: DeliveryCodes
+    review: ReviewFeed = field(default_factory=ReviewFeed)  # review queue changes, announced
     _serialize: asyncio.Lock | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
@@ -67,6 +100,7 @@ class Services:
 
     async def close(self) -> None:
         """Release database connections."""
+        await self.limits.close()
         await self.engine.dispose()
 
 
@@ -99,7 +133,7 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
         otps=otps, notifier=notifier,
         signer=signer or LocalSigner(keys.signing_key(settings), otps, notifier),
         safety=safety_gate or default_gate(),
-        limits=RateLimits({"login": settings.login_rate_limit, "otp": settings.otp_rate_limit}),
+        limits=RateLimits.from_settings(settings, secret),
         gateway=gateway, cashier=make_cashier(gateway),
         delivery_codes=DeliveryCodes(CodeHasher(keys.delivery_code_key(settings)),
                                      settings.delivery_otp_ttl_seconds,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,12 +23,21 @@ import aiohttp
 from ..http.errors import ApiError
 from ..settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 class GatewayError(ApiError):
     """The gateway refused or could not be reached."""
 
     status = 502
     code = "GATEWAY_ERROR"
+
+
+class PaymentsDisabled(ApiError):
+    """No payment gateway serves this server (see :func:`make_gateway`)."""
+
+    status = 503
+    code = "PAYMENTS_DISABLED"
 
 
 @dataclass(frozen=True)
@@ -161,16 +172,83 @@ class SandboxGateway(_Signatures):
         return "rfnd_" + secrets.token_hex(7)
 
 
+class DisabledGateway:
+    """What a public server without a real gateway gets: every payment refused, no checkout.
+
+    Wallet payments still work (a wallet is only ever filled through a real gateway here).
+    """
+
+    name = "disabled"
+    key_id = ""
+
+    async def create_order(self, amount_paise: int, receipt: str) -> GatewayOrder:
+        raise PaymentsDisabled("payments are not configured on this server")
+
+    def verify_checkout(self, order_id: str, payment_id: str, signature: str) -> bool:
+        return False
+
+    def verify_webhook(self, body: bytes, signature: str) -> bool:
+        return False
+
+    async def refund(self, payment_id: str, amount_paise: int) -> str:
+        raise PaymentsDisabled("payments are not configured on this server")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server listening on ``host`` is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name, or "" (every address)
+        return False
+
+
+def _real_keys(settings: Settings) -> bool:
+    return bool(settings.razorpay_key_id or settings.razorpay_key_secret
+                or settings.razorpay_webhook_secret)
+
+
 def make_gateway(settings: Settings, server_key: bytes) -> PaymentGateway:
-    """The configured gateway: Razorpay when its keys are set and chosen, else the sandbox."""
+    """The configured gateway: Razorpay when chosen; else the sandbox on a loopback server (or
+    with ``payments_sandbox``), else none: payments refused.
+
+    The sandbox pays whatever it is asked, so it never runs beside a real gateway's keys (a
+    half-finished switch to Razorpay must not quietly take free "payments"), and each start
+    that uses it says so at WARNING.
+    """
     if settings.payment_gateway == "razorpay":
-        if not (settings.razorpay_key_id and settings.razorpay_key_secret
-                and settings.razorpay_webhook_secret):
-            raise ValueError("razorpay needs razorpay_key_id, razorpay_key_secret and "
-                             "razorpay_webhook_secret")
-        return RazorpayGateway(settings.razorpay_key_id,
-                               settings.razorpay_key_secret.get_secret_value(),
-                               settings.razorpay_webhook_secret.get_secret_value(),
-                               settings.razorpay_base_url)
+        if settings.payments_sandbox:
+            raise ValueError("DHANVANTRI_PAYMENTS_SANDBOX=1 with the razorpay gateway: the "
+                             "sandbox never runs beside a real gateway")
+        return _razorpay(settings)
+    if settings.payment_gateway != "sandbox":
+        raise ValueError(f"unknown payment_gateway {settings.payment_gateway!r}: "
+                         "'sandbox' or 'razorpay'")
+    if _real_keys(settings):
+        raise ValueError("razorpay keys are set but payment_gateway is 'sandbox': set "
+                         "DHANVANTRI_PAYMENT_GATEWAY=razorpay (the sandbox never runs beside "
+                         "a real gateway's keys)")
+    allowed = settings.payments_sandbox
+    if allowed is None:
+        allowed = is_loopback(settings.host)
+    if not allowed:
+        log.warning("payments are off: the sandbox gateway serves only a loopback server "
+                    "(this one listens on %r); configure DHANVANTRI_PAYMENT_GATEWAY=razorpay, "
+                    "or DHANVANTRI_PAYMENTS_SANDBOX=1 for a demo", settings.host)
+        return DisabledGateway()
+    log.warning("PAYMENTS ARE SIMULATED: the sandbox gateway pays every checkout and no money "
+                "moves; configure DHANVANTRI_PAYMENT_GATEWAY=razorpay for real payments")
     derive = lambda label: hmac_hex(server_key.hex(), label.encode())  # noqa: E731
     return SandboxGateway(derive("sandbox-key"), derive("sandbox-webhook"))
+
+
+def _razorpay(settings: Settings) -> RazorpayGateway:
+    if not (settings.razorpay_key_id and settings.razorpay_key_secret
+            and settings.razorpay_webhook_secret):
+        raise ValueError("razorpay needs razorpay_key_id, razorpay_key_secret and "
+                         "razorpay_webhook_secret")
+    return RazorpayGateway(settings.razorpay_key_id,
+                           settings.razorpay_key_secret.get_secret_value(),
+                           settings.razorpay_webhook_secret.get_secret_value(),
+                           settings.razorpay_base_url)

@@ -1,7 +1,8 @@
 """The back office's side of the live consultation record: what the realtime recorder calls.
 
 The realtime server names consultations by their live id; here each becomes its record's UUID
-(``domain.consultations.record_id``) and goes to the use cases in ``consultations.py``.
+(``domain.consultations.record_id``) and goes to the use cases in ``consultations.py``. Each
+record queued for review is announced on ``services.review`` (dashboards refresh on it).
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ class RecordWriter:
     async def close(self, consultation_id: str, reason: str, notes: dict[str, Any]) -> None:
         """Close the record and queue it for review (once)."""
         svc = self._services
-        await consultations.close_record(svc.uow, self._cipher, svc.safety,
-                                         record_id(consultation_id), reason, notes=notes)
+        rx_id = await consultations.close_record(svc.uow, self._cipher, svc.safety,
+                                                 record_id(consultation_id), reason, notes=notes)
+        if rx_id is not None:
+            await self._announce(rx_id)
 
     async def recover(self) -> int:
         """Close as abandoned (and queue) the records a process left open; returns how many."""
@@ -62,4 +65,16 @@ class RecordWriter:
         if closed:
             log.warning("%d consultation(s) left open by an earlier process closed as "
                         "abandoned", len(closed))
+        for consultation_id in closed:
+            async with svc.uow() as uow:
+                record = await uow.consultations.get(consultation_id)
+            if record is not None and record.prescription_id is not None:
+                await self._announce(record.prescription_id)
         return len(closed)
+
+    async def _announce(self, prescription_id: uuid.UUID) -> None:
+        """Tell the physicians' dashboards that a record joined the review queue."""
+        async with self._services.uow() as uow:
+            rx = await uow.prescriptions.get(prescription_id)
+        if rx is not None:
+            await self._services.review.changed(rx.id, rx.status.value, rx.urgent)

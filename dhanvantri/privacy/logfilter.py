@@ -9,6 +9,7 @@ names and addresses too, at the detector's cost per record.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from dhanvantri.privacy.dates import find_dates
@@ -17,6 +18,17 @@ from dhanvantri.privacy.identifiers import find_identifiers
 
 if TYPE_CHECKING:
     from dhanvantri.privacy.detector import PhiDetector
+    from dhanvantri.privacy.entities import Entity
+
+# Generated ids (request ids, UUIDs, gateway ids like ``order_5c1015855961c7``): random hex
+# whose digit runs look like phone or ABHA numbers to the recognisers. A whole token of hex
+# with a letter in it is no number a person has, so PHI found inside one is left alone.
+_IDS = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"  # a UUID
+    r"|(?=[0-9]*[a-fA-F])[0-9a-fA-F]{16,}"  # a hex id (uuid4().hex, token_hex(8+))
+    r"|[A-Za-z]{2,8}_(?=[0-9]*[a-fA-F])[0-9a-fA-F]{12,}"  # a prefixed gateway id
+    r")(?![A-Za-z0-9])")
 
 
 def mask_phi(text: str, detector: PhiDetector | None = None) -> str:
@@ -32,9 +44,17 @@ def mask_phi(text: str, detector: PhiDetector | None = None) -> str:
         found = detector.detect(text)
     else:
         found = resolve_overlaps(find_identifiers(text) + find_dates(text))
-    for ent in reversed(found):
+    for ent in reversed(_outside_ids(text, found)):
         text = f"{text[: ent.start]}[{ent.type}]{text[ent.end :]}"
     return text
+
+
+def _outside_ids(text: str, found: list[Entity]) -> list[Entity]:
+    """``found`` less the entities that lie wholly inside a generated id."""
+    ids = [m.span() for m in _IDS.finditer(text)]
+    if not ids:
+        return found
+    return [e for e in found if not any(start <= e.start and e.end <= end for start, end in ids)]
 
 
 class PhiLogFilter(logging.Filter):

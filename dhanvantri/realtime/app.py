@@ -22,6 +22,7 @@ from dhanvantri.desk.routes import install_physician
 from dhanvantri.http import pages
 from dhanvantri.http.auth import REQUIRE_AUTH
 from dhanvantri.http.endpoint import install_endpoints
+from dhanvantri.http.middleware import harden
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
 from dhanvantri.realtime.consultations import ConsultationRegistry
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
 
     settings = settings or get_settings()
     app = web.Application(client_max_size=1 << 20)
+    harden(app, settings)  # security headers, the request-body timeout
     runtime = Runtime(settings=settings, registry=ConsultationRegistry(
         settings.max_sessions, settings.consultation_connect_timeout_s))
     app[RUNTIME] = runtime
@@ -103,12 +105,15 @@ def _install_records(app: web.Application, runtime: Runtime) -> Recorders:
 
 def _hook_desk(runtime: Runtime, desk: PhysicianDesk, recorders: Recorders | None) -> None:
     """Let the consultations this process holds raise escalations through the desk (and be
-    recorded)."""
+    recorded), and hang up those a physician ended."""
     registry = runtime.registry
 
     def on_event(consultation_id: str, event: dict[str, Any], send: Any) -> None:
         if recorders is not None:
             recorders.on_event(consultation_id, event)
+        if event.get("type") == "hang_up":  # LiveSession.end: the transport goes, as on DELETE
+            runtime.background.spawn(registry.close(consultation_id),
+                                     name=f"hang-up-{consultation_id}")
         if event.get("type") != "escalation":
             return
         ended = registry.get(consultation_id).closed if consultation_id in registry else None

@@ -4,7 +4,8 @@ The transport supplies ``send_event`` (a non-blocking JSON sender) and drains re
 ``output``; this class adds the per-turn metrics event and the Prometheus observations, and
 takes what the physician desk addresses to the consultation: escalation news for the patient
 and the commands of a physician on the call (see ``desk/physician_link.py``). A physician joins
-through :meth:`LiveSession.attach_physician`, which wires what they hear, say and see.
+through :meth:`LiveSession.attach_physician`, which wires what they hear, say and see, and may
+end the call (:meth:`LiveSession.end`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
 EventHook = Callable[[str, dict[str, Any], EventSink], None]
+# The longest a farewell may hold an ending call open: a transport that stopped playing audio
+# (a stalled peer connection) must not keep the call alive. A sentence takes ~5 s to say.
+FAREWELL_LIMIT_S = 20.0
 
 
 class Badge(Protocol):
@@ -61,7 +65,8 @@ class LiveSession:
         metrics: where latencies are recorded.
         on_event: also sees every event, with a sender to the patient (escalation routing,
             the consultation record); after :meth:`close` it sees one last ``{"type":
-            "ended"}`` that the patient does not get.
+            "ended"}`` (with ``reason`` when the server ended the call) that the patient does not
+            get, and :meth:`end` asks it to hang up with ``{"type": "hang_up"}``.
     """
 
     def __init__(self, models: VoiceModels, consultation_id: str, output_rate: int,
@@ -85,6 +90,9 @@ class LiveSession:
         self._badge: Badge | None = None
         self._tasks = Background(log, f"consultation {consultation_id}")
         self._ended = False
+        self._end_reason: str | None = None
+        # Follow the playout state: a farewell is let play to its end before the hang-up.
+        self._audible, self._silent = asyncio.Event(), asyncio.Event()
 
     @property
     def output_rate(self) -> int:
@@ -98,6 +106,10 @@ class LiveSession:
 
     def send_event(self, event: dict[str, Any]) -> None:
         """Deliver one JSON event to the patient (and to a physician on the call)."""
+        if event.get("type") == "state":
+            speaking = event.get("value") == "speaking"
+            (self._audible if speaking else self._silent).set()
+            (self._silent if speaking else self._audible).clear()
         self._event_sink(event)
         if self._physician is not None:
             self._physician.forward(event)
@@ -162,6 +174,27 @@ class LiveSession:
         if text and not self.voice.task.ended:
             await self.voice.say(text, turn=self.output.committed_turn)
 
+    async def end(self, reason: str, farewell: str = "") -> None:
+        """End the call from the server's side (a physician ended it).
+
+        ``farewell`` is said and let play to its end (at most ``FAREWELL_LIMIT_S``); then the
+        observers are asked to hang up (``{"type": "hang_up"}``: the server tears the transport
+        down, which closes this session) and the record closes with ``reason``.
+        """
+        self._end_reason = reason
+        if farewell and not self.voice.task.ended:
+            try:
+                async with asyncio.timeout(FAREWELL_LIMIT_S):
+                    await self._silent.wait()  # a reply being played ends first
+                    await self.say(farewell)
+                    await self._audible.wait()
+                    await self._silent.wait()
+            except TimeoutError:
+                log.warning("consultation %s: the farewell did not finish playing", self.id)
+        log.info("consultation %s: ending (%s)", self.id, reason)
+        if self._on_event is not None:
+            self._on_event(self.id, {"type": "hang_up", "reason": reason}, self.receive)
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` until it ends or the session closes."""
         return self._tasks.spawn(coro, name=f"live-{self.id}")
@@ -184,11 +217,16 @@ class LiveSession:
                 self._physician.hear_patient(audio)
             await self.voice.push_audio(audio, received_at=received_at)
 
-    async def close(self) -> None:
+    async def close(self, reason: str | None = None) -> None:
         """Stop the pipeline (and a physician's link) now and drop queued reply audio.
 
         Every stage is closed once the cancel has passed: none starts a task again.
+
+        Args:
+            reason: why the call ended, for the record (default: the one :meth:`end` was
+                given; None leaves it to the observers, e.g. a hang-up or a shutdown).
         """
+        reason = reason or self._end_reason
         try:
             await self._tasks.cancel_all()
             if self._physician is not None:
@@ -200,4 +238,7 @@ class LiveSession:
             if not self._ended and self._on_event is not None:
                 # Observers only (the record closes on it): the patient has gone.
                 self._ended = True
-                self._on_event(self.id, {"type": "ended"}, self.receive)
+                ended: dict[str, Any] = {"type": "ended"}
+                if reason is not None:
+                    ended["reason"] = reason
+                self._on_event(self.id, ended, self.receive)

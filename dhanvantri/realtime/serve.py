@@ -9,6 +9,7 @@ import sys
 
 from aiohttp import web
 
+from dhanvantri.http.middleware import HardenedRunner
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
@@ -25,8 +26,11 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     except OSError as exc:
         _progress(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         return 1
+    # The address actually listened on decides what is safe to offer (the sandbox gateway
+    # pays only on loopback), whatever --host overrode.
+    settings = settings.model_copy(update={"host": host, "port": port})
     app = create_app(settings, progress=_progress)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=10)
+    runner = HardenedRunner(app, handle_signals=False, shutdown_timeout=10)
     await runner.setup()  # starts the back office and the background model load
     await web.SockSite(runner, sock).start()
     bound = sock.getsockname()[1]

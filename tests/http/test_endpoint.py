@@ -43,7 +43,8 @@ async def maybe(request: web.Request) -> web.Response:
 
 async def late(request: web.Request) -> web.Response:
     # As a WebSocket whose token comes in its first message: here, in a header read late.
-    principal = optional_caller(request) or authorize(request, request.headers.get("X-Late"))
+    principal = optional_caller(request) or await authorize(request,
+                                                             request.headers.get("X-Late"))
     return web.json_response({"user": str(principal.user_id)})
 
 

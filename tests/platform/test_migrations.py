@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from dhanvantri.platform import db
@@ -20,7 +21,9 @@ TABLES = {"users", "patients", "physicians", "otp_challenges", "refresh_tokens",
           "lab_bookings", "payments", "refunds", "idempotency_keys", "webhook_events",
           "ledger_accounts", "ledger_transactions", "ledger_entries", "payouts", "family_links",
           # consultations (0003)
-          "consultations", "consultation_turns"}
+          "consultations", "consultation_turns",
+          # login lockouts (0004_lockouts)
+          "login_lockouts"}
 
 
 def _tables(sync_conn) -> set[str]:
@@ -31,7 +34,8 @@ async def test_up_down_up(settings: Settings) -> None:
     engine = db.make_engine(settings)
     await db.create_schema_if_needed(engine, settings)
     await db.migrate(engine)
-    assert await db.current_revision(engine) == "0003"
+    head = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+    assert await db.current_revision(engine) == head
     async with engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES
         # The migration creates exactly the declared tables: autogenerate finds nothing to do.

@@ -158,8 +158,7 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
         assert audio["bytes"] > 0 and audio["samples"] > 0  # sound, not just silent packets
 
         # The avatar's video plays and its pictures change (blinks, breathing, the mouth).
-        page.wait_for_function("document.getElementById('avatar').videoWidth > 0",
-                               timeout=30_000)
+        page_until(page, "document.getElementById('avatar').videoWidth > 0", 30)  # CSP: no eval
         first = page.evaluate(VIDEO_SNAPSHOT)
         second = page_until(page, VIDEO_SNAPSHOT, 30, what="the avatar's pictures to change",
                             done=lambda now: now["frames"] > first["frames"]
@@ -221,8 +220,8 @@ def test_busy_clinic_blocked_microphone_and_lost_connection(
         # The offer cannot be delivered: a message and a way to try again.
         page.route("**/webrtc", lambda route: route.abort())
         page.click("#start")
-        page.wait_for_function(
-            "document.getElementById('alert-text').textContent.includes('Could not reach')")
+        page_until(page, "document.getElementById('alert-text').textContent"
+                         ".includes('Could not reach')", 30)  # wait_for_function needs eval
         assert page.is_visible("#retry")
         page.unroute("**/webrtc")
 

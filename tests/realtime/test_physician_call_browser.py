@@ -3,7 +3,9 @@
 The patient's fake microphone says an emergency sentence; the physician's says a few words of
 their own. The physician sees the escalation in the queue, accepts, joins the call, takes over:
 their voice reaches the patient's page (inbound audio energy, and their words in the patient's
-transcript) while the assistant says nothing; after hand back the assistant speaks again.
+transcript) while the assistant says nothing; after hand back the assistant speaks again. Then
+the physician ends the consultation (confirming): the patient's page says the doctor ended it and
+stops the call, and the physician's call panel closes. Screenshots of both, phone and desktop.
 Also prints how long the escalation took from the server publishing it to the physician's page
 showing it (a measurement, not an assertion).
 """
@@ -21,7 +23,14 @@ import pytest
 from tests.realtime.conftest import make_settings
 from tests.realtime.physician_app import EMERGENCY, add_physician, cheap_passwords
 from tests.speech import espeak_available, microphone_wav
-from tests.support.browser import launch, page_until, received_audio_energy, require_chromium
+from tests.support.browser import (
+    launch,
+    page_until,
+    received_audio_energy,
+    require_chromium,
+    screenshot,
+    shows,
+)
 from tests.support.server import run_app_in_background
 
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.timeout(600)]
@@ -32,6 +41,7 @@ DOCTOR_SAYS = "Hello, this is doctor Rao. An ambulance is on the way. Please sit
 DOCTOR_WORDS = ("ambulance", "doctor", "sit down")
 # Every finished line the patient's page shows as the physician's, joined: the turn detector
 # may split the physician's speech into several turns, anywhere.
+PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 PHYSICIAN_SAID = """[...document.querySelectorAll('#transcript li.physician:not(.partial) .text')]
   .map(el => el.textContent).join(' ').toLowerCase()"""
 
@@ -64,8 +74,11 @@ def patient_events(page: Any, since: int = 0) -> list[dict[str, Any]]:
 
 
 def test_physician_joins_takes_over_and_hands_back(server: Any, playwright_instance: Any,
-                                                   voices: tuple[Path, Path]) -> None:
+                                                   voices: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
     patient_wav, doctor_wav = voices
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
     doctor_browser = launch(playwright_instance, doctor_wav)
     patient_browser = launch(playwright_instance, patient_wav)
     try:
@@ -118,6 +131,25 @@ def test_physician_joins_takes_over_and_hands_back(server: Any, playwright_insta
         page_until(doc, "window.dhanvantriDesk.call.events.some(e => e.type === 'notes' && "
                         "e.physician_notes.join(' ').includes('Ambulance called'))")
         latencies = [r["ms"] for r in doc.evaluate("window.dhanvantriDesk.latencies")]
+
+        # End the consultation (confirmed): the patient is told, then the call stops there.
+        screenshot(doc, shots, "call", PHONE_SIZE)
+        screenshot(doc, shots, "call", DESKTOP_SIZE)
+        asked: list[str] = []
+        doc.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        doc.click("#end-call")
+        shows(patient, "#escalation", "The doctor ended the consultation", 60)
+        page_until(patient, "window.dhanvantri.session.ended && "
+                            "!document.querySelector('#start').hidden", 60,
+                   what="the patient's page to stop the call")
+        assert patient.inner_text("#state-text") == "Not connected"
+        assert patient.evaluate("document.querySelector('#doctor-badge').hidden")
+        assert not patient.evaluate("document.querySelector('#alert').hidden === false && "
+                                    "document.querySelector('#alert').dataset.kind === 'error'")
+        page_until(doc, "document.querySelector('#call').hidden", 60)
+        assert asked and "End the consultation" in asked[0]
+        screenshot(patient, shots, "patient-ended", PHONE_SIZE)
+        screenshot(patient, shots, "patient-ended", DESKTOP_SIZE)
     finally:
         patient_browser.close()
         doctor_browser.close()

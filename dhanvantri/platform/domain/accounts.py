@@ -23,6 +23,7 @@ class User(Entity):
     password_hash: str | None = None
     mfa_secret: str | None = None
     mfa_enabled: bool = False
+    mfa_last_step: int | None = None  # the last TOTP time step accepted (codes are single-use)
     is_active: bool = True
 
     @property
@@ -118,3 +119,13 @@ class RefreshToken(Entity):
     def is_usable(self, now: datetime) -> bool:
         """Neither revoked nor expired."""
         return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class Strikes:
+    """What is remembered of one subject's login tries (a phone, stored hashed)."""
+
+    failures: int = 0  # tries since the last success or quiet period
+    locks: int = 0  # locks so far; each one lasts twice as long as the one before
+    last_try_at: datetime | None = None
+    locked_until: datetime | None = None

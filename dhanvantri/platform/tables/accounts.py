@@ -1,8 +1,18 @@
-"""Users, their role profiles, one-time codes and refresh tokens."""
+"""Users, their role profiles, one-time codes, refresh tokens and login lockouts."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Uuid,
+)
 
 from ...http.principal import Role
 from ..domain.accounts import OtpPurpose
@@ -19,6 +29,7 @@ users = Table(
     Column("password_hash", String(200), nullable=True),
     Column("mfa_secret", String(64), nullable=True),
     Column("mfa_enabled", Boolean(), nullable=False, default=False),
+    Column("mfa_last_step", BigInteger(), nullable=True),
     Column("is_active", Boolean(), nullable=False, default=True),
     *stamps(),
 )
@@ -68,4 +79,15 @@ refresh_tokens = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
     *stamps(),
+)
+
+# Failed login tries per subject (a keyed hash of e.g. a phone), read by ``ratelimit.Lockouts``
+# when no Redis is configured. Plain rows, no domain class: they are counters.
+login_lockouts = Table(
+    "login_lockouts", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer(), nullable=False),
+    Column("locks", Integer(), nullable=False),
+    Column("last_try_at", UTCDateTime(), nullable=True),
+    Column("locked_until", UTCDateTime(), nullable=True),
 )

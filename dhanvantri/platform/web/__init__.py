@@ -11,6 +11,7 @@ from ...http.auth import AUTHENTICATOR
 from ...http.endpoint import Endpoint, install_endpoints
 from ...http.middleware import error_middleware
 from ...settings import Settings
+from ..accounts import authenticator
 from ..bootstrap import SERVICES, Services, bootstrap
 from ..clock import Clock
 from ..esign import ESignProvider
@@ -26,6 +27,7 @@ from . import (
     payment_routes,
     pharmacy_routes,
     prescription_routes,
+    profile_routes,
     user_routes,
     wallet_routes,
 )
@@ -36,7 +38,8 @@ ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
                              *prescription_routes.ENDPOINTS, *audit_routes.ENDPOINTS,
                              *pharmacy_routes.ENDPOINTS, *order_routes.ENDPOINTS,
                              *lab_routes.ENDPOINTS, *payment_routes.ENDPOINTS,
-                             *wallet_routes.ENDPOINTS, *consultation_routes.ENDPOINTS]
+                             *wallet_routes.ENDPOINTS, *consultation_routes.ENDPOINTS,
+                             *profile_routes.ENDPOINTS]
 
 
 META = Endpoint("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document", "meta",
@@ -64,7 +67,7 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
                          signer=signer)
     app[SERVICES] = services
     app[consultation_routes.CIPHER] = RecordCipher.from_settings(settings)
-    app[AUTHENTICATOR] = services.tokens.principal
+    app[AUTHENTICATOR] = authenticator(services.uow, services.tokens)
     app.middlewares.append(error_middleware)
     install_endpoints(app, [*ENDPOINTS, META])
 

@@ -29,7 +29,8 @@ async def request_otp(request: web.Request) -> web.Response:
     svc = services(request)
     phone = accounts.normalize_phone(body.phone)
     await svc.limits.hit("otp", f"ip:{client_ip(request)}", f"phone:{phone}")
-    result = await accounts.request_login_code(svc.uow(), svc.otps, svc.notifier, phone)
+    result = await accounts.request_login_code(svc.uow(), svc.otps, svc.notifier, phone,
+                                               svc.limits.lockouts)
     return ok(result, status=202)
 
 
@@ -38,14 +39,16 @@ async def verify_otp(request: web.Request) -> web.Response:
     svc = services(request)
     await svc.limits.hit("login", f"ip:{client_ip(request)}", f"otp:{body.challenge_id}")
     pair = await accounts.verify_login_code(svc.uow(), svc.otps, svc.tokens, body.challenge_id,
-                                            body.code, request.get(REQUEST_ID))
+                                            body.code, request.get(REQUEST_ID),
+                                            svc.limits.lockouts)
     return ok(pair.as_json())
 
 
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginIn)
     svc = services(request)
-    await svc.limits.hit("login", f"ip:{client_ip(request)}", f"email:{body.email.lower()}")
+    email = accounts.normalize_email(body.email)  # the form the login looks up
+    await svc.limits.hit("login", f"ip:{client_ip(request)}", f"email:{email}")
     pair = await accounts.staff_login(svc.uow(), svc.tokens, body.email, body.password,
                                       body.totp_code, request.get(REQUEST_ID))
     return ok(pair.as_json())
@@ -63,7 +66,8 @@ async def refresh(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     principal = caller(request)
     body = await parse_body(request, RefreshIn)
-    await accounts.logout(services(request).uow(), principal, body.refresh_token,
+    svc = services(request)
+    await accounts.logout(svc.uow(), svc.tokens, principal, body.refresh_token,
                           request.get(REQUEST_ID))
     return web.Response(status=204)
 
@@ -110,7 +114,8 @@ ENDPOINTS = [
              rate_limited=True),
     Endpoint("POST", "/auth/refresh", refresh, "Rotate a refresh token", "auth", None, RefreshIn,
              responses=TOKENS, response=TokenPair, rate_limited=True),
-    Endpoint("POST", "/auth/logout", logout, "Revoke the session of a refresh token", "auth",
+    Endpoint("POST", "/auth/logout", logout,
+             "End the session of a refresh token (its access tokens too)", "auth",
              Perm.PROFILE_READ, RefreshIn, responses={204: "revoked"}),
     Endpoint("GET", "/me", get_me, "The caller's account and profile", "accounts",
              Perm.PROFILE_READ, responses={200: "account"}, response=Account),

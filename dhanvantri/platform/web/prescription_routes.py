@@ -1,6 +1,12 @@
-"""Physician review, e-sign, verification, patient acknowledgement and release."""
+"""Physician review, e-sign, verification, patient acknowledgement and release.
+
+Each review decision (edit, approve, reject, sign) is announced on ``services.review`` once
+stored, so every physician's dashboard refreshes its review queue without polling.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
@@ -24,6 +30,12 @@ from .schemas import (
     SigningSession,
     Verification,
 )
+
+
+async def reviewed(request: web.Request, rx: dict[str, Any]) -> web.Response:
+    """Announce a review decision (ids and states only), then answer with the prescription."""
+    await services(request).review.changed(rx["id"], rx["status"], rx["urgent"])
+    return ok(rx)
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -51,22 +63,22 @@ async def edit(request: web.Request) -> web.Response:
     rx_id = path_uuid(request)
     body = await parse_body(request, PrescriptionEditIn)
     svc = services(request)
-    return ok(await prescriptions.edit(svc.uow(), svc.safety, actor_for(request, principal),
-                                       rx_id, body.model_dump()))
+    return await reviewed(request, await prescriptions.edit(
+        svc.uow(), svc.safety, actor_for(request, principal), rx_id, body.model_dump()))
 
 
 async def approve(request: web.Request) -> web.Response:
     principal = caller(request)
-    return ok(await prescriptions.approve(services(request).uow(), actor_for(request, principal),
-                                          path_uuid(request)))
+    return await reviewed(request, await prescriptions.approve(
+        services(request).uow(), actor_for(request, principal), path_uuid(request)))
 
 
 async def reject(request: web.Request) -> web.Response:
     principal = caller(request)
     rx_id = path_uuid(request)
     body = await parse_body(request, RejectIn)
-    return ok(await prescriptions.reject(services(request).uow(), actor_for(request, principal),
-                                         rx_id, body.reason))
+    return await reviewed(request, await prescriptions.reject(
+        services(request).uow(), actor_for(request, principal), rx_id, body.reason))
 
 
 async def sign_start(request: web.Request) -> web.Response:
@@ -83,9 +95,9 @@ async def sign_complete(request: web.Request) -> web.Response:
     rx_id = path_uuid(request)
     body = await parse_body(request, SignCompleteIn)
     svc = services(request)
-    return ok(await signing.complete_signing(svc.uow(), svc.signer,
-                                             actor_for(request, principal), rx_id,
-                                             str(body.session_id), body.otp))
+    return await reviewed(request, await signing.complete_signing(
+        svc.uow(), svc.signer, actor_for(request, principal), rx_id, str(body.session_id),
+        body.otp))
 
 
 async def verify(request: web.Request) -> web.Response:
@@ -108,7 +120,7 @@ async def acknowledge(request: web.Request) -> web.Response:
     principal = caller(request)
     rx_id = path_uuid(request)
     body = await parse_body(request, AcknowledgeIn)
-    device = body.device_info or request.headers.get("User-Agent", "")
+    device = body.device_info or request.headers.get("User-Agent") or ""
     return ok(await signing.acknowledge(
         services(request).uow(), actor_for(request, principal), rx_id, consent=body.consent,
         consent_sha256=body.consent_sha256, signature_png=body.signature_png,

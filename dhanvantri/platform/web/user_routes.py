@@ -34,9 +34,9 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 async def deactivate_user(request: web.Request) -> web.Response:
-    principal = caller(request)
-    await users.deactivate_user(services(request).uow(), actor_for(request, principal),
-                                   path_uuid(request))
+    principal, user_id = caller(request), path_uuid(request)
+    await users.deactivate_user(services(request).uow(), actor_for(request, principal), user_id)
+    services(request).tokens.checked.forget_user(user_id)  # its tokens stop here at once
     return web.Response(status=204)
 
 
