@@ -6,13 +6,7 @@
 // ``access_token`` query parameter (the server accepts it there for this route only).
 
 // Captures the microphone's samples on the audio thread and hands them to the page.
-const CAPTURE = `registerProcessor("pcm-capture", class extends AudioWorkletProcessor {
-  process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
-    if (channel) this.port.postMessage(channel.slice(0));
-    return true;
-  }
-});`;
+const CAPTURE = new URL("./pcm_capture.js", import.meta.url);
 // 20 ms per message, as the server paces its own frames: fewer, larger messages than the audio
 // thread's 128-sample blocks, and still small enough that the assistant hears speech at once.
 const FRAME_S = 0.02;
@@ -55,9 +49,7 @@ export class WsCall {
     this.ws.send(JSON.stringify({ type: "start", sample_rate: rate, encoding: "pcm_s16le" }));
     this.frame = Math.round(rate * FRAME_S);
 
-    const module = URL.createObjectURL(new Blob([CAPTURE], { type: "text/javascript" }));
-    await this.ctx.audioWorklet.addModule(module);
-    URL.revokeObjectURL(module);
+    await this.ctx.audioWorklet.addModule(CAPTURE);
     const capture = new AudioWorkletNode(this.ctx, "pcm-capture");
     capture.port.onmessage = (e) => this.capture(e.data);
     const mute = this.ctx.createGain(); // the graph must reach the output to be processed

@@ -36,11 +36,11 @@ BODY_TIMEOUT_S = web.AppKey("dhanvantri.http.body_timeout_s", float)
 DEFAULT_BODY_TIMEOUT_S = 30.0
 
 SERVER = "dhanvantri"  # the Server header: no framework, no version
-# What the pages need and nothing more. The WebSocket call's audio worklet is a blob: module;
-# the dashboard has an inline <style> and style="" attributes (styles cannot run code); the
+# What the pages need and nothing more. Scripts and the audio worklet are the pages' own files;
+# blob: serves media (the signed PDF, received audio) only. The dashboard has an inline <style> and style="" attributes (styles cannot run code); the
 # favicon is an inline SVG. CSP3 lets 'self' cover the page's own ws:/wss: origin.
 CSP = "; ".join([
-    "default-src 'self'", "script-src 'self' blob:", "worker-src 'self' blob:",
+    "default-src 'self'", "script-src 'self'", "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:", "connect-src 'self'", "object-src 'none'",
     "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"])
