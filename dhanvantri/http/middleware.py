@@ -36,9 +36,10 @@ BODY_TIMEOUT_S = web.AppKey("dhanvantri.http.body_timeout_s", float)
 DEFAULT_BODY_TIMEOUT_S = 30.0
 
 SERVER = "dhanvantri"  # the Server header: no framework, no version
-# What the pages need and nothing more. Scripts and the audio worklet are the pages' own files;
-# blob: serves media (the signed PDF, received audio) only. The dashboard has an inline <style> and style="" attributes (styles cannot run code); the
-# favicon is an inline SVG. CSP3 lets 'self' cover the page's own ws:/wss: origin.
+# What the pages need and nothing more. Scripts and the audio worklet are the pages' own
+# files; blob: serves media only (the signed PDF, received audio). The dashboard has an inline
+# <style> and style="" attributes (styles cannot run code); the favicon is an inline SVG. CSP3
+# lets 'self' cover the page's own ws:/wss: origin.
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self'", "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",

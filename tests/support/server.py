@@ -15,13 +15,14 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from dhanvantri.http.middleware import HardenedRunner
 from tests.support.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class BackgroundServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=5)
+        # Served as `dhanvantri serve` serves it (JSON errors before a handler runs, too).
+        runner = HardenedRunner(self.app, handle_signals=False, shutdown_timeout=5)
         try:
             self._loop.run_until_complete(runner.setup())
             self._loop.run_until_complete(web.TCPSite(runner, self.host, self.port).start())
