@@ -68,7 +68,8 @@ async def command(request: web.Request) -> web.Response:
     principal = caller(request)
     escalation = await accepted_by_me(request, principal)
     kind = request.match_info["command"]
-    body = await parse_body(request, CommandBody) if request.can_read_body else CommandBody()
+    # body_exists, not can_read_body: the error middleware has already read the body.
+    body = await parse_body(request, CommandBody) if request.body_exists else CommandBody()
     desk = request.app[DESK]
     try:
         holder = await desk.command(escalation.consultation_id, {

@@ -20,7 +20,7 @@ class Perm(StrEnum):
     USERS_WRITE = "users:write"
     AUDIT_READ = "audit:read"
     RX_QUEUE = "prescriptions:queue"
-    RX_READ = "prescriptions:read"  # patients: own; pharmacy and lab: released only
+    RX_READ = "prescriptions:read"  # patients: own; pharmacy and lab: released, own orders
     RX_REVIEW = "prescriptions:review"
     RX_SIGN = "prescriptions:sign"
     RX_ACKNOWLEDGE = "prescriptions:acknowledge"

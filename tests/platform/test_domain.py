@@ -56,12 +56,15 @@ def test_blocked_safety_prevents_approval_and_release_needs_acknowledgement() ->
     assert early.value.code == "INVALID_STATE"
 
 
+KEY = b"k" * 32
+
+
 def _chain(n: int) -> list[AuditEvent]:
     events, prev = [], "0" * 64
     for i in range(1, n + 1):
         event = AuditEvent(action="a", entity_type="t", entity_id=str(i), created_at=NOW,
                            new_values={"i": i})
-        event.seal(i, prev)
+        event.seal(i, prev, KEY)
         prev = event.hash
         events.append(event)
     return events
@@ -69,14 +72,14 @@ def _chain(n: int) -> list[AuditEvent]:
 
 def test_chain_verifier() -> None:
     events = _chain(4)
-    assert verify_chain(events, 4, events[-1].hash) is None
+    assert verify_chain(events, 4, events[-1].hash, KEY) is None
     events[1].new_values = {"i": 99}
-    broken = verify_chain(events, 4, events[-1].hash)
+    broken = verify_chain(events, 4, events[-1].hash, KEY)
     assert broken is not None and broken.seq == 2
     events = _chain(4)
-    broken = verify_chain(events[:2] + events[3:], 4, events[-1].hash)
+    broken = verify_chain(events[:2] + events[3:], 4, events[-1].hash, KEY)
     assert broken is not None and broken.seq == 3 and "missing" in broken.reason
-    broken = verify_chain(events[:3], 4, events[-1].hash)
+    broken = verify_chain(events[:3], 4, events[-1].hash, KEY)
     assert broken is not None and "removed" in broken.reason
 
 
@@ -151,7 +154,7 @@ def test_access_token_lifetime_and_tampering() -> None:
 def test_any_single_change_is_caught_at_its_link(length: int, data: st.DataObject) -> None:
     events = _chain(length)
     head_hash = events[-1].hash
-    assert verify_chain(events, length, head_hash) is None
+    assert verify_chain(events, length, head_hash, KEY) is None
     target = data.draw(st.integers(0, length - 1))
     change = data.draw(st.sampled_from(["action", "actor_role", "entity_id", "new_values",
                                         "created_at", "drop"]))
@@ -163,5 +166,5 @@ def test_any_single_change_is_caught_at_its_link(length: int, data: st.DataObjec
         events[target].created_at = NOW + timedelta(microseconds=1)
     else:
         setattr(events[target], change, "forged")
-    broken = verify_chain(events, length, head_hash)
+    broken = verify_chain(events, length, head_hash, KEY)
     assert broken is not None and broken.seq == target + 1

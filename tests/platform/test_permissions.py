@@ -87,6 +87,7 @@ MATRIX: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/wallet"): {P},
     ("POST", "/wallet/topup"): {P},
     ("POST", "/wallet/family"): {P},
+    ("POST", "/wallet/family/confirm"): {P},
     ("POST", "/wallet/transfer"): {P},
 }
 

@@ -14,6 +14,7 @@ from dhanvantri.platform.consent import CONSENT_SHA256
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
 
+from . import commerce_setup
 from .helpers import DRAFT, SAFE, Person, login_patient, make_staff, signature_png
 
 API = "/api/v1"
@@ -113,12 +114,20 @@ async def test_draft_to_released(client: TestClient, services: Services,
     assert acked["status"] == "acknowledged"
     assert len(acked["acknowledgement"]["record_sha256"]) == 64
 
-    pharmacy = await make_staff(client, services, Role.PHARMACY)
+    pharmacy, shop = await commerce_setup.pharmacy(client, services, admin, {"DOLO-650": 1})
     response = await client.get(f"{API}/prescriptions/{rx_id}", headers=pharmacy.headers)
     assert response.status == 404  # pharmacies see released prescriptions only
 
     response = await client.post(f"{API}/prescriptions/{rx_id}/release", headers=patient.headers)
     assert response.status == 200 and (await response.json())["status"] == "released"
+    response = await client.get(f"{API}/prescriptions/{rx_id}", headers=pharmacy.headers)
+    assert response.status == 404  # ... and only those the patient's orders there name
+    dolo = next(m for m in (await (await client.get(f"{API}/medicines", params={
+        "q": "dolo"})).json())["items"] if m["sku"] == "DOLO-650")
+    response = await client.post(f"{API}/orders", headers=patient.headers, json={
+        "pharmacy_id": shop, "pin_code": commerce_setup.PIN, "address": "12 MG Road",
+        "prescription_id": str(rx_id), "items": [{"medicine_id": dolo["id"], "quantity": 1}]})
+    assert response.status == 201, await response.text()
     response = await client.get(f"{API}/prescriptions/{rx_id}", headers=pharmacy.headers)
     assert response.status == 200
     assert (await response.json())["content"]["medications"][0]["name"] == "Paracetamol"
@@ -141,7 +150,9 @@ async def test_draft_to_released(client: TestClient, services: Services,
     assert all(e["request_id"] for e in items[1:])
     assert items[3]["old_values"]["status"] == "pending_review"
     assert items[3]["new_values"]["status"] == "approved"
-    assert items[1]["new_values"]["content"]["medications"][-1]["name"] == "Codeine syrup"
+    # The edit is there, its content only as a keyed hash (no medicine names in the trail).
+    assert items[1]["new_values"]["content"]["changed"] is True
+    assert "Codeine" not in str(items[1])
     chain = await (await client.get(f"{API}/audit/verify", headers=admin.headers)).json()
     assert chain["intact"] is True and chain["checked"] > 10
 

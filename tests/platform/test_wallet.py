@@ -36,7 +36,12 @@ async def test_topup_transfer_and_replays(client: TestClient, services: Services
     refused = await call(client, "POST", "/wallet/transfer", mother, 404, headers=key(),
                          json={"member_id": str(son.user_id), "amount": "10"})
     assert refused["error"]["code"] == "NOT_FOUND"
-    await call(client, "POST", "/wallet/family", mother, 201, json={"phone": "9988776655"})
+    # The son consents by reading out the code he was sent.
+    asked = await call(client, "POST", "/wallet/family", mother, 202,
+                       json={"phone": "9988776655"})
+    linked = await call(client, "POST", "/wallet/family/confirm", mother, 201, json={
+        "challenge_id": asked["challenge_id"], "code": outbox.last_code("+919988776655")})
+    assert linked["member_id"] == str(son.user_id)
     headers = key()
     sent = await call(client, "POST", "/wallet/transfer", mother, 201, headers=headers,
                       json={"member_id": str(son.user_id), "amount": "400.25"})

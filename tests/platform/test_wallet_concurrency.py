@@ -63,7 +63,9 @@ async def test_concurrent_payments_and_transfers(client: TestClient, services: S
     payer = await login_patient(client, outbox)
     member = await login_patient(client, outbox, phone="9988776655")
     actor = Actor(payer.user_id, "patient")
-    await wallet.add_family(services.uow(), actor, "9988776655")
+    asked = await wallet.ask_family(services.uow(), services.otps, outbox, actor, "9988776655")
+    await wallet.confirm_family(services.uow(), services.otps, actor,
+                                uuid.UUID(asked["challenge_id"]), outbox.last_code())
     order_ids = await _orders(client, services, actor)
     amount = Decimal("21.00")  # one sachet; each transfer moves the same
     start = amount * PAYMENTS

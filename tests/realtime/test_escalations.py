@@ -211,7 +211,8 @@ async def test_every_step_is_audited_on_the_chain(bus: EventBus, uow_factory: ob
         "escalation_raised", "escalation_offered", "escalation_timed_out",
         "escalation_accepted", "escalation_resolved"]
     assert events[3]["actor_id"] == str(doctor.user_id)
-    assert events[0]["new_values"]["red_flags"] == ["chest_pain"]
+    assert events[0]["new_values"]["emergency"] is True  # red flags: a keyed hash, not values
+    assert "chest_pain" not in str(events[0]) and events[0]["new_values"]["red_flags"]["hash"]
     count, broken = await verify_trail(uow_factory())  # type: ignore[operator]
     assert count >= 5 and broken is None
     await escalations.close()

@@ -33,8 +33,8 @@ from tests.support.browser import (
     script_errors,
     shows,
 )
-from tests.support.server import serving
 from tests.support.codes import codes, new_code
+from tests.support.server import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.timeout(400)]
 __all__ = ["cheap_passwords"]
