@@ -104,6 +104,8 @@ def launch(folder: Path, max_sessions: int) -> ServerProcess:
            "DHANVANTRI_MAX_SESSIONS": str(max_sessions), "DHANVANTRI_LOG_LEVEL": "WARNING",
            # Guests: the load is on the transports and the pipeline, not on sign-in.
            "DHANVANTRI_REQUIRE_AUTH": "0",
+           # Every client comes from 127.0.0.1: lift the per-address limit on guests.
+           "DHANVANTRI_CONSULTATIONS_PER_ADDRESS": "0",
            "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
     return ServerProcess(lambda port: [sys.executable, "-m", "dhanvantri.cli", "serve", "--host",
                                        "127.0.0.1", "--port", str(port)],

@@ -33,7 +33,16 @@ class Settings(BaseSettings):
     # --- secrets (generated into data_dir on first use when unset) ---
     vault_key: SecretStr | None = None  # base64 32-byte AES-GCM key for the PHI vault
     jwt_secret: SecretStr | None = None
+    # PHI columns at rest: base64 32-byte AES-GCM key (default: derived from the server
+    # secret) and, while rotating, the previous keys as a comma list (README, Security).
+    data_key: SecretStr | None = None
+    data_keys_old: SecretStr | None = None
     signing_key_path: Path | None = None  # Ed25519 PEM for prescriptions
+    # The audit chain's HMAC key (default: derived from the server secret); production sets its
+    # own, kept apart from the database and its backups (README, Security).
+    audit_key: SecretStr | None = None
+    # How often the server appends the audit head to <data dir>/audit_anchors.jsonl (0: never).
+    audit_anchor_minutes: float = Field(default=15.0, ge=0)
 
     # --- speech ---
     sample_rate: int = 16000
@@ -67,6 +76,8 @@ class Settings(BaseSettings):
     otp_max_attempts: int = 5
     login_rate_limit: str = "10/minute"  # per client address, and per account
     otp_rate_limit: str = "5/minute"  # code requests per phone number (and per address)
+    # Login and family codes go only to mobile numbers of this region (ISO 3166 code).
+    phone_region: str = Field(default="IN", pattern=r"^[A-Z]{2}$")
 
     # --- commerce: pharmacy orders, labs, payments, wallet (dhanvantri.platform) ---
     payment_gateway: str = "sandbox"  # "sandbox" (embedded, no network) or "razorpay"
@@ -84,7 +95,13 @@ class Settings(BaseSettings):
     # --- realtime server (dhanvantri.realtime) ---
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
     max_sessions: int = 8  # live consultations at once; more get 503 SERVER_BUSY
-    consultation_connect_timeout_s: float = 60.0  # a consultation not joined by then expires
+    # A consultation not joined by then expires: long enough for ICE gathering and an offer,
+    # short enough that reserved-but-unused slots come back quickly.
+    consultation_connect_timeout_s: float = 20.0
+    # Live or reserved consultations at once per signed-in patient (2: the WebSocket fallback
+    # starts a new one while the first is still hanging up), and per address for guests; 0: none.
+    consultations_per_patient: int = 2
+    consultations_per_address: int = 2
     # A request body not received in full by then is answered 408 (a slow client holds no
     # handler); generous for a 512 KB body on a poor mobile link.
     request_body_timeout_s: float = Field(default=30.0, gt=0)
@@ -101,7 +118,7 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""
         path = self.data_dir.expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: PHI and keys
         return path
 
 

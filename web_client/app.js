@@ -191,7 +191,7 @@ class Consultation {
     ui.detailConnection.textContent = "websocket";
     this.call = new WsCall((raw) => this.onMessage(raw),
       () => this.fail("The connection to the clinic was lost."));
-    await patient.fresh(); // the token rides in the URL: it must be valid as the socket opens
+    await patient.fresh(); // the token rides in the start message: valid as the socket opens
     if (this.ended) return;
     await this.call.open(created.ws_url, patient.accessToken(), this.mic);
     this.useFallbackAvatar(); // no video comes this way
@@ -262,6 +262,7 @@ class Consultation {
         showEscalationNews("A doctor has accepted your case and is joining the call.", false);
         break;
       case "escalation_timeout":
+      case "escalation_resolved": // the doctor is done, or nobody could come: what to do next
         showEscalationNews(String(event.advice ?? ""), Boolean(event.emergency));
         break;
       case "doctor":

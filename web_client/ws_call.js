@@ -2,8 +2,8 @@
 // without WebRTC and networks that block it (UDP). No video comes this way: the page draws the
 // avatar itself from the viseme events.
 //
-// A browser cannot set headers on a WebSocket, so a signed-in patient's token goes in the URL's
-// ``access_token`` query parameter (the server accepts it there for this route only).
+// A browser cannot set headers on a WebSocket, so a signed-in patient's token goes in the start
+// message (``access_token``), never the URL: URLs reach access logs and proxies.
 
 // Captures the microphone's samples on the audio thread and hands them to the page.
 const CAPTURE = new URL("./pcm_capture.js", import.meta.url);
@@ -39,14 +39,14 @@ export class WsCall {
   async open(wsUrl, token, stream) {
     this.ctx = new AudioContext();
     const rate = this.ctx.sampleRate; // 44.1 or 48 kHz: within what the server accepts
-    const url = new URL(wsUrl);
-    if (token) url.searchParams.set("access_token", token);
-    this.ws = new WebSocket(url);
+    this.ws = new WebSocket(wsUrl);
     this.ws.binaryType = "arraybuffer";
     this.ws.onmessage = (e) => this.receive(e.data);
     this.ws.onclose = () => { if (!this.closed) this.onClosed(); };
     await opened(this.ws);
-    this.ws.send(JSON.stringify({ type: "start", sample_rate: rate, encoding: "pcm_s16le" }));
+    const start = { type: "start", sample_rate: rate, encoding: "pcm_s16le" };
+    if (token) start.access_token = token;
+    this.ws.send(JSON.stringify(start));
     this.frame = Math.round(rate * FRAME_S);
 
     await this.ctx.audioWorklet.addModule(CAPTURE);

@@ -5,9 +5,10 @@ it holds, wired to the bus.
 sends to the patient; an ``{"type": "escalation", ...}`` event raises an escalation. While an
 escalated consultation is live here, the desk lists it in the shared consultation directory (so
 a physician connected to another process can find its holder) and relays what the bus addresses
-to it (``escalation_timeout``, ``escalation_accepted``, and a physician's commands: listen, take
-over, hand back, leave) to the live session. Where this process holds calls, the desk joins
-physicians to them through its :class:`~dhanvantri.desk.call_host.CallHost`.
+to it (``escalation_timeout``, ``escalation_accepted``, ``escalation_resolved``, and a
+physician's commands: listen, take over, hand back, leave) to the live session. Where this
+process holds calls, the desk joins physicians to them through its
+:class:`~dhanvantri.desk.call_host.CallHost`.
 
 The desk also carries the back office's review-queue changes to every dashboard
 (:meth:`PhysicianDesk.review_changed`): on the bus, so a decision taken on one process reaches
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any]], None]
 PRESENCE_TTL_S = 15.0
-RELAYED = frozenset({"escalation_timeout", "escalation_accepted"})  # told to the patient
+# Told to the patient (shown; the advice of a timeout or resolution also spoken).
+RELAYED = frozenset({"escalation_timeout", "escalation_accepted", "escalation_resolved"})
 # A physician's commands to a live consultation, run by the process holding it.
 COMMANDS = frozenset({"listen", "takeover", "handback", "leave", "end"})
 REQUEST_TIMEOUT_S = 15.0  # a physician's join waits this long for the holding process

@@ -7,10 +7,11 @@ lives in the shared store (see ``store.py``) and news travels over the bus:
 * channel ``escalations``: ``{"type": "escalation", "event": "raised"|"offered"|"updated"|
   "accepted"|"timed_out"|"resolved", "escalation": <summary>, "published_at": <epoch ms>}``,
   read by every physician dashboard;
-* channel ``consultation.<id>``: ``{"type": "escalation_timeout", "advice": ..., ...}`` and
-  ``{"type": "escalation_accepted", ...}`` for the consultation itself, which speaks them to the
-  patient. Later commands for the live consultation (listen, take over, hand back) are
-  addressed to the same channel, so they reach whichever process holds it.
+* channel ``consultation.<id>``: ``{"type": "escalation_timeout", "advice": ..., ...}``,
+  ``{"type": "escalation_accepted", ...}`` and ``{"type": "escalation_resolved", "advice": ...,
+  ...}`` for the consultation itself, which shows them to the patient and speaks the advice.
+  Later commands for the live consultation (listen, take over, hand back) are addressed to the
+  same channel, so they reach whichever process holds it.
 
 Every state change is written to the back office's audit trail (entity type ``escalation``).
 """
@@ -25,7 +26,8 @@ from typing import Any
 
 from dhanvantri.desk.cluster.bus import EventBus
 from dhanvantri.desk.cluster.directory import Directory
-from dhanvantri.desk.store import Escalation, EscalationStore, Status
+from dhanvantri.desk.store import WAITING, Escalation, EscalationStore, Status
+from dhanvantri.http.errors import Conflict, Forbidden
 from dhanvantri.platform.domain.audit import SYSTEM, Actor
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,23 @@ def advice(emergency: bool, emergency_number: str) -> str:
         return (f"A doctor could not join yet. This may be an emergency: call {emergency_number} "
                 "now, or go to the nearest hospital emergency department. Do not wait.")
     return ("A doctor could not join yet; one will call you back. If you feel worse, call "
+            f"{emergency_number} or go to the nearest hospital.")
+
+
+def resolved_advice(answered: bool, emergency: bool, emergency_number: str) -> str:
+    """What the patient is told when their escalation is closed.
+
+    Args:
+        answered: a physician had accepted it (else an admin closed it unanswered).
+        emergency: the escalation is an emergency.
+        emergency_number: the number the patient is told to call.
+    """
+    if not answered:
+        if emergency:
+            return advice(True, emergency_number)
+        return ("No doctor can join this call. If you feel worse, call "
+                f"{emergency_number} or go to the nearest hospital.")
+    return ("The doctor has finished with your request. If you feel worse, call "
             f"{emergency_number} or go to the nearest hospital.")
 
 
@@ -124,18 +143,44 @@ class EscalationService:
             "physician_id": escalation.accepted_by})
         return escalation
 
-    async def resolve(self, escalation_id: str, actor: Actor) -> Escalation:
-        """Close the escalation (the physician is done, or the consultation ended)."""
-        now = self.clock()
+    async def resolve(self, escalation_id: str, actor: Actor, *, admin: bool = False
+                      ) -> Escalation:
+        """Close the escalation and tell the patient (spoken and shown) what happens next.
+
+        Only the physician who accepted it may resolve it, or an admin. One nobody accepted
+        yet is refused (409 ``NOT_ACCEPTED``) unless an admin closes it: an emergency must
+        never leave the queue with the patient unanswered.
+
+        Raises:
+            Conflict: not accepted yet (``NOT_ACCEPTED``), or resolved already.
+            Forbidden: another physician accepted it.
+        """
+        now, was = self.clock(), Status.RESOLVED
 
         def close(escalation: Escalation) -> None:
+            nonlocal was
+            was = escalation.status
+            if not admin and was in WAITING:
+                raise Conflict("accept the escalation first", code="NOT_ACCEPTED",
+                               details={"status": was.value})
+            if not admin and was is Status.ACCEPTED \
+                    and escalation.accepted_by != str(actor.user_id):
+                raise Forbidden("another physician accepted this escalation")
             escalation.move(Status.RESOLVED)
             escalation.resolved_at = now
 
         escalation = await self.store.update(escalation_id, close)
         self._cancel_timer(escalation_id)
-        await self.record(actor, "escalation_resolved", escalation, {})
+        answered = was is Status.ACCEPTED
+        await self.record(actor, "escalation_resolved", escalation,
+                          {"was": was.value, "by_admin": admin,
+                           "patient_told": "resolved" if answered else "no_doctor"})
         await self._announce("resolved", escalation)
+        await self.bus.publish(consultation_channel(escalation.consultation_id), {
+            "type": "escalation_resolved", "escalation_id": escalation.id,
+            "consultation_id": escalation.consultation_id, "emergency": escalation.emergency,
+            "emergency_number": self.emergency_number,
+            "advice": resolved_advice(answered, escalation.emergency, self.emergency_number)})
         return escalation
 
     async def queue(self) -> list[dict[str, Any]]:

@@ -10,14 +10,16 @@
   "published_at"}``, and each change of the review queue as ``{"type": "review_queue",
   "prescription_id", "status", "urgent", "published_at"}`` (the page then fetches the queue);
 * ``GET /api/v1/escalations``: the same queue over plain HTTP;
-* ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve``;
+* ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve`` (the accepting physician or an
+  admin; the patient is told);
 * ``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call
   (``physician_media.py``), then ``.../takeover``, ``.../handback`` (body ``{"notes": ...}``),
   ``.../listen`` and ``.../leave`` switch modes and ``.../end`` ends the consultation for the
   patient (the record closes as ``physician_ended``); they travel over the bus to the process
   holding the consultation, so they work from any process.
 
-Every endpoint names ``Perm.ESCALATIONS`` (physicians only), checked before its handler runs.
+Every endpoint names ``Perm.ESCALATIONS`` (physicians only), checked before its handler runs;
+resolve names ``Perm.ESCALATIONS_RESOLVE`` (physicians and admins).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from dhanvantri.http.auth import authorize, caller, optional_caller
 from dhanvantri.http.endpoint import Endpoint, install_endpoints, parse_body
 from dhanvantri.http.errors import ApiError, Forbidden, NotFound, Unauthorized
 from dhanvantri.http.permissions import Perm
-from dhanvantri.http.principal import Principal
+from dhanvantri.http.principal import Principal, Role
 from dhanvantri.platform.bootstrap import SERVICES
 from dhanvantri.platform.web.common import actor_for
 from dhanvantri.settings import Settings
@@ -96,9 +98,12 @@ async def accept(request: web.Request) -> web.Response:
 
 
 async def resolve(request: web.Request) -> web.Response:
-    """``POST /api/v1/escalations/{id}/resolve``: the physician is done with it."""
+    """``POST /api/v1/escalations/{id}/resolve``: the accepting physician (or an admin) is done
+    with it; the patient is told."""
+    principal = caller(request)
     escalation = await request.app[DESK].escalations.resolve(
-        request.match_info["id"], actor_for(request, caller(request)))
+        request.match_info["id"], actor_for(request, principal),
+        admin=principal.role is Role.ADMIN)
     return web.json_response(escalation.summary())
 
 
@@ -191,6 +196,10 @@ COMMANDS_NOTE = (
     "notes in its context; leave: the physician hangs up; end: the patient is told the doctor "
     "ended the consultation and the call ends (its record goes to review as physician_ended). "
     "Audited.")
+RESOLVE_NOTE = (
+    "Only the physician who accepted the escalation, or an admin. One nobody accepted yet is "
+    "refused unless an admin closes it. The patient is told (shown and spoken) what happens "
+    "next: an emergency closed unanswered gets the emergency number. Audited.")
 ENDPOINTS = [
     Endpoint("GET", "/physician/ws", dashboard_socket, "Live escalation queue (WebSocket)", TAG,
              Perm.ESCALATIONS, description=DASHBOARD,
@@ -203,7 +212,11 @@ ENDPOINTS = [
              responses={200: "accepted", 409: "ESCALATION_STATE: already accepted or resolved"},
              response=Escalation, params=ESCALATION_ID),
     Endpoint("POST", "/escalations/{id}/resolve", resolve, "Resolve an escalation", TAG,
-             Perm.ESCALATIONS, responses={200: "resolved", 409: "ESCALATION_STATE: resolved"},
+             Perm.ESCALATIONS_RESOLVE, description=RESOLVE_NOTE,
+             responses={200: "resolved; the patient is told",
+                        403: "FORBIDDEN: another physician accepted it",
+                        409: "NOT_ACCEPTED (nobody accepted it yet) or ESCALATION_STATE "
+                             "(resolved already)"},
              response=Escalation, params=ESCALATION_ID),
     Endpoint("POST", "/escalations/{id}/{command}", command,
              "Switch the live call's mode (takeover, handback, listen, leave) or end it", TAG,

@@ -41,6 +41,7 @@ class Perm(StrEnum):
     SETTLEMENTS_READ = "settlements:read"
     # The physician desk: the escalation queue, accepting, joining and steering a live call.
     ESCALATIONS = "escalations:handle"
+    ESCALATIONS_RESOLVE = "escalations:resolve"  # physicians (their own), admins (any)
 
 
 _ALL = frozenset({Perm.PROFILE_READ})
@@ -60,11 +61,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: _ALL | {Perm.CONSULT, Perm.CONSULT_READ, Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ,
                           Perm.RX_ACKNOWLEDGE, Perm.RX_RELEASE} | _PATIENT_SHOP,
     Role.PHYSICIAN: _STAFF | {Perm.RX_QUEUE, Perm.RX_READ, Perm.RX_REVIEW, Perm.RX_SIGN,
-                              Perm.RX_RELEASE, Perm.ESCALATIONS, Perm.CONSULT_READ},
+                              Perm.RX_RELEASE, Perm.ESCALATIONS, Perm.ESCALATIONS_RESOLVE,
+                              Perm.CONSULT_READ},
     Role.PHARMACY: _STAFF | {Perm.RX_READ} | _PHARMACY_SHOP,
     Role.LAB: _STAFF | {Perm.RX_READ} | _LAB_SHOP,
     Role.ADMIN: _STAFF | {Perm.USERS_READ, Perm.USERS_WRITE, Perm.AUDIT_READ, Perm.RX_READ,
-                          Perm.RX_RELEASE, Perm.CONSULT_READ} | _ADMIN_SHOP,
+                          Perm.RX_RELEASE, Perm.CONSULT_READ, Perm.ESCALATIONS_RESOLVE}
+    | _ADMIN_SHOP,
     Role.SUPPORT: _STAFF | {Perm.USERS_READ} | _SUPPORT_SHOP,
 }
 

@@ -29,7 +29,12 @@ LOGIN_SCOPE = "otp-login"  # what the lockouts count: wrong login codes per phon
 
 
 def normalize_phone(raw: str, region: str = "IN") -> str:
-    """E.164 form of a mobile number; raise ``ValidationFailed`` on ``phone`` otherwise."""
+    """E.164 form of a mobile number of ``region`` (``DHANVANTRI_PHONE_REGION``); raise
+    ``ValidationFailed`` on ``phone`` otherwise.
+
+    Numbers of other regions are refused: codes are sent where the service runs, and an SMS
+    abroad costs money anyone could make the server spend.
+    """
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -39,6 +44,8 @@ def normalize_phone(raw: str, region: str = "IN") -> str:
                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     if not phonenumbers.is_valid_number(number) or not mobile:
         raise ValidationFailed.field("phone", "must be a valid mobile number")
+    if phonenumbers.region_code_for_number(number) != region:
+        raise ValidationFailed.field("phone", f"must be a mobile number in {region}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -56,12 +63,14 @@ def normalize_abha(raw: str) -> str:
 
 
 async def request_login_code(uow: UnitOfWork, otps: OtpIssuer, notifier: Notifier,
-                             phone: str, lockouts: Lockouts | None = None) -> dict[str, Any]:
-    """Send a login code to a patient's phone; the account is created on first verification.
+                             phone: str, lockouts: Lockouts | None = None, *,
+                             region: str = "IN") -> dict[str, Any]:
+    """Send a login code to a patient's phone (of ``region``); the account is created on
+    first verification.
 
     A phone locked after wrong codes gets no new code until the lock ends (``RATE_LIMITED``).
     """
-    phone = normalize_phone(phone)
+    phone = normalize_phone(phone, region)
     async with uow:
         if lockouts is not None:
             await lockouts.ensure_open(uow, LOGIN_SCOPE, phone)

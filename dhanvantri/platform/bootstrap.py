@@ -13,12 +13,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
-from . import db, keys
+from . import audit, db, keys
 from .clinical_gate import default_gate
 from .clock import Clock, utcnow
 from .commerce import labs, orders
 from .commerce.delivery import DeliveryCodes
 from .commerce.payments import Cashier
+from .domain.audit import AuditKeys
 from .esign import ESignProvider, LocalSigner
 from .gateways import PaymentGateway, make_gateway
 from .notifier import ConsoleNotifier, Notifier
@@ -79,12 +80,14 @@ class Services:
     gateway: PaymentGateway  # gateways.py; the sandbox unless Razorpay is configured
     cashier: Cashier  # takes payments through the gateway (or the wallet)
     delivery_codes: DeliveryCodes
+    audit_keys: AuditKeys = field(repr=False)  # seal the audit chain; never in the database
     review: ReviewFeed = field(default_factory=ReviewFeed)  # review queue changes, announced
     _serialize: asyncio.Lock | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
-        return UnitOfWork(self.sessions, clock=self.clock, serialize=self._serialize)
+        return UnitOfWork(self.sessions, audit_keys=self.audit_keys, clock=self.clock,
+                          serialize=self._serialize)
 
     def verify_url(self, prescription_id: Any) -> str:
         """The public verification link printed as the PDF's QR code."""
@@ -126,6 +129,8 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
     secret = keys.jwt_secret(settings)
     otps = OtpIssuer(secret, clock, settings.otp_ttl_seconds, settings.otp_max_attempts)
     gateway = make_gateway(settings, secret)
+    audit_keys = AuditKeys.derive(keys.audit_key(settings))
+    audit.attach_keys(engine, audit_keys)  # the migration re-sealing an old chain needs them
     return Services(
         settings=settings, engine=engine, sessions=db.session_factory(engine), clock=clock,
         tokens=TokenService(secret, clock, settings.access_token_minutes,
@@ -138,4 +143,5 @@ def bootstrap(settings: Settings, *, notifier: Notifier | None = None, clock: Cl
         delivery_codes=DeliveryCodes(CodeHasher(keys.delivery_code_key(settings)),
                                      settings.delivery_otp_ttl_seconds,
                                      settings.delivery_otp_max_attempts),
+        audit_keys=audit_keys,
         _serialize=asyncio.Lock() if engine.dialect.name == "sqlite" else None)

@@ -1,4 +1,4 @@
-"""``dhanvantri audit verify``, ``dhanvantri users create-staff``, ``dhanvantri db upgrade``.
+"""``dhanvantri audit verify|anchor``, ``dhanvantri users create-staff``, ``dhanvantri db upgrade``.
 
 Nothing heavy is imported at module level; handlers import what they need.
 """
@@ -20,9 +20,17 @@ def register(subparsers: Any) -> None:
     """Add the back office's subcommands."""
     audit = subparsers.add_parser("audit", help="audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="check the audit hash chain; exit 1 if broken")
+    verify = audit_sub.add_parser("verify", help="check the audit HMAC chain; exit 1 if broken")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_argument("--anchor", metavar="FILE",
+                        help="anchor file (from `audit anchor`): the chain must still hold"
+                             " each exported head")
     verify.set_defaults(handler=_audit_verify)
+    anchor = audit_sub.add_parser("anchor", help="print the chain's head (sequence, seal, time)"
+                                  " to keep off this machine")
+    anchor.add_argument("--json", action="store_true", help="print the anchor as JSON")
+    anchor.add_argument("--out", metavar="FILE", help="append the anchor to FILE as a JSON line")
+    anchor.set_defaults(handler=_audit_anchor)
 
     users = subparsers.add_parser("users", help="accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
@@ -43,6 +51,11 @@ def register(subparsers: Any) -> None:
     db_sub = database.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="run migrations up to head")
     upgrade.set_defaults(handler=_db_upgrade)
+    rotate = db_sub.add_parser(
+        "rotate-keys", help="re-seal every PHI value under DHANVANTRI_DATA_KEY (after rotation, "
+                            "the old keys in DHANVANTRI_DATA_KEYS_OLD can then be dropped)")
+    rotate.add_argument("--json", action="store_true", help="print the result as JSON")
+    rotate.set_defaults(handler=_db_rotate_keys)
 
 
 def _services() -> Any:
@@ -53,23 +66,24 @@ def _services() -> Any:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import DBAPIError
-
     from .audit import verify_trail
+
+    anchors = _read_anchor_file(args.anchor) if args.anchor is not None else []
 
     async def run() -> tuple[int, Any]:
         services = _services()
         try:
-            return await verify_trail(services.uow())
+            return await verify_trail(services.uow(), anchors)
         finally:
             await services.close()
 
-    try:
-        count, broken = asyncio.run(run())
-    except DBAPIError as exc:
-        print(f"dhanvantri: cannot read the audit trail: {exc.orig}", file=sys.stderr)
+    outcome = _run_on_trail(run)
+    if outcome is None:
         return 1
+    count, broken = outcome
     result: dict[str, Any] = {"intact": broken is None, "checked": count}
+    if args.anchor is not None:
+        result["anchors_checked"] = len(anchors)
     if broken is not None:
         result["broken_at"] = {"seq": broken.seq, "reason": broken.reason}
         print(f"audit trail BROKEN at event {broken.seq}: {broken.reason}", file=sys.stderr)
@@ -78,6 +92,64 @@ def _audit_verify(args: argparse.Namespace) -> int:
     elif broken is None:
         print(f"audit trail intact: {count} events")
     return 0 if broken is None else 1
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..cli import UsageError
+    from .audit import append_anchor, head_anchor
+
+    async def run() -> Any:
+        services = _services()
+        try:
+            return await head_anchor(services.uow())
+        finally:
+            await services.close()
+
+    anchor = _run_on_trail(run)
+    if anchor is None:
+        return 1
+    if args.out is not None:
+        try:
+            append_anchor(Path(args.out), anchor)
+        except OSError as exc:
+            raise UsageError(f"cannot write the anchor file {args.out}: {exc.strerror}") from exc
+        print(f"audit anchor of event {anchor.seq} appended to {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(anchor.as_json()))
+    elif args.out is None:
+        fields = anchor.as_json()
+        print(f"audit head: event {fields['seq']} seal {fields['seal']} at {fields['at']}")
+    return 0
+
+
+def _read_anchor_file(name: str) -> list[Any]:
+    from pathlib import Path
+
+    from ..cli import UsageError
+    from .audit import read_anchors
+
+    try:
+        anchors = read_anchors(Path(name))
+    except OSError as exc:
+        raise UsageError(f"cannot read the anchor file {name}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not anchors:
+        raise UsageError(f"{name}: no anchor in the file")
+    return anchors
+
+
+def _run_on_trail(run: Any) -> Any:
+    """Run ``run()`` on the trail; ``None`` (after saying why) when the database fails."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return asyncio.run(run())
+    except DBAPIError as exc:
+        print(f"dhanvantri: cannot read the audit trail: {exc.orig}", file=sys.stderr)
+        return None
 
 
 def _read_password() -> str:
@@ -135,4 +207,23 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     print("database at head", file=sys.stderr)
+    return 0
+
+
+def _db_rotate_keys(args: argparse.Namespace) -> int:
+    from .db import reseal
+
+    async def run() -> int:
+        services = _services()
+        try:
+            await services.start()
+            return await reseal(services.engine)
+        finally:
+            await services.close()
+
+    count = asyncio.run(run())
+    if args.json:
+        print(json.dumps({"resealed": count}))
+    else:
+        print(f"re-sealed {count} values under the current data key", file=sys.stderr)
     return 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ..settings import Settings
+from .data_cipher import DataCipher, attach
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -39,9 +42,29 @@ def make_engine(settings: Settings) -> AsyncEngine:
             raise ValueError("database_schema must be a lower-case identifier")
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)
+    attach(engine, DataCipher.from_settings(settings))  # PHI columns seal with these keys
     if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_file(Path(path), settings.resolved_data_dir())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_file(path: Path, data_dir: Path) -> None:
+    """Create the SQLite file owner-only (SQLite gives its -wal and -shm files the database
+    file's mode) and tighten an older install's files and data folder."""
+    folder = path.parent.resolve()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    # Only the data folder, and never a shared one such as /tmp (sticky) or one not ours.
+    if folder == data_dir and info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        folder.chmod(0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -101,3 +124,41 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
         return await conn.run_sync(
             lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def reseal(engine: AsyncEngine) -> int:
+    """Seal every sealed value not under the current data key again under it (key rotation);
+    the number of values re-sealed. Values already current are left alone, so a run cut short
+    is simply run again."""
+    from sqlalchemy import Text, select, type_coerce, update
+
+    from .data_cipher import for_dialect
+    from .tables import metadata
+    from .tables.types import Sealed
+
+    cipher = for_dialect(engine.dialect)
+    count = 0
+    for table in metadata.sorted_tables:
+        sealed = [c for c in table.c if isinstance(c.type, Sealed)]
+        if not sealed:
+            continue
+        key = table.c.id
+        async with engine.begin() as conn:
+            # The stored text as is: opening and sealing happen here, key by key.
+            raw = [type_coerce(c, Text()).label(c.name) for c in sealed]
+            rows = (await conn.execute(select(key, *raw))).all()
+            for row in rows:
+                stale = {c.name: getattr(row, c.name) for c in sealed
+                         if getattr(row, c.name) is not None
+                         and not cipher.is_current(getattr(row, c.name))}
+                if not stale:
+                    continue
+                fresh = {name: cipher.seal(cipher.open(value, f"{table.name}.{name}"),
+                                           f"{table.name}.{name}")
+                         for name, value in stale.items()}
+                # Written as text: the column types would seal the sealed text once more.
+                await conn.execute(update(table).where(key == row.id).values(
+                    {table.c[name]: type_coerce(value, Text()) for name, value in fresh.items()}))
+                count += len(fresh)
+    log.info("data keys rotated: %d values re-sealed", count)
+    return count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -59,6 +61,36 @@ def consultation_tokens_key(settings: Settings) -> bytes:
     return derived_key(settings, "dhanvantri/consultation-tokens")
 
 
+def decode_key(text: str) -> bytes:
+    """A base64 32-byte key from settings; raise ``ValueError`` saying why otherwise."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as exc:
+        raise ValueError("data key is not base64") from exc
+    if len(key) != 32:
+        raise ValueError("data key must be 32 bytes, base64-encoded")
+    return key
+
+
+def data_key(settings: Settings) -> bytes:
+    """The AES-GCM key of PHI columns: ``DHANVANTRI_DATA_KEY``, else derived from the server
+    secret (a fresh install needs no setup; set it before ever changing the server secret)."""
+    if settings.data_key is not None:
+        return decode_key(settings.data_key.get_secret_value())
+    return derived_data_key(settings)
+
+
+def derived_data_key(settings: Settings) -> bytes:
+    """The default data key, derived from the server secret."""
+    return derived_key(settings, "dhanvantri/data-at-rest")
+
+
+def blind_index_key(settings: Settings) -> bytes:
+    """The HMAC key of the lookup indexes (phone, e-mail). Derived from the server secret and
+    not from the data key, so rotating data keys leaves every index valid."""
+    return derived_key(settings, "dhanvantri/blind-index")
+
+
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The Ed25519 prescription key: ``signing_key_path``, or a PEM generated in the data dir."""
     default = settings.resolved_data_dir() / "prescription_signing_key.pem"
@@ -77,3 +109,12 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The secret the audit chain is sealed (and its PHI values hashed) under:
+    ``DHANVANTRI_AUDIT_KEY``, else derived from the server secret under its own label. Either way
+    it lives outside the database, so whoever holds only the database cannot re-seal the trail."""
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode()
+    return derived_key(settings, "dhanvantri/audit-chain")

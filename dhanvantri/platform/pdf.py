@@ -10,6 +10,8 @@ from typing import Any
 import segno
 from fpdf import FPDF
 
+from .domain.text import visible
+
 
 @dataclass(frozen=True)
 class PdfFacts:
@@ -30,8 +32,11 @@ class PdfFacts:
 
 
 def _latin1(text: Any) -> str:
-    # The core PDF fonts are Latin-1; other scripts print as '?' rather than failing.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+    # Invisible characters go first: a right-to-left override or a zero-width space would
+    # otherwise print as '?' in a name (records stored before input was cleaned, AI drafts).
+    # The core PDF fonts are Latin-1; other scripts print as '?' rather than failing. Text is
+    # drawn as plain cells (no markdown or HTML mode), so markup in it prints as typed.
+    return visible(str(text)).encode("latin-1", "replace").decode("latin-1")
 
 
 def render(facts: PdfFacts) -> bytes:

@@ -20,6 +20,7 @@ from .safety import SafetyGate, normalize_safety
 from .uow import UnitOfWork
 
 ENTITY = "prescription"
+MERCHANTS = (Role.PHARMACY, Role.LAB)  # see released prescriptions their orders name
 
 
 async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: uuid.UUID,
@@ -98,8 +99,8 @@ async def view(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID) -> di
 
     Physicians and admins see everything (transcript, AI reasoning, safety result). Patients see
     their own, with the clinical content only once a physician has signed it. Pharmacy and lab
-    see released prescriptions only. Others' prescriptions are reported as not found. Every
-    view is audited (access to health records).
+    see released prescriptions that their own orders or bookings name. Others' prescriptions
+    are reported as not found. Every view is audited (access to health records).
     """
     async with uow:
         rx = await _visible(uow, viewer, prescription_id)
@@ -116,13 +117,18 @@ async def list_prescriptions(uow: UnitOfWork, viewer: Actor, status: Status | No
     role = Role(viewer.role)
     patient_id = viewer.user_id if role == Role.PATIENT else None
     statuses = [status] if status else None
-    if role in (Role.PHARMACY, Role.LAB):
+    if role in MERCHANTS:
         if status not in (None, Status.RELEASED):
             return []
         statuses = [Status.RELEASED]
     async with uow:
-        found = await uow.prescriptions.list(patient_id=patient_id, statuses=statuses,
-                                             limit=limit, offset=offset)
+        if role in MERCHANTS:
+            assert viewer.user_id is not None
+            found = await uow.prescriptions.of_merchant_user(
+                viewer.user_id, statuses=statuses, limit=limit, offset=offset)
+        else:
+            found = await uow.prescriptions.list(patient_id=patient_id, statuses=statuses,
+                                                 limit=limit, offset=offset)
         return [await describe(uow, rx, role, brief=True) for rx in found]
 
 
@@ -132,10 +138,19 @@ async def _visible(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID, *
     role = Role(viewer.role)
     hidden = (rx is None
               or (role == Role.PATIENT and rx.patient_id != viewer.user_id)
-              or (role in (Role.PHARMACY, Role.LAB) and rx.status != Status.RELEASED))
+              or (role in MERCHANTS and not await _named_by_merchant(uow, viewer, rx)))
     if hidden or rx is None:
         raise NotFound("no such prescription")
     return rx
+
+
+async def _named_by_merchant(uow: UnitOfWork, viewer: Actor, rx: Prescription) -> bool:
+    # A pharmacy or lab sees a released prescription only when one of its own orders or
+    # bookings names it: the patient chose to share it with that merchant, not the platform's.
+    if rx.status != Status.RELEASED or viewer.user_id is None:
+        return False
+    return bool(await uow.prescriptions.of_merchant_user(viewer.user_id,
+                                                         prescription_id=rx.id, limit=1))
 
 
 async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool = False

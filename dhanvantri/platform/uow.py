@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .clock import Clock, utcnow
-from .domain.audit import Actor, AuditEvent, canonical_json
+from .domain.audit import Actor, AuditEvent, AuditKeys, canonical_json, mask_values
 from .repositories.accounts import CredentialRepository, UserRepository
 from .repositories.audit import AuditRepository
 from .repositories.catalog import MedicineRepository, MerchantRepository, StockRepository
@@ -28,8 +28,9 @@ from .repositories.wallet import FamilyRepository
 class UnitOfWork:
     """Open with ``async with``; nothing is saved unless ``commit()`` is called.
 
-    Audit events recorded with ``record()`` are sealed into the hash chain inside the same
-    transaction as the change they describe, so a change never lands without its event.
+    Audit events recorded with ``record()`` are sealed into the HMAC chain (under ``audit_keys``)
+    inside the same transaction as the change they describe, so a change never lands without its
+    event.
     """
 
     users: UserRepository
@@ -49,9 +50,10 @@ class UnitOfWork:
     consultations: ConsultationRepository
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock = utcnow,
-                 serialize: asyncio.Lock | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, audit_keys: AuditKeys,
+                 clock: Clock = utcnow, serialize: asyncio.Lock | None = None) -> None:
         self._sessions = sessions
+        self.audit_keys = audit_keys
         self.clock = clock
         # SQLite has one writer and snapshot reads: units of work there run one at a time, or a
         # stale snapshot would fail at commit. PostgreSQL passes None and locks the chain head.
@@ -86,11 +88,16 @@ class UnitOfWork:
 
     def record(self, actor: Actor, action: str, entity_type: str, entity_id: Any, *,
                old: dict[str, Any] | None = None, new: dict[str, Any] | None = None) -> None:
-        """Queue an audit event for this transaction."""
+        """Queue an audit event for this transaction.
+
+        Values are masked here, for every use case at once: only ``PLAIN_FIELDS`` (states, codes,
+        amounts, ids) keep their values; every other field becomes a keyed hash.
+        """
+        old_values, new_values = mask_values(_plain(old), _plain(new), self.audit_keys.values)
         self._pending.append(AuditEvent(
             actor_id=actor.user_id, actor_role=actor.role, action=action,
             entity_type=entity_type, entity_id=str(entity_id),
-            old_values=_plain(old), new_values=_plain(new), request_id=actor.request_id,
+            old_values=old_values, new_values=new_values, request_id=actor.request_id,
             created_at=self.clock()))
 
     async def flush(self) -> None:
@@ -112,12 +119,12 @@ class UnitOfWork:
         seq, prev = await self.audit.head(lock=True)
         for event in self._pending:
             seq += 1
-            event.seal(seq, prev)
+            event.seal(seq, prev, self.audit_keys.chain)
             prev = event.hash
         await self.audit.append(self._pending, seq, prev)
         self._pending = []
 
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Store exactly what is hashed: JSON-normalised (UUIDs, datetimes and Decimals as strings).
+    # Store exactly what is sealed: JSON-normalised (UUIDs, datetimes and Decimals as strings).
     return None if values is None else json.loads(canonical_json(values))

@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from ..http.errors import Conflict, NotFound, ValidationFailed
@@ -13,6 +14,7 @@ from ..http.principal import STAFF_ROLES, Principal, Role
 from . import mfa
 from .accounts import normalize_abha, normalize_phone
 from .clock import Clock
+from .domain import text
 from .domain.accounts import PhysicianProfile, User
 from .domain.audit import Actor
 from .passwords import MIN_LENGTH, hash_password
@@ -49,6 +51,7 @@ async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str
         field = "registration_number" if not new.registration_number else "council"
         raise ValidationFailed.field(field, "required for physicians")
     phone = normalize_phone(new.phone) if new.phone else None
+    full_name = clean_name(new.full_name)
     password_hash = await asyncio.to_thread(hash_password, new.password)
     async with uow:
         if await uow.users.by_email(email):
@@ -58,7 +61,7 @@ async def create_staff(uow: UnitOfWork, actor: Actor, new: NewStaff) -> dict[str
             raise Conflict("phone already registered", code="ALREADY_EXISTS",
                            details=[{"field": "phone", "message": "already registered"}])
         now = uow.clock()
-        user = User(role=new.role, email=email, phone=phone, full_name=new.full_name.strip(),
+        user = User(role=new.role, email=email, phone=phone, full_name=full_name,
                     password_hash=password_hash)
         uri = None
         if new.role == Role.ADMIN:
@@ -137,11 +140,42 @@ PROFILE_FIELDS = ("abha_number", "date_of_birth", "sex", "allergies", "condition
 LIST_FIELDS = ("allergies", "conditions", "medicines")
 
 
+OLDEST_BIRTH = date(1900, 1, 1)  # before it, a typing slip rather than a patient
+
+
+def birth_date(value: str, today: date) -> str:
+    """An ISO date of birth that can be true: not after ``today``, not before 1900."""
+    try:
+        born = date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed.field("date_of_birth", "not a date (YYYY-MM-DD)") from exc
+    if born > today:
+        raise ValidationFailed.field("date_of_birth", "must not be in the future")
+    if born < OLDEST_BIRTH:
+        raise ValidationFailed.field("date_of_birth", "must not be before 1900")
+    return born.isoformat()
+
+
+def clean_name(value: str, field: str = "full_name") -> str:
+    """A name fit for documents (``domain/text.py``), or ``ValidationFailed`` naming it."""
+    try:
+        return text.person_name(value)
+    except ValueError as exc:
+        raise ValidationFailed.field(field, str(exc)) from exc
+
+
 async def update_patient_profile(uow: UnitOfWork, actor: Actor, changes: dict[str, Any]
                                  ) -> dict[str, Any]:
     """Change the caller's own patient profile; old and new values are audited."""
     if changes.get("abha_number"):
         changes["abha_number"] = normalize_abha(changes["abha_number"])
+    if changes.get("full_name"):
+        changes["full_name"] = clean_name(changes["full_name"])
+    if changes.get("date_of_birth"):
+        # Today somewhere on Earth (UTC+14): a baby born after midnight in India is born
+        # "tomorrow" in UTC for five and a half hours.
+        today = (uow.clock() + timedelta(hours=14)).date()
+        changes["date_of_birth"] = birth_date(changes["date_of_birth"], today)
     async with uow:
         assert actor.user_id is not None
         profile = await uow.users.patient(actor.user_id)

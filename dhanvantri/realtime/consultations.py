@@ -2,13 +2,16 @@
 
 A consultation holds a slot from creation until its transport hangs up, so ``max_sessions``
 bounds the work the server takes on. One created but never joined gives its slot back after
-``consultation_connect_timeout_s``.
+``consultation_connect_timeout_s``, and one whose start failed gives it back at once. A
+signed-in patient holds at most ``consultations_per_patient`` slots, a guest's address
+``consultations_per_address``: one caller cannot take every slot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import time
 import uuid
@@ -16,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dhanvantri.http.errors import ApiError, Conflict, NotFound
+from dhanvantri.http.errors import ApiError, Conflict, NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +46,46 @@ class Consultation:
 
     Attributes:
         id: unguessable id; its URLs act as the capability to join.
-        owner: the patient's user id when authentication is required, else None (guest).
-        transport: "webrtc" or "ws" once joined.
+        owner: the signed-in patient's user id, else None (guest).
+        address: the client address that created it (guests are limited per address).
+        transport: "webrtc" or "ws" once a transport claimed it (one transport, once).
         live: its :class:`~dhanvantri.realtime.live.LiveSession` once joined (a physician
             joining the call attaches to it).
     """
 
     id: str
     owner: uuid.UUID | None = None
+    address: str | None = None
     created: float = field(default_factory=time.monotonic)
     transport: str | None = None
     live: Any = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _closer: Closer | None = None
 
-    def join(self, transport: str, closer: Closer, live: Any = None) -> None:
-        """Attach the transport; ``closer`` tears it down. A second join is a conflict."""
+    def claim(self, transport: str) -> None:
+        """Reserve the consultation for ``transport``, before any work on it starts.
+
+        Synchronous, so two transports racing for one consultation cannot both win; the loser
+        is refused and the winner's session is untouched.
+
+        Raises:
+            Conflict: already claimed (``ALREADY_JOINED``).
+            NotFound: the consultation has ended (or expired unjoined).
+        """
+        if self.closed.is_set():
+            raise NotFound("consultation ended")
         if self.transport is not None:
+            raise Conflict("consultation already joined", code="ALREADY_JOINED")
+        self.transport = transport
+
+    def join(self, transport: str, closer: Closer, live: Any = None) -> None:
+        """Attach the transport (claiming it if not yet done); ``closer`` tears it down."""
+        if self.transport is None:
+            self.claim(transport)
+        elif self.transport != transport or self._closer is not None:
             raise Conflict("consultation already joined", code="ALREADY_JOINED")
         if self.closed.is_set():
             raise NotFound("consultation ended")
-        self.transport = transport
         self.live = live
         self._closer = closer
 
@@ -87,13 +109,26 @@ class ConsultationRegistry:
     def __contains__(self, consultation_id: str) -> bool:
         return consultation_id in self._items
 
-    def create(self, owner: uuid.UUID | None = None) -> Consultation:
-        """A new consultation; raises :class:`ServerBusy` when every slot is taken."""
+    def create(self, owner: uuid.UUID | None = None, *, address: str | None = None,
+               per_owner: int = 0, per_address: int = 0) -> Consultation:
+        """A new consultation.
+
+        Args:
+            owner: the signed-in patient (None: a guest).
+            address: the client's address.
+            per_owner: live or reserved consultations one patient may hold (0: no limit).
+            per_address: the same for guests from one address (0: no limit).
+
+        Raises:
+            ServerBusy: every slot is taken.
+            RateLimited: the patient (or the guest's address) holds its share already.
+        """
         self._expire_unjoined()
         if len(self._items) >= self.max_sessions:
             raise ServerBusy("too many live consultations; try again shortly",
                              details={"max_sessions": self.max_sessions})
-        consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner)
+        self._check_share(owner, address, per_owner, per_address)
+        consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner, address=address)
         self._items[consultation.id] = consultation
         log.info("consultation %s created (%d live)", consultation.id, len(self._items))
         return consultation
@@ -122,6 +157,20 @@ class ConsultationRegistry:
     async def close_all(self) -> None:
         """Close every consultation (server shutdown)."""
         await asyncio.gather(*(self.close(cid) for cid in list(self._items)))
+
+    def _check_share(self, owner: uuid.UUID | None, address: str | None, per_owner: int,
+                     per_address: int) -> None:
+        if owner is not None:
+            held = sum(c.owner == owner for c in self._items.values())
+            limit, per = per_owner, "patient"
+        else:
+            held = sum(c.owner is None and c.address == address for c in self._items.values())
+            limit, per = per_address, "address"
+        if limit and held >= limit:
+            # Retry-After: an unjoined one expires by then; a live one ends when hung up.
+            raise RateLimited(f"at most {limit} consultations at once per {per}; hang up first",
+                              details={"limit": limit, "per": per,
+                                       "retry_after": max(1, math.ceil(self.connect_timeout))})
 
     def _expire_unjoined(self) -> None:
         deadline = time.monotonic() - self.connect_timeout

@@ -119,7 +119,7 @@ class LiveSession:
     def receive(self, message: dict[str, Any]) -> None:
         """Take what the physician desk addresses to this consultation; must not block."""
         kind = message.get("type")
-        if kind == "escalation_timeout":
+        if kind in ("escalation_timeout", "escalation_resolved"):
             self.send_event(message)
             self.spawn(self.say(str(message.get("advice") or "")))  # told, not only shown
         elif kind == "escalation_accepted":

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from dhanvantri.http import openapi
 from dhanvantri.http.auth import optional_caller
-from dhanvantri.http.endpoint import Endpoint
+from dhanvantri.http.endpoint import Endpoint, client_ip
 from dhanvantri.http.permissions import Perm
 from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import ServerBusy
@@ -44,8 +44,12 @@ async def create_consultation(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     principal = optional_caller(request)
     runtime.require_models()
+    settings = runtime.settings
     try:
-        consultation = runtime.registry.create(principal.user_id if principal else None)
+        consultation = runtime.registry.create(
+            principal.user_id if principal else None, address=client_ip(request),
+            per_owner=settings.consultations_per_patient,
+            per_address=settings.consultations_per_address)
     except ServerBusy:
         runtime.metrics.sessions_rejected.inc()
         raise
@@ -76,13 +80,16 @@ TAG = "consultations"
 ID = {"id": {"type": "string", "minLength": 1, "maxLength": 64}}  # not a UUID: a random token
 NOT_READY = {503: "NOT_READY: the models are still loading"}
 WS_PROTOCOL = (
-    "Send {\"type\":\"start\",\"sample_rate\":16000,\"encoding\":\"pcm_s16le\"}, then binary "
-    "16-bit little-endian mono audio. The server answers {\"type\":\"ready\",...}, binary reply "
-    "audio in real-time 20 ms frames and JSON events. A bad start message gets an error event "
-    "(code BAD_START) and close code 4400.")
+    "Send {\"type\":\"start\",\"sample_rate\":16000,\"encoding\":\"pcm_s16le\","
+    "\"access_token\":\"...\"} (the token: a signed-in patient; or an Authorization header; "
+    "never the URL), then binary 16-bit little-endian mono audio. The server answers "
+    "{\"type\":\"ready\",...}, binary reply audio in real-time 20 ms frames and JSON events. A "
+    "refused start gets an error event, then a close code: 4400 BAD_START, 4401 UNAUTHORIZED, "
+    "4403 FORBIDDEN, 4404 NOT_FOUND, 4409 ALREADY_JOINED (the live session is untouched).")
 ENDPOINTS = [
     Endpoint("POST", BASE, create_consultation, "Start a consultation", TAG, Perm.CONSULT,
              responses={201: "joined through either URL",
+                        429: "RATE_LIMITED: this patient (or guest address) holds its share",
                         503: "SERVER_BUSY (every session slot taken) or NOT_READY (models "
                              "loading)"}, response=Consultation, guests=True),
     Endpoint("DELETE", BASE + "/{id}", end_consultation, "Hang up", TAG, Perm.CONSULT,
@@ -97,5 +104,5 @@ ENDPOINTS = [
     Endpoint("GET", BASE + "/{id}/ws", websocket, "Join over WebSocket (fallback)", TAG,
              Perm.CONSULT, description=WS_PROTOCOL,
              responses={101: "switching to WebSocket", 409: "ALREADY_JOINED", **NOT_READY},
-             params=ID, guests=True, token_query="access_token"),
+             params=ID, guests=True, token_message=True),
 ]

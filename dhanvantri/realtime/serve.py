@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 import sys
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from dhanvantri.http.middleware import HardenedRunner
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """One access-log line per request without its query string or headers.
+
+    aiohttp's default format prints the request line, query included, and a query can carry
+    secrets (an old client's ``?access_token=``, a dashboard's ``?token=``).
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, request.method,
+                         request.rel_url.path, response.status, response.body_length, time)
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+def make_runner(app: web.Application) -> HardenedRunner:
+    """The runner ``serve`` uses: JSON errors before routing, an access log with no secrets."""
+    return HardenedRunner(app, handle_signals=False, shutdown_timeout=10,
+                          access_log_class=PathOnlyAccessLogger)
 
 
 def _progress(message: str) -> None:
@@ -30,7 +54,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     # pays only on loopback), whatever --host overrode.
     settings = settings.model_copy(update={"host": host, "port": port})
     app = create_app(settings, progress=_progress)
-    runner = HardenedRunner(app, handle_signals=False, shutdown_timeout=10)
+    runner = make_runner(app)
     await runner.setup()  # starts the back office and the background model load
     await web.SockSite(runner, sock).start()
     bound = sock.getsockname()[1]

@@ -1,4 +1,4 @@
-"""The audit trail is a hash chain: altering or removing any row is found and named."""
+"""The audit trail is an HMAC chain: altering or removing any row is found and named."""
 
 from __future__ import annotations
 

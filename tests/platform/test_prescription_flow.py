@@ -303,9 +303,9 @@ def _db_id(services: Services, rx_id: uuid.UUID) -> object:
 
 
 async def _set(services: Services, rx_id: uuid.UUID, column: str, value: dict) -> None:
-    import json
+    # Through the table, so a sealed column (content) is written sealed as the app would.
+    from dhanvantri.platform.tables.prescriptions import prescriptions
 
-    cast = "CAST(:v AS JSON)" if services.engine.dialect.name == "postgresql" else ":v"
     async with services.engine.begin() as conn:
-        await conn.execute(text(f"UPDATE prescriptions SET {column} = {cast} WHERE id = :id"),
-                           {"v": json.dumps(value), "id": _db_id(services, rx_id)})
+        await conn.execute(prescriptions.update().where(prescriptions.c.id == rx_id)
+                           .values({column: value}))

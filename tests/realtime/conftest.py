@@ -25,11 +25,13 @@ def make_settings(folder: Path, **overrides: object) -> Settings:
     """Settings with their own data dir and SQLite database.
 
     Guests may consult (``require_auth=False``) unless ``overrides`` say otherwise: these tests
-    drive the transports and the desk; sign-in has tests of its own.
+    drive the transports and the desk; sign-in has tests of its own. Guests are not limited per
+    address here (every test guest comes from 127.0.0.1): tests/security/test_live_findings.py
+    tests that limit.
     """
     data = folder / "data"
     return Settings(data_dir=data, database_url=f"sqlite+aiosqlite:///{folder / 'rt.sqlite3'}",
-                    **{"require_auth": False, **overrides})
+                    **{"require_auth": False, "consultations_per_address": 0, **overrides})
 
 
 @pytest.fixture

@@ -66,8 +66,8 @@ async def call(http: aiohttp.ClientSession, base: str, token: str) -> Patient:
     async with http.post(f"{base}{API}/consultations", headers=headers) as response:
         assert response.status == 201, await response.text()
         body = await response.json()
-    ws = await http.ws_connect(f"{body['ws_url']}?access_token={token}")
-    await ws.send_json(START)
+    ws = await http.ws_connect(body["ws_url"])
+    await ws.send_json({**START, "access_token": token})  # never in the URL
     patient = Patient(ws)
     patient.consultation_id = body["id"]
     await patient.wait_for(lambda e: e.get("type") == "ready", 10)

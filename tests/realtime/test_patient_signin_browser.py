@@ -283,11 +283,12 @@ def test_without_webrtc_the_patient_consults_over_the_websocket(
         status, me = api(server.url + "/api/v1/me", token=token)
         assert status == 200
 
-        # The token rides in the socket's URL; the consultation is this patient's.
+        # The token rides in the start message, never the URL; the consultation is this
+        # patient's.
         consultation_id = consult(page, 0)
         assert page.text_content("#detail-connection") == "websocket"
         assert sockets == [f"{server.url.replace('http', 'ws', 1)}/api/v1/consultations/"
-                           f"{consultation_id}/ws?access_token={token}"]
+                           f"{consultation_id}/ws"]
         assert owner_of(server, consultation_id) == me["id"]
         hang_up(page)
     finally:

@@ -75,8 +75,10 @@ async def test_bad_start_message_gets_error_event_and_close_4400(client: TestCli
     assert (await ws.receive(timeout=5)).type is WSMsgType.CLOSE
     assert ws.close_code == 4400
     await ws.close()
-    # The consultation was never joined: a corrected client may try again.
-    retry = await client.ws_connect(f"/api/v1/consultations/{cid}/ws")
+    # A failed start ends the consultation at once: its slot is free for a new one.
+    registry = client.app[RUNTIME].registry
+    await wait_until_async(lambda: cid not in registry, 10, what="the slot to come back")
+    _, retry = await join(client)
     await retry.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
     assert json.loads((await retry.receive(timeout=5)).data)["type"] == "ready"
     await retry.close()

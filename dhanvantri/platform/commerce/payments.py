@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ...http.errors import ApiError, Conflict, NotFound
+from ...http.errors import ApiError, Conflict, NotFound, ValidationFailed
 from ..domain.audit import SYSTEM, Actor
 from ..domain.ledger import move
 from ..domain.money import from_paise, text, to_paise
@@ -89,6 +89,8 @@ class Cashier:
         webhook.
         """
         assert actor.user_id is not None
+        if amount <= 0:  # the schemas refuse it too; a use case calling in must not slip by
+            raise ValidationFailed.field("amount", "must be more than zero")
         payment = Payment(user_id=actor.user_id, purpose=purpose, reference_id=reference_id,
                           method=method, amount=amount)
         gateway_order = None

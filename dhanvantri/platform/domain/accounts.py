@@ -71,6 +71,7 @@ class OtpPurpose(StrEnum):
 
     LOGIN = "login"
     ESIGN = "esign"
+    FAMILY_LINK = "family_link"  # a patient consents to be added as someone's family
 
 
 @dataclass(kw_only=True, eq=False)

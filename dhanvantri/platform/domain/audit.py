@@ -1,21 +1,91 @@
-"""Append-only audit events chained by SHA-256: altering or removing a row breaks the chain."""
+"""Append-only audit events chained by HMAC-SHA256 under a key kept outside the database.
+
+Each event's seal covers the previous seal, so altering, re-sealing or removing a row breaks the
+chain for anyone without the key (a plain hash chain could be recomputed by whoever holds the
+database). Values that identify a patient never enter the trail: ``mask_values`` turns them into
+keyed hashes that still compare equal between events. An exported ``Anchor`` of the head catches
+a chain cut short at its end, which the chain alone cannot see.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+VALUE_HASH_CHARS = 32  # 128 bits: enough to tell values apart, too short to matter as a digest
+
+# Values an auditor needs that say nothing about a patient: states, codes, counts, money, ids and
+# document digests. An allow-list, so a field added tomorrow is masked until someone decides it is
+# safe; names, contact details, ABHA, dates of birth, conditions, allergies, medicines, prescription
+# content, red flags and any free text (rejection reasons, notes) are therefore all masked.
+PLAIN_FIELDS = frozenset({
+    # states and codes
+    "status", "version", "purpose", "method", "reason", "role", "kind", "provider", "mode",
+    "end_reason", "patient_told", "reference_type", "is_active", "safety_blocked", "escalated",
+    "emergency", "escalated_before",
+    # counts and money (amounts are strings)
+    "amount", "refunded", "total", "gross", "commission", "net", "percent", "capacity", "lines",
+    "skus", "turns", "attempts", "ttl", "notes_chars", "waited_s",
+    # ids of records and accounts, never of a person's details
+    "physician_id", "prescription_id", "consultation_id", "payment_id", "reference_id",
+    "merchant_id", "member_id", "user_id", "slot_id", "to", "transaction", "accepted_by",
+    "physicians",
+    # digests and key ids
+    "pdf_sha256", "document_sha256", "record_sha256", "signature_sha256", "key_id",
+})
 
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON (sorted keys, no spaces) so a hash is reproducible anywhere."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
+
+
+@dataclass(frozen=True, repr=False)
+class AuditKeys:
+    """The chain's sealing key and the key of masked values, both from one audit secret."""
+
+    chain: bytes
+    values: bytes
+
+    @classmethod
+    def derive(cls, secret: bytes) -> AuditKeys:
+        """Two keys from one secret: a leaked value key cannot re-seal the chain."""
+        def sub(label: bytes) -> bytes:
+            return hmac.new(secret, label, hashlib.sha256).digest()
+        return cls(chain=sub(b"dhanvantri/audit/chain"), values=sub(b"dhanvantri/audit/values"))
+
+
+def value_hash(key: bytes, name: str, value: Any) -> str:
+    """Keyed hash of one field's value: equal values of one field hash alike, nothing more."""
+    message = f"{name}\0{canonical_json(value)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:VALUE_HASH_CHARS]
+
+
+def mask_values(old: dict[str, Any] | None, new: dict[str, Any] | None, key: bytes
+                ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Old and new values as the trail keeps them: plain fields as they are, every other field
+    as ``{"changed": bool, "hash": keyed hash}`` (``None`` stays ``None``)."""
+    def mask(values: dict[str, Any] | None, other: dict[str, Any] | None
+             ) -> dict[str, Any] | None:
+        if values is None:
+            return None
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in PLAIN_FIELDS or value is None:
+                out[name] = value
+            else:
+                changed = other is None or name not in other or other[name] != value
+                out[name] = {"changed": changed, "hash": value_hash(key, name, value)}
+        return out
+    return mask(old, new), mask(new, old)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -34,10 +104,10 @@ class AuditEvent:
     request_id: str | None = None
     created_at: datetime
     prev_hash: str = GENESIS_HASH
-    hash: str = ""
+    hash: str = ""  # the seal
 
     def payload(self) -> dict[str, Any]:
-        """Everything the hash covers."""
+        """Everything the seal covers."""
         return {
             "id": str(self.id), "seq": self.seq, "prev_hash": self.prev_hash,
             "actor_id": str(self.actor_id) if self.actor_id else None,
@@ -48,15 +118,20 @@ class AuditEvent:
             "created_at": _utc_iso(self.created_at),
         }
 
-    def compute_hash(self) -> str:
-        """SHA-256 over the canonical payload (which includes the previous link's hash)."""
+    def compute_seal(self, key: bytes) -> str:
+        """HMAC-SHA256 under the chain key of the previous seal and the canonical event."""
+        message = f"{self.prev_hash}\n{canonical_json(self.payload())}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def legacy_hash(self) -> str:
+        """The plain SHA-256 seal of chains written before the HMAC chain (upgrades only)."""
         return hashlib.sha256(canonical_json(self.payload()).encode()).hexdigest()
 
-    def seal(self, seq: int, prev_hash: str) -> None:
+    def seal(self, seq: int, prev_hash: str, key: bytes) -> None:
         """Place the event after the chain's head."""
         self.seq = seq
         self.prev_hash = prev_hash
-        self.hash = self.compute_hash()
+        self.hash = self.compute_seal(key)
 
 
 def _utc_iso(value: datetime) -> str:
@@ -77,6 +152,32 @@ SYSTEM = Actor(None, "system")
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """The chain's head as exported off the machine: its sequence number, seal and time."""
+
+    seq: int
+    seal: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The one-line JSON form of an anchor file."""
+        return {"seq": self.seq, "seal": self.seal,
+                "at": self.at.astimezone(UTC).isoformat(timespec="seconds")}
+
+    @classmethod
+    def parse(cls, line: str) -> Anchor:
+        """One anchor line; ``ValueError`` when it is not one."""
+        try:
+            data = json.loads(line)
+            anchor = cls(int(data["seq"]), str(data["seal"]), datetime.fromisoformat(data["at"]))
+        except (TypeError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not an audit anchor: {exc}") from exc
+        if anchor.seq < 0 or len(anchor.seal) != 64:
+            raise ValueError("not an audit anchor: bad seq or seal")
+        return anchor
+
+
+@dataclass(frozen=True)
 class BrokenLink:
     """Where verification first failed."""
 
@@ -85,12 +186,22 @@ class BrokenLink:
 
 
 class ChainVerifier:
-    """Checks links one at a time, so a long trail can be streamed in pages."""
+    """Checks links one at a time, so a long trail can be streamed in pages.
 
-    def __init__(self) -> None:
+    ``seal`` computes an event's seal (the HMAC under the chain key; the legacy SHA-256 only when
+    upgrading an old chain). ``anchors`` are exported heads the chain must still hold.
+    """
+
+    def __init__(self, key: bytes, anchors: Iterable[Anchor] = ()) -> None:
+        self.key = key
+        self.anchors: Mapping[int, str] = {a.seq: a.seal for a in anchors}
         self.expected_seq = 1
         self.prev_hash = GENESIS_HASH
         self.broken: BrokenLink | None = None
+
+    def seal_of(self, event: AuditEvent) -> str:
+        """The seal ``event`` must carry."""
+        return event.compute_seal(self.key)
 
     def feed(self, event: AuditEvent) -> BrokenLink | None:
         """Check the next event (in ``seq`` order); returns the first break, then sticks to it."""
@@ -103,13 +214,16 @@ class ChainVerifier:
             return BrokenLink(self.expected_seq, f"event {self.expected_seq} is missing")
         if event.prev_hash != self.prev_hash:
             return BrokenLink(event.seq, "previous-hash link does not match")
-        if event.compute_hash() != event.hash:
-            return BrokenLink(event.seq, "content does not match its hash (altered)")
+        if not hmac.compare_digest(self.seal_of(event), event.hash):
+            return BrokenLink(event.seq, "content does not match its seal (altered or re-sealed)")
+        if self.anchors.get(event.seq, event.hash) != event.hash:
+            return BrokenLink(event.seq, "seal differs from the exported anchor (re-sealed)")
         self.prev_hash, self.expected_seq = event.hash, self.expected_seq + 1
         return None
 
     def finish(self, head_seq: int, head_hash: str) -> BrokenLink | None:
-        """After the last event: the chain must end where the head says."""
+        """After the last event: the chain must end where the head says, and reach every
+        anchor."""
         if self.broken is not None:
             return self.broken
         last = self.expected_seq - 1
@@ -117,13 +231,25 @@ class ChainVerifier:
             return BrokenLink(last + 1, f"chain ends at {last} but the head says {head_seq}"
                               " (events removed)")
         if self.prev_hash != head_hash:
-            return BrokenLink(head_seq, "last event's hash does not match the head")
+            return BrokenLink(head_seq, "last event's seal does not match the head")
+        beyond = [seq for seq in self.anchors if seq > last]
+        if beyond:
+            return BrokenLink(last + 1, f"chain ends at {last} but an anchor holds event"
+                              f" {max(beyond)} (events removed)")
         return None
 
 
-def verify_chain(events: list[AuditEvent], head_seq: int, head_hash: str) -> BrokenLink | None:
+class LegacyVerifier(ChainVerifier):
+    """Verifies a chain sealed with plain SHA-256 (before the HMAC chain), to upgrade it."""
+
+    def seal_of(self, event: AuditEvent) -> str:
+        return event.legacy_hash()
+
+
+def verify_chain(events: list[AuditEvent], head_seq: int, head_hash: str, key: bytes,
+                 anchors: Iterable[Anchor] = ()) -> BrokenLink | None:
     """Verify a whole chain held in memory; see ``ChainVerifier``."""
-    verifier = ChainVerifier()
+    verifier = ChainVerifier(key, anchors)
     for event in events:
         if verifier.feed(event):
             break

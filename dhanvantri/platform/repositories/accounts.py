@@ -38,12 +38,12 @@ class UserRepository:
         return await self.session.get(User, user_id)
 
     async def by_email(self, email: str) -> User | None:
-        """A staff user by e-mail (case-insensitive; stored lower-case)."""
-        return await self._one(select(User).where(users.c.email == email.lower()))
+        """A staff user by e-mail (case-insensitive), found by its blind index."""
+        return await self._one(select(User).where(users.c.email_index == email))
 
     async def by_phone(self, phone: str) -> User | None:
-        """A user by E.164 phone number."""
-        return await self._one(select(User).where(users.c.phone == phone))
+        """A user by E.164 phone number, found by its blind index."""
+        return await self._one(select(User).where(users.c.phone_index == phone))
 
     async def list(self, role: Role | None = None, limit: int = 50, offset: int = 0
                    ) -> Sequence[User]:

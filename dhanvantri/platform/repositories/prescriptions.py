@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.prescriptions import Acknowledgement, Prescription, PrescriptionDocument, Status
+from ..tables.commerce import lab_bookings, merchants, orders
 from ..tables.prescriptions import acknowledgements, prescription_documents, prescriptions
 
 
@@ -60,3 +61,22 @@ class PrescriptionRepository:
         query = select(Acknowledgement).where(
             acknowledgements.c.prescription_id == prescription_id)
         return (await self.session.scalars(query)).first()
+
+    async def of_merchant_user(self, user_id: uuid.UUID, *,
+                               prescription_id: uuid.UUID | None = None,
+                               statuses: Sequence[Status] | None = None, limit: int = 50,
+                               offset: int = 0) -> Sequence[Prescription]:
+        """Prescriptions named by an order or lab booking at a merchant ``user_id`` runs,
+        newest first (optionally just one, or of some states)."""
+        theirs = select(merchants.c.id).where(merchants.c.user_id == user_id)
+        named = union(
+            select(orders.c.prescription_id).where(orders.c.merchant_id.in_(theirs)),
+            select(lab_bookings.c.prescription_id).where(lab_bookings.c.merchant_id.in_(theirs)))
+        query = select(Prescription).where(prescriptions.c.deleted_at.is_(None),
+                                           prescriptions.c.id.in_(named))
+        if prescription_id is not None:
+            query = query.where(prescriptions.c.id == prescription_id)
+        if statuses:
+            query = query.where(prescriptions.c.status.in_(list(statuses)))
+        query = query.order_by(prescriptions.c.created_at.desc(), prescriptions.c.id)
+        return (await self.session.scalars(query.limit(limit).offset(offset))).all()

@@ -1,9 +1,11 @@
-"""Users, their role profiles, one-time codes, refresh tokens and login lockouts."""
+"""Users, their role profiles, one-time codes, refresh tokens and login lockouts.
+
+Names, contacts, TOTP seeds and the clinical profile are sealed at rest (``types.Sealed``).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -17,17 +19,20 @@ from sqlalchemy import (
 from ...http.principal import Role
 from ..domain.accounts import OtpPurpose
 from .base import metadata, stamps
-from .types import UTCDateTime, enum_column
+from .types import BlindIndex, Sealed, SealedJSON, UTCDateTime, enum_column
 
 users = Table(
     "users", metadata,
     Column("id", Uuid(), primary_key=True),
     Column("role", enum_column(Role, "role"), nullable=False),
-    Column("full_name", String(200), nullable=False, default=""),
-    Column("email", String(320), nullable=True, unique=True),
-    Column("phone", String(20), nullable=True, unique=True),
+    Column("full_name", Sealed("users.full_name"), nullable=False, default=""),
+    Column("email", Sealed("users.email"), nullable=True),
+    Column("phone", Sealed("users.phone"), nullable=True),
+    # Lookups and uniqueness go through keyed hashes (set with email/phone in mappers.py).
+    Column("email_index", BlindIndex("email"), nullable=True, unique=True),
+    Column("phone_index", BlindIndex("phone"), nullable=True, unique=True),
     Column("password_hash", String(200), nullable=True),
-    Column("mfa_secret", String(64), nullable=True),
+    Column("mfa_secret", Sealed("users.mfa_secret"), nullable=True),
     Column("mfa_enabled", Boolean(), nullable=False, default=False),
     Column("mfa_last_step", BigInteger(), nullable=True),
     Column("is_active", Boolean(), nullable=False, default=True),
@@ -37,12 +42,12 @@ users = Table(
 patients = Table(
     "patients", metadata,
     Column("id", Uuid(), ForeignKey("users.id"), primary_key=True),
-    Column("abha_number", String(14), nullable=True),
-    Column("date_of_birth", String(10), nullable=True),
-    Column("sex", String(16), nullable=True),
-    Column("allergies", JSON(), nullable=False),
-    Column("conditions", JSON(), nullable=False),
-    Column("medicines", JSON(), nullable=False),
+    Column("abha_number", Sealed("patients.abha_number"), nullable=True),
+    Column("date_of_birth", Sealed("patients.date_of_birth"), nullable=True),
+    Column("sex", Sealed("patients.sex"), nullable=True),
+    Column("allergies", SealedJSON("patients.allergies"), nullable=False),
+    Column("conditions", SealedJSON("patients.conditions"), nullable=False),
+    Column("medicines", SealedJSON("patients.medicines"), nullable=False),
     *stamps(),
 )
 
@@ -60,7 +65,7 @@ otp_challenges = Table(
     "otp_challenges", metadata,
     Column("id", Uuid(), primary_key=True),
     Column("purpose", enum_column(OtpPurpose, "otp_purpose"), nullable=False),
-    Column("destination", String(320), nullable=False),
+    Column("destination", Sealed("otp_challenges.destination"), nullable=False),
     Column("subject_id", Uuid(), nullable=True),
     Column("code_hash", String(64), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),

@@ -1,7 +1,7 @@
 """Tables for the medicine catalogue, merchants and their stock, orders and lab bookings.
 
 Money is ``Money`` (exact on both databases); states and kinds are ``EnumText`` over the
-``VARCHAR`` columns the migration created.
+``VARCHAR`` columns the migration created; delivery addresses and lab results are sealed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Table,
     Text,
@@ -24,7 +23,7 @@ from ..domain.catalog import MerchantKind
 from ..domain.labs import BookingStatus
 from ..domain.orders import OrderStatus
 from .base import metadata, stamps
-from .types import EnumText, Money, UTCDateTime
+from .types import EnumText, Money, Sealed, SealedBytes, SealedJSON, UTCDateTime
 
 medicines = Table(
     "medicines", metadata,
@@ -73,7 +72,7 @@ orders = Table(
     Column("prescription_id", Uuid(), ForeignKey("prescriptions.id"), nullable=True),
     Column("status", EnumText(OrderStatus, 32), nullable=False),
     Column("pin_code", String(6), nullable=False),
-    Column("address", Text(), nullable=False),
+    Column("address", Sealed("orders.address"), nullable=False),
     Column("total", Money(), nullable=False),
     Column("payment_id", Uuid(), nullable=True),
     Column("otp_hash", String(64), nullable=True),
@@ -122,12 +121,12 @@ lab_bookings = Table(
     Column("slot_id", Uuid(), ForeignKey("lab_slots.id"), nullable=False),
     Column("prescription_id", Uuid(), ForeignKey("prescriptions.id"), nullable=True),
     Column("tests", JSON(), nullable=False),  # lab_catalog codes
-    Column("address", Text(), nullable=False),
+    Column("address", Sealed("lab_bookings.address"), nullable=False),
     Column("status", EnumText(BookingStatus, 32), nullable=False),
     Column("total", Money(), nullable=False),
     Column("payment_id", Uuid(), nullable=True),
-    Column("results", JSON(), nullable=True),
-    Column("report_pdf", LargeBinary(), nullable=True),
+    Column("results", SealedJSON("lab_bookings.results"), nullable=True),
+    Column("report_pdf", SealedBytes("lab_bookings.report_pdf"), nullable=True),
     Column("report_sha256", String(64), nullable=True),
     *stamps(deleted=False),
 )

@@ -5,6 +5,9 @@ The domain never imports this package; ``start_mappers()`` is called once by the
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.orm import relationship
 
 from ..domain.accounts import OtpChallenge, PatientProfile, PhysicianProfile, RefreshToken, User
@@ -57,4 +60,14 @@ def start_mappers() -> None:
     # An order's lines load with it in one extra query (async sessions cannot lazy-load).
     mapper_registry.map_imperatively(Order, orders, properties={
         "lines": relationship(OrderLine, lazy="selectin", order_by=order_items.c.name)})
+    # A user's e-mail and phone are sealed; their blind index (hashed at bind time by the
+    # column type) follows every assignment, so lookups and the unique constraint stay right.
+    for name in ("email", "phone"):
+        event.listen(getattr(User, name), "set", _follow(f"{name}_index"))
     _started = True
+
+
+def _follow(index: str) -> Any:
+    def copy(target: Any, value: Any, _old: Any, _initiator: Any) -> None:
+        setattr(target, index, value)
+    return copy

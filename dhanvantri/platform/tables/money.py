@@ -4,7 +4,6 @@ family links."""
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     Column,
     ForeignKey,
     Index,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 
 from ..domain.payments import PaymentStatus
 from .base import metadata, stamps
-from .types import EnumText, Money, UTCDateTime
+from .types import EnumText, Money, SealedJSON, UTCDateTime
 
 payments = Table(
     "payments", metadata,
@@ -54,7 +53,7 @@ idempotency_keys = Table(
     Column("key", String(128), nullable=False),
     Column("fingerprint", String(64), nullable=False),  # SHA-256 of operation and body
     Column("status", Integer(), nullable=False),
-    Column("response", JSON(), nullable=False),
+    Column("response", SealedJSON("idempotency_keys.response"), nullable=False),  # may hold PHI
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
 )

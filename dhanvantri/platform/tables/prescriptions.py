@@ -1,4 +1,5 @@
-"""Prescriptions, their signed PDF and the patient's acknowledgement."""
+"""Prescriptions, their signed PDF and the patient's acknowledgement (clinical content, the
+PDF and the patient's signature sealed at rest)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Table,
     Text,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 
 from ..domain.prescriptions import Status
 from .base import metadata, stamps
-from .types import UTCDateTime, enum_column
+from .types import Sealed, SealedBytes, SealedJSON, UTCDateTime, enum_column
 
 prescriptions = Table(
     "prescriptions", metadata,
@@ -28,13 +28,13 @@ prescriptions = Table(
     Column("physician_id", Uuid(), ForeignKey("users.id"), nullable=True),
     Column("status", enum_column(Status, "prescription_status"), nullable=False),
     Column("urgent", Boolean(), nullable=False, default=False),
-    Column("content", JSON(), nullable=False),
-    Column("ai_draft", JSON(), nullable=False),
-    Column("ai_reasoning", Text(), nullable=False, default=""),
-    Column("transcript", JSON(), nullable=False),
-    Column("safety", JSON(), nullable=False),
+    Column("content", SealedJSON("prescriptions.content"), nullable=False),
+    Column("ai_draft", SealedJSON("prescriptions.ai_draft"), nullable=False),
+    Column("ai_reasoning", Sealed("prescriptions.ai_reasoning"), nullable=False, default=""),
+    Column("transcript", SealedJSON("prescriptions.transcript"), nullable=False),
+    Column("safety", SealedJSON("prescriptions.safety"), nullable=False),
     Column("version", Integer(), nullable=False, default=1),
-    Column("rejection_reason", Text(), nullable=True),
+    Column("rejection_reason", Sealed("prescriptions.rejection_reason"), nullable=True),
     Column("approved_at", UTCDateTime(), nullable=True),
     Column("signed_at", UTCDateTime(), nullable=True),
     Column("signature", JSON(), nullable=True),
@@ -50,7 +50,7 @@ prescription_documents = Table(
     Column("prescription_id", Uuid(), ForeignKey("prescriptions.id"), nullable=False,
            unique=True),
     Column("sha256", String(64), nullable=False),
-    Column("content", LargeBinary(), nullable=False),
+    Column("content", SealedBytes("prescription_documents.content"), nullable=False),
     *stamps(),
 )
 
@@ -62,10 +62,10 @@ acknowledgements = Table(
     Column("patient_id", Uuid(), ForeignKey("users.id"), nullable=False),
     Column("consent_text", Text(), nullable=False),
     Column("consent_sha256", String(64), nullable=False),
-    Column("signature_png", LargeBinary(), nullable=False),
+    Column("signature_png", SealedBytes("acknowledgements.signature_png"), nullable=False),
     Column("signature_sha256", String(64), nullable=False),
-    Column("ip_address", String(64), nullable=False),
-    Column("device_info", String(500), nullable=False),
+    Column("ip_address", Sealed("acknowledgements.ip_address"), nullable=False),
+    Column("device_info", Sealed("acknowledgements.device_info"), nullable=False),
     Column("record_sha256", String(64), nullable=False),
     *stamps(),
 )

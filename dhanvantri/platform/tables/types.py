@@ -1,14 +1,18 @@
-"""Column types shared by the tables: UTC timestamps, exact money, enums stored as text."""
+"""Column types shared by the tables: UTC timestamps, exact money, enums stored as text, and
+PHI sealed at rest (``Sealed``, ``SealedJSON``, ``SealedBytes``) with ``BlindIndex`` lookups."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Numeric, String
+from sqlalchemy import BigInteger, DateTime, Enum, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from ..data_cipher import for_dialect
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -83,3 +87,81 @@ def enum_column(enum_cls: type, name: str) -> Enum:
     """An enum stored as a plain string (no native type: a new member needs no ALTER TYPE)."""
     return Enum(enum_cls, name=name, native_enum=False, create_constraint=False, length=32,
                 values_callable=lambda e: [m.value for m in e])
+
+
+class Sealed(TypeDecorator[str]):
+    """Text sealed with AES-GCM on the way in and opened on the way out (``data_cipher``).
+
+    ``field`` ("table.column") is bound into each value, so it opens only in its own column.
+    Stored as text; a sealed column cannot be searched or ordered by value (``BlindIndex``).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, field: str) -> None:
+        super().__init__()
+        self.field = field  # in the statement cache key
+
+    def to_bytes(self, value: Any) -> bytes:
+        """The plain form of a domain value."""
+        return str(value).encode("utf-8")
+
+    def from_bytes(self, plain: bytes) -> Any:
+        """The domain value of a plain form."""
+        return plain.decode("utf-8")
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return for_dialect(dialect).seal(self.to_bytes(value), self.field)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        return self.from_bytes(for_dialect(dialect).open(value, self.field))
+
+
+class SealedJSON(Sealed):
+    """A JSON document (lists, dicts) sealed as one value."""
+
+    cache_ok = True
+
+    def to_bytes(self, value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+    def from_bytes(self, plain: bytes) -> Any:
+        return json.loads(plain)
+
+
+class SealedBytes(Sealed):
+    """Binary content (a PDF, a signature image) sealed as one value."""
+
+    cache_ok = True
+
+    def to_bytes(self, value: Any) -> bytes:
+        return bytes(value)
+
+    def from_bytes(self, plain: bytes) -> Any:
+        return plain
+
+
+class BlindIndex(TypeDecorator[str]):
+    """A keyed hash of a sealed column's value, for lookups and unique constraints.
+
+    Bind the plain value (``users.c.phone_index == phone``): the hash is computed here, so
+    queries and writes cannot forget it. ``kind`` ("phone" or "email") picks the normalisation.
+    """
+
+    impl = String(64)
+    cache_ok = True
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else for_dialect(dialect).blind_index(str(value), self.kind)
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return value  # a hash: nothing to read back

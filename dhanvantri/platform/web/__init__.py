@@ -77,4 +77,5 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
         await services.close()
 
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(audit_routes.anchor_writer)  # after start-up: migrated
     return services

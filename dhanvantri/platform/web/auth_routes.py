@@ -27,10 +27,11 @@ from .schemas import (
 async def request_otp(request: web.Request) -> web.Response:
     body = await parse_body(request, OtpRequestIn)
     svc = services(request)
-    phone = accounts.normalize_phone(body.phone)
+    phone = accounts.normalize_phone(body.phone, svc.settings.phone_region)
     await svc.limits.hit("otp", f"ip:{client_ip(request)}", f"phone:{phone}")
     result = await accounts.request_login_code(svc.uow(), svc.otps, svc.notifier, phone,
-                                               svc.limits.lockouts)
+                                               svc.limits.lockouts,
+                                               region=svc.settings.phone_region)
     return ok(result, status=202)
 
 

@@ -284,6 +284,14 @@ class WalletOut(Strict):
     entries: list[WalletEntryOut]
 
 
+class FamilyAskedOut(Strict):
+    """The same answer whoever the number belongs to."""
+
+    challenge_id: Id
+    expires_at: str
+    message: str
+
+
 class MemberOut(Strict):
     member_id: Id
     full_name: str

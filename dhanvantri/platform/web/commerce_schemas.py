@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
-from .schemas import Body, Query, Text
+from .schemas import Body, Code6, Query, Text
 
 Pin = Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$")]
-# Money arrives as a string ("250.00") so no float ever touches it.
-Amount = Annotated[str, Field(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
+
+
+def _above_zero(value: str) -> str:
+    if Decimal(value) <= 0:
+        raise ValueError("must be more than zero")
+    return value
+
+
+# Money arrives as a string ("250.00") so no float ever touches it (a Decimal field would
+# take 0.1 as a float first); paying, topping up, moving or refunding nothing is refused.
+Amount = Annotated[str, Field(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$"),
+                   AfterValidator(_above_zero)]
 Method = Literal["gateway", "wallet"]
 
 
@@ -119,6 +130,13 @@ class TopUpIn(Body):
 
 class FamilyIn(Body):
     phone: Text(20, 6)  # type: ignore[valid-type]
+
+
+class FamilyConfirmIn(Body):
+    """The code the family member received (and read out to the one adding them)."""
+
+    challenge_id: uuid.UUID
+    code: Code6
 
 
 class TransferIn(Body):

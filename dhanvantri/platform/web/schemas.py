@@ -9,9 +9,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ...http.principal import Role
+from ..domain import text
 from ..domain.prescriptions import Status
 
 
@@ -22,8 +23,31 @@ def _printable(value: str) -> str:
     return value
 
 
+def _visible(value: Any) -> Any:
+    # Before the length bounds: a string of only invisible characters is empty, not "given".
+    return text.visible(value) if isinstance(value, str) else value
+
+
+def _name(value: Any) -> Any:
+    return text.person_name(value) if isinstance(value, str) else value
+
+
 def Text(max_length: int, min_length: int = 0) -> type[str]:
-    """A string field with length bounds and no control characters."""
+    """A string field with length bounds, its control and invisible characters dropped
+    (``domain/text.py``)."""
+    return Annotated[str, BeforeValidator(_visible),  # type: ignore[return-value]
+                     Field(min_length=min_length, max_length=max_length)]
+
+
+def Name(max_length: int, min_length: int = 0) -> type[str]:
+    """A person's name: one line, invisible characters dropped, no ``<`` or ``>``."""
+    return Annotated[str, BeforeValidator(_name),  # type: ignore[return-value]
+                     Field(min_length=min_length, max_length=max_length)]
+
+
+def Secret(max_length: int, min_length: int = 0) -> type[str]:
+    """A password or token: kept exactly as typed (changing it would lock its owner out), and
+    refused with control characters."""
     return Annotated[str, Field(min_length=min_length, max_length=max_length),  # type: ignore[return-value]
                      AfterValidator(_printable)]
 
@@ -55,12 +79,12 @@ class OtpVerifyIn(Body):
 
 class LoginIn(Body):
     email: Text(320, 3)  # type: ignore[valid-type]
-    password: Text(1024, 1)  # type: ignore[valid-type]
+    password: Secret(1024, 1)  # type: ignore[valid-type]
     totp_code: Code6 | None = None
 
 
 class RefreshIn(Body):
-    refresh_token: Text(200, 10)  # type: ignore[valid-type]
+    refresh_token: Secret(200, 10)  # type: ignore[valid-type]
 
 
 class MfaConfirmIn(Body):
@@ -68,7 +92,7 @@ class MfaConfirmIn(Body):
 
 
 class PatientProfileIn(Body):
-    full_name: Text(200) | None = None  # type: ignore[valid-type]
+    full_name: Name(200) | None = None  # type: ignore[valid-type]
     abha_number: Text(20) | None = None  # type: ignore[valid-type]
     date_of_birth: date | None = None
     sex: Literal["female", "male", "other"] | None = None
@@ -79,9 +103,9 @@ class PatientProfileIn(Body):
 
 class StaffIn(Body):
     email: Text(320, 3)  # type: ignore[valid-type]
-    password: Text(1024, 12)  # type: ignore[valid-type]
+    password: Secret(1024, 12)  # type: ignore[valid-type]
     role: StaffRole
-    full_name: Text(200, 1)  # type: ignore[valid-type]
+    full_name: Name(200, 1)  # type: ignore[valid-type]
     phone: Text(20, 6) | None = None  # type: ignore[valid-type]
     registration_number: Text(64, 1) | None = None  # type: ignore[valid-type]
     council: Text(200, 1) | None = None  # type: ignore[valid-type]

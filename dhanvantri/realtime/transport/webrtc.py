@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from dhanvantri.http.endpoint import parse_body
-from dhanvantri.http.errors import Conflict, ValidationFailed
+from dhanvantri.http.errors import ValidationFailed
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import Consultation
@@ -44,15 +44,17 @@ async def webrtc_offer(request: web.Request) -> web.Response:
     consultation = runtime.registry.get(request.match_info["id"])
     check_access(request, consultation)
     offer = await parse_body(request, SdpOffer)
-    if consultation.transport is not None:
-        raise Conflict("consultation already joined", code="ALREADY_JOINED")
-    peer = WebRtcPeer(consultation, runtime, models)
+    consultation.claim("webrtc")  # 409 ALREADY_JOINED: the live session is untouched
+    peer: WebRtcPeer | None = None
     try:
+        peer = WebRtcPeer(consultation, runtime, models)
         answer = await peer.accept(offer.sdp)
     except BaseException as exc:
-        if peer.joined:  # joined, then failed: end the consultation
-            await runtime.registry.close(consultation.id)
-        await peer.close()
+        # A failed start ends the consultation: its slot comes back at once (the page starts
+        # a new one for its WebSocket fallback).
+        await runtime.registry.close(consultation.id)
+        if peer is not None:
+            await peer.close()
         if isinstance(exc, ValueError):  # aiortc rejects malformed or unsupported SDP so
             raise ValidationFailed.field("sdp", f"cannot negotiate: {exc}") from exc
         raise

@@ -1,7 +1,8 @@
 """``GET /api/v1/consultations/{id}/ws``: the WebSocket fallback transport.
 
-Protocol: the client sends ``{"type":"start","sample_rate":16000,"encoding":"pcm_s16le"}``,
-then binary 16-bit little-endian mono audio at that rate. The server answers
+Protocol: the client sends ``{"type":"start","sample_rate":16000,"encoding":"pcm_s16le"}``
+(a signed-in patient adds ``"access_token"``: a token in the URL would reach access logs and
+proxies), then binary 16-bit little-endian mono audio at that rate. The server answers
 ``{"type":"ready","sample_rate":N,"encoding":"pcm_s16le"}``, then JSON events and binary reply
 audio at the same rate, sent in 20 ms frames at real-time pace so barge-in cuts it off at once.
 """
@@ -17,10 +18,11 @@ from typing import Any
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from dhanvantri.http.errors import Conflict
+from dhanvantri.http.auth import optional_caller
+from dhanvantri.http.errors import ApiError, Conflict
 from dhanvantri.pipeline.frames import now
 from dhanvantri.pipeline.voice import VoiceModels
-from dhanvantri.realtime.access import check_access
+from dhanvantri.realtime.access import check_access, start_caller
 from dhanvantri.realtime.consultations import Consultation
 from dhanvantri.realtime.live import LiveSession
 from dhanvantri.realtime.state import RUNTIME, Runtime
@@ -39,14 +41,9 @@ class BadStart(ValueError):
     """The start message is missing or wrong."""
 
 
-def parse_start(message: str) -> int:
+def parse_start(message: str | dict[str, Any]) -> int:
     """The client's sample rate from its start message; raises :class:`BadStart`."""
-    try:
-        start = json.loads(message)
-    except ValueError as exc:
-        raise BadStart("start message is not JSON") from exc
-    if not isinstance(start, dict) or start.get("type") != "start":
-        raise BadStart('the first message must be {"type": "start", ...}')
+    start = _start_message(message) if isinstance(message, str) else message
     if start.get("encoding", "pcm_s16le") != "pcm_s16le":
         raise BadStart("encoding: only pcm_s16le is supported")
     rate = start.get("sample_rate")
@@ -55,27 +52,54 @@ def parse_start(message: str) -> int:
     return rate
 
 
+def _start_message(text: str) -> dict[str, Any]:
+    try:
+        start = json.loads(text)
+    except ValueError as exc:
+        raise BadStart("start message is not JSON") from exc
+    if not isinstance(start, dict) or start.get("type") != "start":
+        raise BadStart('the first message must be {"type": "start", ...}')
+    return start
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """Upgrade to a WebSocket and run the consultation until either side hangs up."""
+    """Upgrade to a WebSocket and run the consultation until either side hangs up.
+
+    What can be refused before the upgrade is answered in JSON (404, 409); after it, with an
+    error event and a close code (``4000 + status``). A duplicate socket never touches the
+    live session; a failed start by whoever may join frees the slot at once.
+    """
     runtime = request.app[RUNTIME]
     models = runtime.require_models()
     consultation = runtime.registry.get(request.match_info["id"])
-    check_access(request, consultation)
+    if optional_caller(request) is not None:
+        check_access(request, consultation)  # a header token: refused before the upgrade
     if consultation.transport is not None:
         raise Conflict("consultation already joined", code="ALREADY_JOINED")
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=1 << 20)
     await ws.prepare(request)
+    # Entitled: may end this consultation by a failed start (its owner, or anyone: a guest's).
+    entitled = consultation.owner is None or optional_caller(request) is not None
     try:
-        rate = await _read_start(ws)
+        start = await _read_start(ws)
+        if start is None:
+            return ws
+        await start_caller(request, consultation, start.get("access_token"))
+        entitled = True
+        rate = parse_start(start)
+        consultation.claim("ws")
     except BadStart as exc:
-        await ws.send_json({"type": "error", "code": "BAD_START", "message": str(exc)})
-        await ws.close(code=CLOSE_BAD_START, message=str(exc)[:120].encode())
+        await _refuse(ws, {"type": "error", "code": "BAD_START", "message": str(exc)},
+                      CLOSE_BAD_START)
+        if entitled:
+            await runtime.registry.close(consultation.id)
         return ws
-    if rate is None or consultation.closed.is_set():
+    except ApiError as exc:
+        await _refuse(ws, {"type": "error", "code": exc.code, "message": exc.message},
+                      4000 + exc.status)
         return ws
-    peer = WsPeer(ws, consultation, runtime, models, rate)
     try:
-        await peer.run()
+        await WsPeer(ws, consultation, runtime, models, rate).run()
     finally:
         # aiohttp cancels the handler when the client's connection drops; the teardown must
         # still run to the end, so it runs as its own task.
@@ -85,8 +109,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _read_start(ws: web.WebSocketResponse) -> int | None:
-    """The start message's rate; None when the client left first."""
+async def _read_start(ws: web.WebSocketResponse) -> dict[str, Any] | None:
+    """The start message; None when the client left first."""
     try:
         msg = await ws.receive(timeout=START_TIMEOUT)
     except TimeoutError as exc:
@@ -95,7 +119,18 @@ async def _read_start(ws: web.WebSocketResponse) -> int | None:
         return None
     if msg.type is not WSMsgType.TEXT:
         raise BadStart("the first message must be the JSON start message")
-    return parse_start(msg.data)
+    return _start_message(msg.data)
+
+
+async def _refuse(ws: web.WebSocketResponse, error: dict[str, str], close_code: int) -> None:
+    """Tell the client why (the ``error`` event), then close with ``close_code``."""
+    if ws.closed:
+        return
+    try:
+        await ws.send_json(error)
+        await ws.close(code=close_code, message=error["code"].encode())
+    except (ConnectionError, RuntimeError):
+        log.info("WebSocket gone while refusing its start (%s)", error["code"])
 
 
 class WsPeer:
