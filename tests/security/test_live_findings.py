@@ -170,12 +170,16 @@ async def test_row8_a_second_socket_is_refused_by_a_close_frame_and_the_call_goe
     client = app_client
     cid = (await (await client.post(API)).json())["id"]
     first = await client.ws_connect(f"{API}/{cid}/ws")
-    second = await client.ws_connect(f"{API}/{cid}/ws")  # both upgraded before either starts
+    # Upgraded before the first starts: only the start message can refuse these.
+    second = await client.ws_connect(f"{API}/{cid}/ws")
+    third = await client.ws_connect(f"{API}/{cid}/ws")
     await first.send_json(START)
     patient = Patient(first)
     await patient.wait_for(lambda e: e.get("type") == "ready", 10)
     await second.send_json(START)
     assert await refusal(second) == ("ALREADY_JOINED", 4409)
+    await third.send_str("not a start message")  # a bad start must not end the live call
+    assert await refusal(third) == ("BAD_START", 4400)
     # Once joined, a duplicate is refused before the upgrade, in JSON.
     late = await client.get(f"{API}/{cid}/ws")
     assert late.status == 409 and (await late.json())["error"]["code"] == "ALREADY_JOINED"

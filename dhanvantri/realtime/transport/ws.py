@@ -91,7 +91,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     except BadStart as exc:
         await _refuse(ws, {"type": "error", "code": "BAD_START", "message": str(exc)},
                       CLOSE_BAD_START)
-        if entitled:
+        if entitled and consultation.transport is None:  # never another socket's live call
             await runtime.registry.close(consultation.id)
         return ws
     except ApiError as exc:
