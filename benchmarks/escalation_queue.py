@@ -54,7 +54,8 @@ async def run(bus_kind: str, redis_url: str, samples: int) -> dict[str, Any]:
         async with TestClient(TestServer(app)) as client:
             # A token for a physician id is all the socket checks (no account row needed).
             token = services.tokens.access_token(uuid.uuid4(), Role.PHYSICIAN)
-            ws = await client.ws_connect(f"/api/v1/physician/ws?token={token}")
+            ws = await client.ws_connect("/api/v1/physician/ws",
+                                        headers={"Authorization": f"Bearer {token}"})
             await ws.receive_json()  # hello
             await ws.receive_json()  # queue
             desk, latencies = app[DESK], []

@@ -4,8 +4,8 @@
 
 * ``GET /physician``: the dashboard page (``web_client/physician.html``);
 * ``GET /api/v1/physician/ws``: the live queue. Browsers cannot set headers on a WebSocket, so
-  the physician's access token comes as ``?token=`` or as the first message
-  ``{"type": "auth", "token": "..."}``. The server sends ``{"type": "queue", "items": [...]}``
+  the physician's access token comes as the first message ``{"type": "auth", "token": "..."}``
+  (never in the URL, which logs and proxies keep). The server sends ``{"type": "queue", "items": [...]}``
   (emergencies first), then every change as ``{"type": "escalation", "event", "escalation",
   "published_at"}``, and each change of the review queue as ``{"type": "review_queue",
   "prescription_id", "status", "urgent", "published_at"}`` (the page then fetches the queue);
@@ -150,7 +150,7 @@ async def _first_message_auth(request: web.Request, ws: web.WebSocketResponse
         token = message.get("token") if isinstance(message, dict) else None
         if not isinstance(token, str) or message.get("type") != "auth":
             raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
-        return await authorize(request, token)  # the endpoint's permission, as for ?token=
+        return await authorize(request, token)  # the endpoint's permission, as for a header
     except (TimeoutError, ValueError, ApiError) as exc:
         unauthorized = not isinstance(exc, Forbidden)
         code = "UNAUTHORIZED" if unauthorized else "FORBIDDEN"
@@ -185,7 +185,7 @@ async def _until_closed(ws: web.WebSocketResponse) -> None:
 
 TAG = "physicians"
 DASHBOARD = (
-    "Token as ?token=, a bearer header, or the first message {\"type\":\"auth\",\"token\":...}. "
+    "Token as a bearer header or the first message {\"type\":\"auth\",\"token\":...}. "
     "Sends {\"type\":\"queue\",\"items\":[Escalation]} then {\"type\":\"escalation\",\"event\","
     "\"escalation\",\"published_at\"} per change, and {\"type\":\"review_queue\","
     "\"prescription_id\",\"status\",\"urgent\",\"published_at\"} when the review queue "
@@ -203,8 +203,7 @@ RESOLVE_NOTE = (
 ENDPOINTS = [
     Endpoint("GET", "/physician/ws", dashboard_socket, "Live escalation queue (WebSocket)", TAG,
              Perm.ESCALATIONS, description=DASHBOARD,
-             responses={101: "switching to WebSocket"}, token_query="token",
-             token_message=True),
+             responses={101: "switching to WebSocket"}, token_message=True),
     Endpoint("GET", "/escalations", queue, "Open escalations, emergencies first", TAG,
              Perm.ESCALATIONS, responses={200: "queue"}, response=EscalationQueue),
     Endpoint("POST", "/escalations/{id}/accept", accept,

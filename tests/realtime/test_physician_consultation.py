@@ -59,7 +59,7 @@ async def test_red_flag_reaches_the_physician_and_timeout_reaches_the_patient(
         client: TestClient, speech: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     released = watch(monkeypatch, client.app[DESK].consultations, "remove")
     doctor = await make_staff(client, client.app[SERVICES], Role.PHYSICIAN)
-    dashboard = await client.ws_connect(f"/api/v1/physician/ws?token={doctor.access}")
+    dashboard = await client.ws_connect("/api/v1/physician/ws", headers=doctor.headers)
     assert (await dashboard.receive_json())["type"] == "hello"
     assert (await dashboard.receive_json())["items"] == []
 

@@ -70,7 +70,7 @@ async def test_a_physician_ends_the_call_and_its_record_is_queued_once(
         client: TestClient, speech: Any, caplog: pytest.LogCaptureFixture) -> None:
     app, services = client.app, client.app[SERVICES]
     doctor = await make_staff(client, services, Role.PHYSICIAN, phone="9123456780")
-    dashboard = await client.ws_connect(f"{API}/physician/ws?token={doctor.access}")
+    dashboard = await client.ws_connect(f"{API}/physician/ws", headers=doctor.headers)
     token = await sign_in(services)
     async with aiohttp.ClientSession() as http:
         patient = await call(http, str(client.make_url("")).rstrip("/"), token)

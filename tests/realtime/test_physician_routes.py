@@ -41,7 +41,7 @@ async def receive(ws: Any) -> dict[str, Any]:
 
 
 async def open_dashboard(client: TestClient, person: Person) -> tuple[Any, list[dict[str, Any]]]:
-    ws = await client.ws_connect(f"{WS}?token={person.access}")
+    ws = await client.ws_connect(WS, headers=person.headers)
     hello, snapshot = await receive(ws), await receive(ws)
     assert hello["type"] == "hello" and hello["physician_id"] == str(person.user_id)
     assert snapshot["type"] == "queue"
@@ -88,7 +88,7 @@ async def test_bad_tokens_and_other_roles_are_refused(client: TestClient) -> Non
     assert (await ws.receive()).type is WSMsgType.CLOSE
     assert ws.close_code == 4401
     pharmacist = await make_staff(client, client.app[SERVICES], Role.PHARMACY)
-    response = await client.get(f"{WS}?token={pharmacist.access}")
+    response = await client.get(WS, headers=pharmacist.headers)
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "FORBIDDEN"
     response = await client.get("/api/v1/escalations")

@@ -87,7 +87,8 @@ async def test_escalation_on_one_server_reaches_a_physician_on_the_other(
                                 json={"email": EMAIL, "password": PASSWORD})
         assert login.status == 200, await login.text()
         token = (await login.json())["access_token"]
-        dashboard = await http.ws_connect(f"{base_b}/api/v1/physician/ws?token={token}")
+        dashboard = await http.ws_connect(f"{base_b}/api/v1/physician/ws",
+                                           headers={"Authorization": f"Bearer {token}"})
         node_b = (await next_of(dashboard, "hello"))["node"]
         assert (await next_of(dashboard, "queue"))["items"] == []
 

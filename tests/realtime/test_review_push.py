@@ -51,7 +51,8 @@ async def review_event(ws: Any, limit: float = 30.0) -> dict[str, Any]:
 
 
 async def open_dashboard(client: TestClient, token: str) -> Any:
-    ws = await client.ws_connect(f"{API}/physician/ws?token={token}")
+    ws = await client.ws_connect(f"{API}/physician/ws",
+                                headers={"Authorization": f"Bearer {token}"})
     assert (await ws.receive_json())["type"] == "hello"
     assert (await ws.receive_json())["type"] == "queue"
     return ws
