@@ -1,9 +1,6 @@
 """Issue 14 row 12: the audit trail holds no PHI, and whoever holds only the database can neither
 re-seal the chain nor cut its end off unseen (the exported anchor keeps the head)."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -41,17 +38,6 @@ from dhanvantri.platform.web import install
 from dhanvantri.platform.web.consultation_routes import CIPHER
 from dhanvantri.settings import Settings
 from tests.platform.commerce_setup import PIN, call, key, lab, pay_by_sandbox, pharmacy, released
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import (
     DRAFT,
     PASSWORD,

@@ -5,9 +5,6 @@ Attackers come from several loopback addresses (127.0.0.x), as the probe did, so
 per-address limits are not what stops them.
 """
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -30,17 +27,6 @@ from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.ratelimit import Backoff
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import PASSWORD, make_staff
 from tests.realtime.buses import require_redis, unique_prefix
 

@@ -1,9 +1,6 @@
 """Issue 14 rows 11 and 13: adding a family member reveals nobody and needs the member's
 consent; pharmacies and labs see only the prescriptions their own orders or bookings name."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import uuid
@@ -17,17 +14,6 @@ from dhanvantri.platform.consent import CONSENT_SHA256
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
 from tests.platform.commerce_setup import PIN, SHOPPING, call, key, lab, pharmacy
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import SAFE, Person, login_patient, make_staff, signature_png
 
 FAMILY = "family_link"  # the purpose the member's code is sent for

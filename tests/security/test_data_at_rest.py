@@ -1,9 +1,6 @@
 """Issue 14 row 4: PHI and TOTP seeds are sealed at rest, the data files are owner-only, and
 data keys rotate without losing a row."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -33,16 +30,7 @@ from dhanvantri.platform.prescriptions import create_from_draft
 from dhanvantri.platform.tables.prescriptions import prescription_documents
 from dhanvantri.settings import Settings
 from tests.platform.commerce_setup import PIN, call, pharmacy
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    _reachable,
-    app_services,
-    client,
-    clock,
-    outbox,
-    postgres_url,
-    services,
-)
+from tests.platform.conftest import _reachable, postgres_url
 from tests.platform.helpers import DRAFT, SAFE, login_patient, make_staff
 
 PHONE = "9876543210"

@@ -2,9 +2,6 @@
 invisible or markup characters (on the API and on the signed PDF), login codes only to numbers
 of the server's region."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import re
@@ -28,17 +25,6 @@ from dhanvantri.platform.pdf import PdfFacts, render
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
 from tests.platform.commerce_setup import call, key, pay_by_sandbox
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import login_patient, make_staff
 
 SQLITE = pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -1,9 +1,6 @@
 """Issue 14 row 16: a TOTP code works once, and the admin login does not say whether the
 password was right until both factors pass."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import asyncio
@@ -16,17 +13,6 @@ from aiohttp.test_utils import TestClient
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import PASSWORD, Person, make_staff
 
 API = "/api/v1"

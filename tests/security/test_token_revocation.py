@@ -1,9 +1,6 @@
 """Issue 14 rows 5 and 9b: access tokens die with their account or session, and odd claims in
 a well-signed token are a 401, not a 500."""
 
-# The back office fixtures are imported from tests/platform (no conftest here, which other
-# security tests share); test parameters naming them look like redefinitions to ruff.
-# ruff: noqa: F811
 from __future__ import annotations
 
 import uuid
@@ -23,17 +20,6 @@ from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.tokens import ALGORITHM, CHECK_SECONDS, ISSUER
 from dhanvantri.platform.web import install
 from dhanvantri.settings import Settings
-from tests.platform.conftest import (  # noqa: F401  (the back office's fixtures)
-    _cheap_password_hashing,
-    app_services,
-    client,
-    clock,
-    database,
-    outbox,
-    services,
-    settings,
-    sqlite_template,
-)
 from tests.platform.helpers import Person, login_patient, make_staff
 
 API = "/api/v1"
