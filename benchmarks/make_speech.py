@@ -21,16 +21,18 @@ SENTENCES = {
 }
 
 
-def make(folder: Path, name: str, text: str, speed: int = 140) -> Path:
-    """Speak ``text`` into ``folder/name.wav``."""
+def make(folder: Path, name: str, text: str, speed: int = 140, voice: str = "en-us",
+         quiet: bool = False) -> Path:
+    """Speak ``text`` into ``folder/name.wav`` with espeak-ng's ``voice`` (an accent); ``quiet``
+    keeps sox's clipping warnings (a few samples at the resampling) off stderr."""
     folder.mkdir(parents=True, exist_ok=True)
     raw, target = folder / f"{name}.raw.wav", folder / f"{name}.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
     # Trim espeak's leading and trailing silence: the benchmark measures from the end of the
     # file, which must be the last speech sample.
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(target),
-                    "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%",
-                    "reverse"], check=True)
+    subprocess.run(["sox", *(["-V1"] if quiet else []), str(raw), "-r", "16000", "-c", "1",
+                    "-b", "16", str(target), "silence", "1", "0.02", "0.5%", "reverse",
+                    "silence", "1", "0.02", "0.5%", "reverse"], check=True)
     raw.unlink()
     return target
 

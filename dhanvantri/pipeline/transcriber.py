@@ -47,6 +47,25 @@ def agreed_prefix(
     return current[: max(0, n - holdback)]
 
 
+def went_round_again(tokens: tuple[int, ...], prefix: tuple[int, ...], run: int = 3) -> bool:
+    """Whether a decode looped instead of ending.
+
+    Forcing a prefix that already holds all the speech can make Whisper start the turn over
+    ("No rash and no vomiting. No rash and no vomiting. No rash"): after the prefix it says the
+    prefix's first ``run`` tokens again. Greedy decoding can also stick on a word ("I I I I"):
+    any one to three tokens four times in a row.
+    """
+    rest = tokens[len(prefix):] if tokens[:len(prefix)] == prefix else ()
+    if len(prefix) >= run and rest[:run] == prefix[:run]:
+        return True
+    for size in (1, 2, 3):
+        for start in range(len(tokens) - 4 * size + 1):
+            piece = tokens[start:start + size]
+            if all(tokens[start + k * size:start + (k + 1) * size] == piece for k in (1, 2, 3)):
+                return True
+    return False
+
+
 class Transcriber(FrameProcessor):
     """Emits partial and final :class:`TranscriptionFrame` for each patient turn.
 
@@ -93,10 +112,18 @@ class Transcriber(FrameProcessor):
 
     def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Transcript]:
         loop = asyncio.get_running_loop()
-        executor = self._partial_executor if partial else self._executor
-        return loop.run_in_executor(
-            executor, functools.partial(self.stt.transcribe, audio, self._agreed, partial=partial)
-        )
+        if partial:
+            return loop.run_in_executor(self._partial_executor, functools.partial(
+                self.stt.transcribe, audio, self._agreed, partial=True))
+        return loop.run_in_executor(self._executor, self._final, audio, self._agreed)
+
+    def _final(self, audio: np.ndarray, prefix: tuple[int, ...]) -> Transcript:
+        """The turn's final words (worker thread): decoded again without the agreed prefix
+        when the fast decode looped, since a looped final is what the record would keep."""
+        result = self.stt.transcribe(audio, prefix)
+        if went_round_again(result.tokens, prefix):
+            result = self.stt.transcribe(audio)
+        return result
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, UserStartedSpeakingFrame):
