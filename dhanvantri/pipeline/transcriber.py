@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
@@ -47,21 +48,22 @@ def agreed_prefix(
     return current[: max(0, n - holdback)]
 
 
-def went_round_again(tokens: tuple[int, ...], prefix: tuple[int, ...], run: int = 3) -> bool:
+def went_round_again(text: str) -> bool:
     """Whether a decode looped instead of ending.
 
-    Forcing a prefix that already holds all the speech can make Whisper start the turn over
-    ("No rash and no vomiting. No rash and no vomiting. No rash"): after the prefix it says the
-    prefix's first ``run`` tokens again. Greedy decoding can also stick on a word ("I I I I"):
-    any one to three tokens four times in a row.
+    Forcing a prefix that already holds all the speech makes Whisper start the turn over ("No
+    rash and no vomiting. No rash and no vomiting. No rash"): the first three words come again
+    (as other tokens: " no" after a full stop is not the opening "no", so words are compared).
+    Greedy decoding can also stick: one to three words four times in a row ("I I I I").
     """
-    rest = tokens[len(prefix):] if tokens[:len(prefix)] == prefix else ()
-    if len(prefix) >= run and rest[:run] == prefix[:run]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    opening = words[:3]
+    if len(opening) == 3 and any(words[i:i + 3] == opening for i in range(3, len(words) - 2)):
         return True
     for size in (1, 2, 3):
-        for start in range(len(tokens) - 4 * size + 1):
-            piece = tokens[start:start + size]
-            if all(tokens[start + k * size:start + (k + 1) * size] == piece for k in (1, 2, 3)):
+        for i in range(len(words) - 4 * size + 1):
+            piece = words[i:i + size]
+            if all(words[i + k * size:i + (k + 1) * size] == piece for k in (1, 2, 3)):
                 return True
     return False
 
@@ -121,7 +123,7 @@ class Transcriber(FrameProcessor):
         """The turn's final words (worker thread): decoded again without the agreed prefix
         when the fast decode looped, since a looped final is what the record would keep."""
         result = self.stt.transcribe(audio, prefix)
-        if went_round_again(result.tokens, prefix):
+        if prefix and went_round_again(result.text):
             result = self.stt.transcribe(audio)
         return result
 
