@@ -48,24 +48,26 @@ def agreed_prefix(
     return current[: max(0, n - holdback)]
 
 
-def went_round_again(text: str) -> bool:
-    """Whether a decode looped instead of ending.
+_WORD = re.compile(r"[a-z0-9']+")
 
-    Forcing a prefix that already holds all the speech makes Whisper start the turn over ("No
-    rash and no vomiting. No rash and no vomiting. No rash"): the first three words come again
-    (as other tokens: " no" after a full stop is not the opening "no", so words are compared).
-    Greedy decoding can also stick: one to three words four times in a row ("I I I I").
+
+def without_restart(text: str) -> str:
+    """``text`` up to where the decode started the turn over, if it did.
+
+    Whisper (greedy, on a padded window) sometimes reaches the end of the speech and goes round
+    again: "No rash and no vomiting. No rash and no vomiting. No rash". The opening three words
+    coming back is taken as that (a patient repeating their first three words verbatim within
+    one turn is far rarer), and the text is cut there. Words are compared, not tokens: " no"
+    after a full stop is another token than the opening "no".
     """
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    opening = words[:3]
-    if len(opening) == 3 and any(words[i:i + 3] == opening for i in range(3, len(words) - 2)):
-        return True
-    for size in (1, 2, 3):
-        for i in range(len(words) - 4 * size + 1):
-            piece = words[i:i + size]
-            if all(words[i + k * size:i + (k + 1) * size] == piece for k in (1, 2, 3)):
-                return True
-    return False
+    words = [(m.group(), m.start()) for m in _WORD.finditer(text.lower())]
+    opening = [w for w, _ in words[:3]]
+    if len(opening) < 3:
+        return text
+    for i in range(3, len(words) - 2):
+        if [w for w, _ in words[i:i + 3]] == opening:
+            return text[:words[i][1]].rstrip(" ,;")
+    return text
 
 
 class Transcriber(FrameProcessor):
@@ -120,12 +122,11 @@ class Transcriber(FrameProcessor):
         return loop.run_in_executor(self._executor, self._final, audio, self._agreed)
 
     def _final(self, audio: np.ndarray, prefix: tuple[int, ...]) -> Transcript:
-        """The turn's final words (worker thread): decoded again without the agreed prefix
-        when the fast decode looped, since a looped final is what the record would keep."""
+        """The turn's final words (worker thread), without a decode's second time round:
+        the record keeps them."""
         result = self.stt.transcribe(audio, prefix)
-        if prefix and went_round_again(result.text):
-            result = self.stt.transcribe(audio)
-        return result
+        text = without_restart(result.text)
+        return result if text == result.text else Transcript(text=text)
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, UserStartedSpeakingFrame):

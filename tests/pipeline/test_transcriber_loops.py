@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from dhanvantri.pipeline.frames import (
     Frame,
@@ -16,26 +17,32 @@ from dhanvantri.pipeline.frames import (
 )
 from dhanvantri.pipeline.services import Transcript
 from dhanvantri.pipeline.task import PipelineTask
-from dhanvantri.pipeline.transcriber import Transcriber, went_round_again
+from dhanvantri.pipeline.transcriber import Transcriber, without_restart
 from tests.support.waiting import wait_until_async
 
 SAID = (11, 12, 13, 14, 15)  # "no rash and no vomiting"
 WORDS = {11: "no", 12: " rash,", 13: " and", 14: " no", 15: " vomiting."}
 
 
-def test_a_decode_that_starts_over_or_sticks_went_round() -> None:
-    assert went_round_again("No rash, and no vomiting. No rash, and no")
-    assert went_round_again("I am 34 years old, male, and I weigh 70 kilos. I am 34 years old")
-    assert went_round_again("I I I I have a fever")
-    assert went_round_again("thy thy thy thy")
-    assert went_round_again("it hurts here it hurts here it hurts here it hurts here")
+@pytest.mark.parametrize(("decoded", "said"), [
+    ("No rash and no marketing. No rash and no marketing.", "No rash and no marketing."),
+    ("I have loose motions and stomach pain since this morning. I have loose motions and "
+     "stomach pain", "I have loose motions and stomach pain since this morning."),
+    ("No rash, and no vomiting, no rash, and no", "No rash, and no vomiting"),
+])
+def test_a_turn_decoded_twice_over_is_kept_once(decoded: str, said: str) -> None:
+    assert without_restart(decoded) == said
 
 
-def test_speech_that_merely_repeats_a_word_did_not() -> None:
-    assert not went_round_again("No rash, and no vomiting.")
-    assert not went_round_again("I have fever, I have cough and I have a headache.")
-    assert not went_round_again("No, no, no.")
-    assert not went_round_again("")
+@pytest.mark.parametrize("said", [
+    "No rash, and no vomiting.",
+    "I have fever, I have cough and I have a headache.",
+    "No, no, no.",
+    "I have a",
+    "",
+])
+def test_speech_that_repeats_a_word_is_left_alone(said: str) -> None:
+    assert without_restart(said) == said
 
 
 def text(tokens: tuple[int, ...]) -> str:
@@ -43,8 +50,7 @@ def text(tokens: tuple[int, ...]) -> str:
 
 
 class LoopingSTT:
-    """Heard ``SAID``; a final forced to start with a prefix starts the turn over after it, as
-    Whisper does when the prefix already holds all the speech."""
+    """Heard ``SAID``; its final decode goes on to start the turn over, as Whisper's does."""
 
     def __init__(self) -> None:
         self.finals: list[tuple[int, ...]] = []  # the prefix each final decode was given
@@ -60,7 +66,7 @@ class LoopingSTT:
         return Transcript(text=text(tokens), tokens=tokens)
 
 
-async def test_a_looped_final_is_decoded_again_without_the_prefix() -> None:
+async def test_a_final_that_went_round_again_is_sent_once() -> None:
     stt, out = LoopingSTT(), []
     task = PipelineTask([Transcriber(stt, partial_interval_ms=20)], on_output=out.append)
     await task.start()
@@ -74,7 +80,7 @@ async def test_a_looped_final_is_decoded_again_without_the_prefix() -> None:
     await task.stop()
     finals = [f.text for f in out if isinstance(f, TranscriptionFrame) and f.final]
     assert finals == [text(SAID)]
-    assert stt.finals == [SAID[:4], ()]  # the fast decode looped; the free one is kept
+    assert stt.finals == [SAID[:4]]
     assert any(isinstance(f, TurnEndFrame) for f in out)
 
 
