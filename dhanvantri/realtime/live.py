@@ -23,6 +23,7 @@ from dhanvantri.pipeline.frames import Direction, Frame, TurnEndFrame
 from dhanvantri.pipeline.latency import TurnTimes
 from dhanvantri.pipeline.output import ClientOutput
 from dhanvantri.pipeline.voice import VoiceModels, VoiceSession
+from dhanvantri.realtime.memory import release_free_memory
 from dhanvantri.realtime.metrics import ServerMetrics
 
 if TYPE_CHECKING:
@@ -234,6 +235,9 @@ class LiveSession:
             self.output.close()
             await self.voice.cancel()
             log.info("session %s pipeline closed", self.id)
+            # The pipeline's native buffers are free now but glibc keeps them: give them back,
+            # or every call leaves the server a few MB larger (benchmarks/soak.py).
+            await asyncio.to_thread(release_free_memory)
         finally:
             if not self._ended and self._on_event is not None:
                 # Observers only (the record closes on it): the patient has gone.

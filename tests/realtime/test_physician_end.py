@@ -96,7 +96,8 @@ async def test_a_physician_ends_the_call_and_its_record_is_queued_once(
                    for at, audio in zip(patient.audio_at, patient.audio, strict=True))
         assert "farewell did not finish" not in caplog.text
         assert patient.ws.close_code == 1001
-        assert cid not in app[RUNTIME].registry and link.closed
+        await wait_until_async(lambda: cid not in app[RUNTIME].registry and link.closed, 30,
+                               what="the call to leave the registry and the link to close")
         assert {"type": "doctor", "joined": False, "name": "Dr Asha Rao", "mode": None} in seen
 
     queued = await next_review(dashboard)  # the record is closed and queued
