@@ -7,8 +7,9 @@
   the physician's access token comes as the first message ``{"type": "auth", "token": "..."}``
   (never in the URL, which logs and proxies keep). The server sends ``{"type": "queue",
   "items": [...]}`` (emergencies first), then every change as ``{"type": "escalation",
-  "event", "escalation", "published_at"}``, and each change of the review queue as ``{"type": "review_queue",
-  "prescription_id", "status", "urgent", "published_at"}`` (the page then fetches the queue);
+  "event", "escalation", "published_at"}``, and each change of the review queue as
+  ``{"type": "review_queue", "prescription_id", "status", "urgent", "published_at"}`` (the
+  page then fetches the queue);
 * ``GET /api/v1/escalations``: the same queue over plain HTTP;
 * ``POST /api/v1/escalations/{id}/accept`` and ``.../resolve`` (the accepting physician or an
   admin; the patient is told);
