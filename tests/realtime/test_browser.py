@@ -188,7 +188,10 @@ def consult(playwright: Any, url: str, wav: Path, patient_word: str, screenshot:
 @pytest.mark.models
 def test_a_consultation_with_the_real_models(server: Any, playwright_instance: Any,
                                               patient_wav: Path, tmp_path: Path) -> None:
-    consult(playwright_instance, server.url, patient_wav, "headache",
+    # Whisper hears espeak's "my head hurts" nearly every time, its "headache" at times not at
+    # all through Chromium's Opus ("I tamerceric and a fever"): the page loops the file, so a
+    # word heard in most loops is a test of the flow, not of hearing (that is issue 16's).
+    consult(playwright_instance, server.url, patient_wav, "head",
             tmp_path / "consultation.png", lip_sync=True)
 
 
