@@ -81,8 +81,10 @@ class BackgroundServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        # Served as `dhanvantri serve` serves it (JSON errors before a handler runs, too).
-        runner = HardenedRunner(self.app, handle_signals=False, shutdown_timeout=5)
+        # Served as `dhanvantri serve` serves it (JSON errors before a handler runs, too), but
+        # with no access log: this thread outlives a test's captured log streams.
+        runner = HardenedRunner(self.app, handle_signals=False, shutdown_timeout=5,
+                                access_log=None)
         try:
             self._loop.run_until_complete(runner.setup())
             self._loop.run_until_complete(web.TCPSite(runner, self.host, self.port).start())
