@@ -69,9 +69,11 @@ async def call(client: TestClient, method: str, path: str, person: Person | None
 
 
 async def released(client: TestClient, services: Services, outbox: OutboxNotifier,
-                   patient: Person, draft: dict[str, Any] | None = None) -> uuid.UUID:
-    """Draft, approve, e-sign, acknowledge and release a prescription through the API."""
-    doctor = await make_staff(client, services, Role.PHYSICIAN, phone="9123456780")
+                   patient: Person, draft: dict[str, Any] | None = None,
+                   doctor: Person | None = None) -> uuid.UUID:
+    """Draft, approve, e-sign, acknowledge and release a prescription through the API (by
+    ``doctor``, or a new physician)."""
+    doctor = doctor or await make_staff(client, services, Role.PHYSICIAN, phone="9123456780")
     rx_id = await create_from_draft(services.uow(), uuid.uuid4(), patient.user_id,
                                     draft or SHOPPING, SAFE, False)
     await call(client, "POST", f"/prescriptions/{rx_id}/approve", doctor)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyotp
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
@@ -117,3 +118,18 @@ DRAFT: dict[str, Any] = {
                    {"role": "patient", "text": "Fever since three days with body ache."}],
 }
 SAFE = {"blocked": False, "issues": []}
+
+
+async def staff_events(services: Services, count: int) -> None:
+    """Start the services and write ``count`` audited staff creations."""
+    await services.start()
+    for i in range(count):
+        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
+            email=f"staff{i}@clinic.example", password=PASSWORD, role=Role.SUPPORT,
+            full_name=f"Support {i}"))
+
+
+async def run_sql(services: Services, statement: str, **params: object) -> None:
+    """Run raw SQL on the database, as someone holding the file would."""
+    async with services.engine.begin() as conn:
+        await conn.execute(text(statement), params)

@@ -7,7 +7,6 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import text
 
 from dhanvantri.cli import main
 from dhanvantri.http.principal import Role
@@ -17,20 +16,7 @@ from dhanvantri.platform.domain.audit import Actor
 from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.settings import Settings
 
-from .helpers import PASSWORD
-
-
-async def _events(services: Services, count: int) -> None:
-    await services.start()
-    for i in range(count):
-        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
-            email=f"staff{i}@clinic.example", password=PASSWORD, role=Role.SUPPORT,
-            full_name=f"Support {i}"))
-
-
-async def _sql(services: Services, statement: str, **params: object) -> None:
-    async with services.engine.begin() as conn:
-        await conn.execute(text(statement), params)
+from .helpers import PASSWORD, run_sql, staff_events
 
 
 async def _cli_verify(settings: Settings, monkeypatch: pytest.MonkeyPatch,
@@ -46,7 +32,7 @@ async def _cli_verify(settings: Settings, monkeypatch: pytest.MonkeyPatch,
 async def test_intact_chain(services: Services, settings: Settings,
                             monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str]) -> None:
-    await _events(services, 4)
+    await staff_events(services, 4)
     count, broken = await verify_trail(services.uow())
     assert (count, broken) == (4, None)
     code, result, _ = await _cli_verify(settings, monkeypatch, capsys)
@@ -57,8 +43,8 @@ async def test_intact_chain(services: Services, settings: Settings,
 async def test_altered_row_is_named(services: Services, settings: Settings,
                                     monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    await _events(services, 5)
-    await _sql(services, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
+    await staff_events(services, 5)
+    await run_sql(services, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
     _, broken = await verify_trail(services.uow())
     assert broken is not None and broken.seq == 3 and "altered" in broken.reason
     code, result, err = await _cli_verify(settings, monkeypatch, capsys)
@@ -69,7 +55,7 @@ async def test_altered_row_is_named(services: Services, settings: Settings,
 
 async def test_rehashed_row_is_caught_without_the_key(services: Services) -> None:
     # A forger without the audit key can recompute only a plain hash: the seal itself fails.
-    await _events(services, 4)
+    await staff_events(services, 4)
     async with services.uow() as uow:
         event = (await uow.audit.events(after_seq=1, limit=1))[0]
         event.new_values = {"role": "admin"}
@@ -81,11 +67,11 @@ async def test_rehashed_row_is_caught_without_the_key(services: Services) -> Non
 
 
 async def test_removed_rows_are_found(services: Services) -> None:
-    await _events(services, 5)
-    await _sql(services, "DELETE FROM audit_events WHERE seq = 5")
+    await staff_events(services, 5)
+    await run_sql(services, "DELETE FROM audit_events WHERE seq = 5")
     _, broken = await verify_trail(services.uow())
     assert broken is not None and broken.seq == 5 and "removed" in broken.reason
-    await _sql(services, "DELETE FROM audit_events WHERE seq = 2")
+    await run_sql(services, "DELETE FROM audit_events WHERE seq = 2")
     _, broken = await verify_trail(services.uow())
     assert broken is not None and broken.seq == 2 and "missing" in broken.reason
     await services.close()
@@ -93,7 +79,7 @@ async def test_removed_rows_are_found(services: Services) -> None:
 
 async def test_every_state_change_lands_with_its_event(services: Services) -> None:
     await services.start()
-    await _events(services, 1)
+    await staff_events(services, 1)
     async with services.uow() as uow:
         events = await uow.audit.events(entity_type="user")
     assert [e.action for e in events] == ["user_created"]

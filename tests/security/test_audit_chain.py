@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
 
 from dhanvantri.cli import main
 from dhanvantri.http.principal import Role
@@ -23,7 +22,6 @@ from dhanvantri.platform.bootstrap import Services, bootstrap
 from dhanvantri.platform.db import create_schema_if_needed, make_engine, migrate
 from dhanvantri.platform.domain.audit import (
     GENESIS_HASH,
-    Actor,
     Anchor,
     AuditEvent,
     LegacyVerifier,
@@ -33,18 +31,18 @@ from dhanvantri.platform.domain.consultations import TurnRole, record_id
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
 from dhanvantri.platform.tables.audit import audit_events, audit_head
-from dhanvantri.platform.users import NewStaff, create_staff
 from dhanvantri.platform.web import install
 from dhanvantri.platform.web.consultation_routes import CIPHER
 from dhanvantri.settings import Settings
 from tests.platform.commerce_setup import PIN, call, key, lab, pay_by_sandbox, pharmacy, released
 from tests.platform.helpers import (
     DRAFT,
-    PASSWORD,
     SAFE,
     Person,
     login_patient,
     make_staff,
+    run_sql,
+    staff_events,
 )
 from tests.support.waiting import wait_until_async
 
@@ -56,19 +54,6 @@ PHI = {"abha": "91234567890123", "abha_dashed": ABHA, "dob": "1984-03-17",
 
 
 # ------------------------------------------------------------------ helpers
-async def _staff_events(services: Services, count: int) -> None:
-    await services.start()
-    for i in range(count):
-        await create_staff(services.uow(), Actor(None, "cli"), NewStaff(
-            email=f"staff{i}@clinic.example", password=PASSWORD, role=Role.SUPPORT,
-            full_name=f"Support {i}"))
-
-
-async def _sql(services: Services, statement: str, **params: object) -> None:
-    async with services.engine.begin() as conn:
-        await conn.execute(text(statement), params)
-
-
 async def _cli(settings: Settings, monkeypatch: pytest.MonkeyPatch,
                capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     monkeypatch.setenv("DHANVANTRI_DATA_DIR", str(settings.data_dir))
@@ -92,14 +77,14 @@ async def _reseal_from(services: Services, seq: int, change: dict[str, Any]) -> 
             event.prev_hash = prev
             event.hash = prev = event.legacy_hash()
         await uow.commit()  # nothing recorded: the attacker bypasses the trail
-    await _sql(services, "UPDATE audit_head SET hash = :hash", hash=prev)
+    await run_sql(services, "UPDATE audit_head SET hash = :hash", hash=prev)
 
 
 # ------------------------------------------------------------------ (1) a re-sealed chain
 async def test_a_resealed_chain_is_caught(services: Services, settings: Settings,
                                           monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    await _staff_events(services, 5)
+    await staff_events(services, 5)
     await _reseal_from(services, 1, {"role": "admin"})
     async with services.uow() as uow:
         forged = list(await uow.audit.events())
@@ -122,7 +107,7 @@ async def test_a_resealed_chain_is_caught(services: Services, settings: Settings
 async def test_removing_the_last_events_is_caught_by_the_anchor(
         services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    await _staff_events(services, 5)
+    await staff_events(services, 5)
     anchors = tmp_path / "shipped" / "anchors.jsonl"
     anchors.parent.mkdir()
     code, out, err = await _cli(settings, monkeypatch, capsys, "anchor", "--out", str(anchors))
@@ -130,8 +115,8 @@ async def test_removing_the_last_events_is_caught_by_the_anchor(
     # The attacker cuts events 4 and 5 and moves the head back: a shorter, consistent chain.
     async with services.uow() as uow:
         third = (await uow.audit.events(after_seq=2, limit=1))[0]
-    await _sql(services, "DELETE FROM audit_events WHERE seq > 3")
-    await _sql(services, "UPDATE audit_head SET seq = 3, hash = :hash", hash=third.hash)
+    await run_sql(services, "DELETE FROM audit_events WHERE seq > 3")
+    await run_sql(services, "UPDATE audit_head SET seq = 3, hash = :hash", hash=third.hash)
     assert await verify_trail(services.uow()) == (3, None)  # the chain alone cannot tell
     code, out, _ = await _cli(settings, monkeypatch, capsys, "verify", "--json")
     assert code == 0 and json.loads(out) == {"intact": True, "checked": 3}
@@ -146,7 +131,7 @@ async def test_removing_the_last_events_is_caught_by_the_anchor(
 async def test_an_anchor_catches_a_chain_rewritten_from_the_start(
         services: Services, tmp_path: Path) -> None:
     # Whoever could seal (the server itself, at an upgrade) still cannot change an anchored seal.
-    await _staff_events(services, 3)
+    await staff_events(services, 3)
     async with services.uow() as uow:
         anchor_seal = (await uow.audit.head())[1]
     anchor = Anchor(3, anchor_seal, datetime.now(UTC))
@@ -158,7 +143,7 @@ async def test_an_anchor_catches_a_chain_rewritten_from_the_start(
             event.seal(event.seq, prev, services.audit_keys.chain)
             prev = event.hash
         await uow.commit()
-    await _sql(services, "UPDATE audit_head SET hash = :hash", hash=prev)
+    await run_sql(services, "UPDATE audit_head SET hash = :hash", hash=prev)
     assert await verify_trail(services.uow()) == (3, None)
     _, broken = await verify_trail(services.uow(), [anchor])
     assert broken is not None and broken.seq == 3 and "anchor" in broken.reason
@@ -261,7 +246,7 @@ async def test_cli_exit_codes_and_json(services: Services, settings: Settings,
                                        monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
-    await _staff_events(services, 4)
+    await staff_events(services, 4)
     async with services.uow() as uow:
         head_seq, head_seal = await uow.audit.head()
     code, out, _ = await _cli(settings, monkeypatch, capsys, "anchor", "--json")
@@ -297,7 +282,7 @@ async def test_cli_exit_codes_and_json(services: Services, settings: Settings,
         assert (code, out) == (2, ""), argv
         assert says in err, (argv, err)
 
-    await _sql(services, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
+    await run_sql(services, "UPDATE audit_events SET actor_role = 'admin' WHERE seq = 3")
     code, out, _ = await _cli(settings, monkeypatch, capsys, "verify", "--json")
     assert code == 1 and json.loads(out)["broken_at"]["seq"] == 3
     await services.close()

@@ -3,18 +3,15 @@ consent; pharmacies and labs see only the prescriptions their own orders or book
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.consent import CONSENT_SHA256
 from dhanvantri.platform.notifier import OutboxNotifier
-from dhanvantri.platform.prescriptions import create_from_draft
-from tests.platform.commerce_setup import PIN, SHOPPING, call, key, lab, pharmacy
-from tests.platform.helpers import SAFE, Person, login_patient, make_staff, signature_png
+from tests.platform.commerce_setup import PIN, call, key, lab, pharmacy, released
+from tests.platform.helpers import Person, login_patient, make_staff
 
 FAMILY = "family_link"  # the purpose the member's code is sent for
 
@@ -89,22 +86,6 @@ async def test_the_link_exists_only_after_the_members_code(
     assert actions.count("family_link_failed") == 3  # wrong, used, no such member
 
 
-async def released_by(client: TestClient, services: Services, outbox: OutboxNotifier,
-                      doctor: Person, patient: Person) -> uuid.UUID:
-    """Draft, approve, sign, acknowledge and release a prescription for ``patient``."""
-    rx_id = await create_from_draft(services.uow(), uuid.uuid4(), patient.user_id, SHOPPING,
-                                    SAFE, False)
-    await call(client, "POST", f"/prescriptions/{rx_id}/approve", doctor)
-    start = await call(client, "POST", f"/prescriptions/{rx_id}/sign", doctor, 202)
-    await call(client, "POST", f"/prescriptions/{rx_id}/sign/complete", doctor,
-               json={"session_id": start["session_id"], "otp": outbox.last_code(doctor.phone)})
-    await call(client, "POST", f"/prescriptions/{rx_id}/acknowledge", patient,
-               json={"consent": True, "consent_sha256": CONSENT_SHA256,
-                     "signature_png": signature_png()})
-    await call(client, "POST", f"/prescriptions/{rx_id}/release", patient)
-    return rx_id
-
-
 async def listed(client: TestClient, who: Person) -> set[str]:
     return {rx["id"] for rx in (await call(client, "GET", "/prescriptions", who))["items"]}
 
@@ -115,8 +96,8 @@ async def test_merchants_see_only_prescriptions_their_orders_name(
     doctor = await make_staff(client, services, Role.PHYSICIAN, phone="9123456780")
     ravi = await login_patient(client, outbox)
     asha = await login_patient(client, outbox, phone="9988776655")
-    ravi_rx = await released_by(client, services, outbox, doctor, ravi)
-    asha_rx = await released_by(client, services, outbox, doctor, asha)
+    ravi_rx = await released(client, services, outbox, ravi, doctor=doctor)
+    asha_rx = await released(client, services, outbox, asha, doctor=doctor)
     shop_owner, shop = await pharmacy(client, services, admin, {"DOLO-650": 5})
     rival, _ = await pharmacy(client, services, admin, {"DOLO-650": 5}, name="Rival Medicals")
     lab_owner, _lab, slot = await lab(client, services, admin)
