@@ -51,6 +51,7 @@ const ui = {
   detailId: $("detail-id"), detailLatency: $("detail-latency"), detailConnection: $("detail-connection"),
   signinView: $("signin-view"), consultView: $("consult-view"),
   accountWho: $("account-who"), signout: $("signout"), toSignin: $("to-signin"),
+  myCare: $("my-care"),
 };
 
 // ---------------------------------------------------------------- page state
@@ -376,6 +377,7 @@ function showConsultation() {
   ui.accountWho.textContent = patient.signedIn ? `Signed in · ${patient.phone}`
     : "Guest demo · not saved as a record";
   ui.signout.hidden = !patient.signedIn;
+  ui.myCare.hidden = !patient.signedIn;
   ui.toSignin.hidden = patient.signedIn;
   hideAlert();
   ui.start.focus();

@@ -23,6 +23,7 @@ from dhanvantri.http import pages
 from dhanvantri.http.auth import REQUIRE_AUTH
 from dhanvantri.http.endpoint import install_endpoints
 from dhanvantri.http.middleware import harden
+from dhanvantri.live_updates import install_live_updates
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
 from dhanvantri.realtime.consultations import ConsultationRegistry
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
     install_endpoints(app, routes.ENDPOINTS)
     install_held_calls(app, runtime)  # the desk joins physicians to the calls held here
     desk = install_physician(app, settings)  # before the patient page's catch-all static route
+    install_live_updates(app, desk.bus)  # patients' and merchants' changes, on the desk's bus
     _hook_desk(runtime, desk, recorders)
     _add_patient_page(app, pages.web_client_dir(settings.web_client_dir))
     app.cleanup_ctx.append(_model_lifecycle(models, loader, progress))
@@ -147,6 +149,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def _add_patient_page(app: web.Application, folder: Path) -> None:
+    # The patient's care area (prescriptions, orders, labs, wallet) and the pharmacy's desk.
+    pages.add_page(app, "/care", folder / "care.html")
+    pages.add_page(app, "/pharmacy", folder / "pharmacy.html")
     if pages.add_page(app, "/", folder / "index.html"):
         # Registered last: the API, /healthz and /metrics match first.
         app.router.add_static("/", folder, follow_symlinks=False)
