@@ -25,7 +25,16 @@ export async function errorText(response) {
   }
 }
 
-export async function renew() {
+// One renewal at a time: a refresh token is single-use, and presenting it twice (two requests
+// renewing at once) ends the whole session as a suspected theft.
+let renewing = null;
+
+export function renew() {
+  renewing ??= renewOnce().finally(() => { renewing = null; });
+  return renewing;
+}
+
+async function renewOnce() {
   if (!tokens.refresh) return false;
   const response = await fetch(`${API}/auth/refresh`, {
     method: "POST", headers: { "Content-Type": "application/json" },

@@ -11,6 +11,7 @@
 
 import { API, call, errorText, renew, tokens } from "./desk_api.js";
 import { startReview, stopReview } from "./review.js";
+import { staffSignIn } from "./staff_signin.js";
 
 const RECONNECT_MS = [500, 1000, 2000, 5000];
 const REASONS = { red_flag: "Red flag", patient_request: "Patient asked for a doctor",
@@ -46,16 +47,12 @@ function showError(id, text) {
 async function signIn(event) {
   event.preventDefault();
   showError("login-error", "");
-  const body = { email: $("email").value.trim(), password: $("password").value };
-  if ($("totp").value.trim()) body.totp_code = $("totp").value.trim();
-  const response = await fetch(`${API}/auth/login`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    showError("login-error", await errorText(response));
+  const refused = await staffSignIn({ email: $("email").value, password: $("password").value,
+                                      totp: $("totp").value });
+  if (refused) {
+    showError("login-error", refused);
     return;
   }
-  tokens.save(await response.json());
   $("password").value = "";
   openDesk();
 }

@@ -26,14 +26,13 @@ resolve names ``Perm.ESCALATIONS_RESOLVE`` (physicians and admins).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from dhanvantri.desk.access import DESK, accepted_by_me
 from dhanvantri.desk.cluster.bus import EventBus, make_bus
@@ -49,21 +48,23 @@ from dhanvantri.desk.schemas import (
     EscalationQueue,
 )
 from dhanvantri.http import pages
-from dhanvantri.http.auth import authorize, caller, optional_caller
+from dhanvantri.http.auth import caller, optional_caller
 from dhanvantri.http.endpoint import Endpoint, install_endpoints, parse_body
-from dhanvantri.http.errors import ApiError, Forbidden, NotFound, Unauthorized
+from dhanvantri.http.errors import NotFound
 from dhanvantri.http.permissions import Perm
-from dhanvantri.http.principal import Principal, Role
+from dhanvantri.http.principal import Role
+from dhanvantri.http.sockets import (
+    CLOSE_BUS_LOST,
+    HEARTBEAT_S,
+    MAX_MESSAGE,
+    answer_pings,
+    first_message_auth,
+)
 from dhanvantri.platform.bootstrap import SERVICES
 from dhanvantri.platform.web.common import actor_for
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
-
-AUTH_TIMEOUT_S = 10.0
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_BUS_LOST = 1011  # internal error: reconnect
 
 
 async def command(request: web.Request) -> web.Response:
@@ -112,12 +113,13 @@ async def dashboard_socket(request: web.Request) -> web.StreamResponse:
     """``GET /api/v1/physician/ws``: the live queue for one physician's dashboard."""
     desk = request.app[DESK]
     principal = optional_caller(request)  # None: the token comes as the first message
-    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
     if principal is None:
-        principal = await _first_message_auth(request, ws)
-        if principal is None:
+        authorized = await first_message_auth(request, ws)
+        if authorized is None:
             return ws
+        principal = authorized[0]
     physician_id = str(principal.user_id)
     await desk.physician_online(physician_id)
     try:
@@ -127,7 +129,7 @@ async def dashboard_socket(request: web.Request) -> web.StreamResponse:
             await ws.send_json({"type": "queue", "items": await desk.escalations.queue(),
                                 "sent_at": time.time() * 1000.0})
             forward = asyncio.ensure_future(_forward(events, ws))
-            reader = asyncio.ensure_future(_until_closed(ws))
+            reader = asyncio.ensure_future(answer_pings(ws))
             try:
                 await asyncio.wait([forward, reader], return_when=asyncio.FIRST_COMPLETED)
                 if forward.done() and not ws.closed:
@@ -143,45 +145,12 @@ async def dashboard_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _first_message_auth(request: web.Request, ws: web.WebSocketResponse
-                              ) -> Principal | None:
-    try:
-        msg = await ws.receive(timeout=AUTH_TIMEOUT_S)
-        message = json.loads(msg.data) if msg.type is WSMsgType.TEXT else {}
-        token = message.get("token") if isinstance(message, dict) else None
-        if not isinstance(token, str) or message.get("type") != "auth":
-            raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
-        return await authorize(request, token)  # the endpoint's permission, as for a header
-    except (TimeoutError, ValueError, ApiError) as exc:
-        unauthorized = not isinstance(exc, Forbidden)
-        code = "UNAUTHORIZED" if unauthorized else "FORBIDDEN"
-        text = exc.message if isinstance(exc, ApiError) else "no valid auth message"
-        if not ws.closed:
-            await ws.send_json({"type": "error", "code": code, "message": text})
-            await ws.close(code=CLOSE_UNAUTHORIZED if unauthorized else CLOSE_FORBIDDEN,
-                           message=code.encode())
-        return None
-
-
 async def _forward(events: AsyncIterator[dict[str, Any]], ws: web.WebSocketResponse) -> None:
     try:
         async for event in events:
             await ws.send_json(event)
     except (ConnectionError, RuntimeError):
         log.info("physician dashboard gone while sending")
-
-
-async def _until_closed(ws: web.WebSocketResponse) -> None:
-    async for msg in ws:
-        if msg.type is WSMsgType.TEXT:
-            try:
-                kind = json.loads(msg.data).get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            if kind == "ping":
-                await ws.send_json({"type": "pong", "sent_at": time.time() * 1000.0})
-        elif msg.type is WSMsgType.ERROR:
-            return
 
 
 TAG = "physicians"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
 from . import audit, db, keys
+from .changes import ChangeFeed
 from .clinical_gate import default_gate
 from .clock import Clock, utcnow
 from .commerce import labs, orders
@@ -82,12 +83,15 @@ class Services:
     delivery_codes: DeliveryCodes
     audit_keys: AuditKeys = field(repr=False)  # seal the audit chain; never in the database
     review: ReviewFeed = field(default_factory=ReviewFeed)  # review queue changes, announced
+    # Committed changes of orders, bookings, payments, prescriptions and wallets, announced to
+    # the users they concern (the live-updates socket listens, set at composition).
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
     _serialize: asyncio.Lock | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
         return UnitOfWork(self.sessions, audit_keys=self.audit_keys, clock=self.clock,
-                          serialize=self._serialize)
+                          serialize=self._serialize, changes=self.changes)
 
     def verify_url(self, prescription_id: Any) -> str:
         """The public verification link printed as the PDF's QR code."""

@@ -134,8 +134,9 @@ class RazorpayGateway(_Signatures):
 class SandboxGateway(_Signatures):
     """An in-process gateway for the embedded mode: no network, same signatures as Razorpay.
 
-    ``checkout`` plays the patient's hosted checkout; ``webhook`` builds what the gateway would
-    post. Both are signed with the sandbox's own secrets, so the real verification path runs.
+    ``checkout`` plays the patient's hosted checkout (``decline`` its failure); ``webhook``
+    builds what the gateway would post. Both are signed with the sandbox's own secrets, so the
+    real verification path runs.
     """
 
     name = "sandbox"
@@ -156,6 +157,12 @@ class SandboxGateway(_Signatures):
         signature = hmac_hex(self.key_secret, f"{order_id}|{payment_id}".encode())
         return {"razorpay_order_id": order_id, "razorpay_payment_id": payment_id,
                 "razorpay_signature": signature}
+
+    def decline(self, order_id: str) -> dict[str, Any]:
+        """Fail an order's checkout as a declined card would: an error, no signature."""
+        return {"razorpay_order_id": order_id,
+                "error": {"code": "BAD_REQUEST_ERROR", "reason": "payment_failed",
+                          "description": "The payment was declined at the sandbox checkout."}}
 
     def webhook(self, event: str, order_id: str, payment_id: str, amount_paise: int,
                 event_id: str | None = None) -> tuple[bytes, dict[str, str]]:

@@ -21,6 +21,10 @@ from .uow import UnitOfWork
 
 ENTITY = "prescription"
 MERCHANTS = (Role.PHARMACY, Role.LAB)  # see released prescriptions their orders name
+CLINICAL = (Role.PHYSICIAN, Role.ADMIN)
+# A patient reads a signed prescription only after accepting the consent text and signing for
+# it (acknowledging): until then they see who signed it, not what it says, nor its PDF.
+READABLE_BY_PATIENT = frozenset({Status.ACKNOWLEDGED, Status.RELEASED})
 
 
 async def create_from_draft(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: uuid.UUID,
@@ -98,9 +102,10 @@ async def view(uow: UnitOfWork, viewer: Actor, prescription_id: uuid.UUID) -> di
     """A prescription as the viewer's role may see it.
 
     Physicians and admins see everything (transcript, AI reasoning, safety result). Patients see
-    their own, with the clinical content only once a physician has signed it. Pharmacy and lab
-    see released prescriptions that their own orders or bookings name. Others' prescriptions
-    are reported as not found. Every view is audited (access to health records).
+    their own: who signed it once a physician has, its clinical content only once they have
+    acknowledged it (consent and their drawn signature). Pharmacy and lab see released
+    prescriptions that their own orders or bookings name. Others' prescriptions are reported
+    as not found. Every view is audited (access to health records).
     """
     async with uow:
         rx = await _visible(uow, viewer, prescription_id)
@@ -164,10 +169,11 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
         "signed_at": _iso(rx.signed_at), "acknowledged_at": _iso(rx.acknowledged_at),
         "released_at": _iso(rx.released_at), "rejection_reason": rx.rejection_reason,
     }
-    clinical = role in (Role.PHYSICIAN, Role.ADMIN)
+    clinical = role in CLINICAL
     if clinical or rx.status in VISIBLE_TO_PATIENT:
-        body["content"] = rx.content
         body["physician"] = await _physician(uow, rx.physician_id)
+    if content_visible(rx, role):
+        body["content"] = rx.content
     if clinical:
         body["safety"] = rx.safety
     if clinical and not brief:
@@ -181,6 +187,19 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
                                "date_of_birth": patient.date_of_birth}
         body["stated"] = stated_only(patient, stated_intake(rx))
     return body
+
+
+def content_visible(rx: Prescription, role: Role) -> bool:
+    """Whether ``role`` may read the prescription's clinical content (and its PDF).
+
+    Physicians and admins always; a patient once they have acknowledged it; a pharmacy or lab
+    once it is released (``_visible`` has checked that their own order names it).
+    """
+    if role in CLINICAL:
+        return True
+    if role == Role.PATIENT:
+        return rx.status in READABLE_BY_PATIENT
+    return rx.status == Status.RELEASED
 
 
 # What the intake calls each profile list (the profile says medicines, the intake medications).

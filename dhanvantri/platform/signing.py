@@ -6,8 +6,11 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import io
 import uuid
 from typing import Any
+
+import segno
 
 from ..http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from ..http.principal import Role
@@ -21,7 +24,7 @@ from .domain.prescriptions import (
     PrescriptionDocument,
 )
 from .esign import ESignProvider, SignRequest
-from .prescriptions import ENTITY, _visible, describe
+from .prescriptions import ENTITY, _visible, content_visible, describe
 from .uow import UnitOfWork
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -155,12 +158,33 @@ async def document(uow: UnitOfWork, actor: Actor, prescription_id: uuid.UUID) ->
         rx = await _visible(uow, actor, prescription_id)
         if rx.status not in VISIBLE_TO_PATIENT:
             raise NotFound("no signed document yet")
+        if not content_visible(rx, Role(actor.role)):
+            raise Conflict("acknowledge the prescription to read it", code="INVALID_STATE",
+                           details={"status": rx.status.value})
         doc = await uow.prescriptions.document(rx.id)
         if doc is None:
             raise NotFound("no signed document yet")
         uow.record(actor, "prescription_downloaded", ENTITY, rx.id)
         await uow.commit()
         return doc.content
+
+
+async def verification_qr(uow: UnitOfWork, actor: Actor, prescription_id: uuid.UUID,
+                          verify_url: str) -> bytes:
+    """The QR code the PDF carries (its verification link) as SVG, for a page to show.
+
+    It holds no patient data, but only those who may see the prescription get it, and only
+    once it is signed (before then the link has nothing to verify).
+    """
+    async with uow:
+        rx = await _visible(uow, actor, prescription_id)
+        if rx.status not in VISIBLE_TO_PATIENT:
+            raise NotFound("not signed yet")
+    # The same code as the PDF's (segno, error correction M), drawn as vectors.
+    out = io.BytesIO()
+    segno.make(verify_url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False,
+                                           title="Verification code for this prescription")
+    return out.getvalue()
 
 
 def decode_signature_png(data_url: str) -> bytes:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .changes import Change, ChangeFeed
 from .clock import Clock, utcnow
 from .domain.audit import Actor, AuditEvent, AuditKeys, canonical_json, mask_values
 from .repositories.accounts import CredentialRepository, UserRepository
@@ -30,7 +31,8 @@ class UnitOfWork:
 
     Audit events recorded with ``record()`` are sealed into the HMAC chain (under ``audit_keys``)
     inside the same transaction as the change they describe, so a change never lands without its
-    event.
+    event. The same events (and the wallets the ledger moved) are what ``changes`` announces to
+    the people concerned, after a successful commit only.
     """
 
     users: UserRepository
@@ -51,14 +53,17 @@ class UnitOfWork:
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, audit_keys: AuditKeys,
-                 clock: Clock = utcnow, serialize: asyncio.Lock | None = None) -> None:
+                 clock: Clock = utcnow, serialize: asyncio.Lock | None = None,
+                 changes: ChangeFeed | None = None) -> None:
         self._sessions = sessions
         self.audit_keys = audit_keys
         self.clock = clock
+        self._changes = changes or ChangeFeed()  # a feed nobody listens to gathers nothing
         # SQLite has one writer and snapshot reads: units of work there run one at a time, or a
         # stale snapshot would fail at commit. PostgreSQL passes None and locks the chain head.
         self._serialize = serialize
         self._pending: list[AuditEvent] = []
+        self._committed: list[Change] = []  # announced on exit
 
     async def __aenter__(self) -> UnitOfWork:
         if self._serialize is not None:
@@ -72,7 +77,7 @@ class UnitOfWork:
         self.ledger, self.payouts = LedgerRepository(session), PayoutRepository(session)
         self.family, self.idempotency = FamilyRepository(session), IdempotencyRepository(session)
         self.consultations = ConsultationRepository(session)
-        self._pending = []
+        self._pending, self._committed = [], []
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -85,6 +90,10 @@ class UnitOfWork:
         finally:
             if self._serialize is not None:
                 self._serialize.release()
+        # Once the lock is free: a listener reaching another process must not hold up the
+        # next writer. Pages refetch on a change, so its order matters less than its arrival.
+        committed, self._committed = self._committed, []
+        await self._changes.announce(committed)
 
     def record(self, actor: Actor, action: str, entity_type: str, entity_id: Any, *,
                old: dict[str, Any] | None = None, new: dict[str, Any] | None = None) -> None:
@@ -105,14 +114,23 @@ class UnitOfWork:
         await self.session.flush()
 
     async def commit(self) -> None:
-        """Seal queued audit events onto the chain and commit everything atomically."""
-        if self._pending:
+        """Seal queued audit events onto the chain and commit everything atomically.
+
+        What changed (``changes.py``) is announced when the unit of work closes, and never
+        fails it.
+        """
+        events = self._pending
+        if events:
             await self._append_audit()
+        # Read before commit, inside the transaction that made the change.
+        changes = await self._changes.gather(self, events, self.ledger.take_posted())
         await self.session.commit()
+        self._committed.extend(changes)
 
     async def rollback(self) -> None:
         """Discard everything not committed (also done on exit)."""
         self._pending = []
+        self.ledger.take_posted()
         await self.session.rollback()
 
     async def _append_audit(self) -> None:

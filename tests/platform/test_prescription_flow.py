@@ -98,9 +98,15 @@ async def test_draft_to_released(client: TestClient, services: Services,
     assert verify["physician"]["council"] == "Karnataka Medical Council"
     assert "patient_id" not in verify
 
+    # Signed, not yet acknowledged: the patient sees who signed it, not what it says.
+    mine = await (await client.get(f"{API}/prescriptions/{rx_id}", headers=patient.headers)).json()
+    assert mine["status"] == "signed" and "content" not in mine
+    assert mine["physician"]["registration_number"] == "KMC-123456"
+    listed = await (await client.get(f"{API}/prescriptions", headers=patient.headers)).json()
+    assert all("content" not in item for item in listed["items"])
+    assert "Paracetamol" not in str(listed)
     pdf = await client.get(f"{API}/prescriptions/{rx_id}/pdf", headers=patient.headers)
-    assert pdf.status == 200 and pdf.content_type == "application/pdf"
-    assert (await pdf.read()).startswith(b"%PDF")
+    assert pdf.status == 409 and (await pdf.json())["error"]["code"] == "INVALID_STATE"
 
     # Patient acknowledgement, then release.
     consent = await (await client.get(f"{API}/prescriptions/consent")).json()
@@ -113,6 +119,10 @@ async def test_draft_to_released(client: TestClient, services: Services,
     acked = await response.json()
     assert acked["status"] == "acknowledged"
     assert len(acked["acknowledgement"]["record_sha256"]) == 64
+    assert acked["content"]["medications"][0]["name"] == "Paracetamol"
+    pdf = await client.get(f"{API}/prescriptions/{rx_id}/pdf", headers=patient.headers)
+    assert pdf.status == 200 and pdf.content_type == "application/pdf"
+    assert (await pdf.read()).startswith(b"%PDF")
 
     pharmacy, shop = await commerce_setup.pharmacy(client, services, admin, {"DOLO-650": 1})
     response = await client.get(f"{API}/prescriptions/{rx_id}", headers=pharmacy.headers)
@@ -145,7 +155,7 @@ async def test_draft_to_released(client: TestClient, services: Services,
         ("prescription_drafted", "system"), ("prescription_edited", "physician"),
         ("prescription_edited", "physician"), ("prescription_approved", "physician"),
         ("esign_started", "physician"), ("prescription_signed", "physician"),
-        ("prescription_downloaded", "patient"), ("prescription_acknowledged", "patient"),
+        ("prescription_acknowledged", "patient"), ("prescription_downloaded", "patient"),
         ("prescription_released", "patient")]
     assert all(e["request_id"] for e in items[1:])
     assert items[3]["old_values"]["status"] == "pending_review"
@@ -309,3 +319,24 @@ async def _set(services: Services, rx_id: uuid.UUID, column: str, value: dict) -
     async with services.engine.begin() as conn:
         await conn.execute(prescriptions.update().where(prescriptions.c.id == rx_id)
                            .values({column: value}))
+
+
+async def test_verification_qr_for_those_who_may_see_the_prescription(
+        client: TestClient, services: Services, outbox: OutboxNotifier) -> None:
+    patient = await login_patient(client, outbox)
+    other = await login_patient(client, outbox, phone="9988776655")
+    doctor = await make_staff(client, services, Role.PHYSICIAN, phone="9123456780")
+    draft = await _draft(services, patient)
+    # A draft has nothing to verify yet.
+    assert (await client.get(f"{API}/prescriptions/{draft}/qr.svg",
+                             headers=patient.headers)).status == 404
+    rx_id = await _signed(client, services, outbox, patient, doctor)
+    response = await client.get(f"{API}/prescriptions/{rx_id}/qr.svg", headers=patient.headers)
+    assert response.status == 200 and response.content_type == "image/svg+xml"
+    svg = await response.text()
+    assert svg.startswith("<svg") and "<path" in svg and "Verification code" in svg
+    # It encodes the verify link only: no names, no medicines.
+    assert "Paracetamol" not in svg and "Viral" not in svg
+    assert (await client.get(f"{API}/prescriptions/{rx_id}/qr.svg",
+                             headers=other.headers)).status == 404
+    assert (await client.get(f"{API}/prescriptions/{rx_id}/qr.svg")).status == 401

@@ -17,7 +17,8 @@ async def test_topup_transfer_and_replays(client: TestClient, services: Services
     mother = await login_patient(client, outbox)
     son = await login_patient(client, outbox, phone="9988776655")
     stranger = await login_patient(client, outbox, phone="9876501234")
-    assert await call(client, "GET", "/wallet", mother) == {"balance": "0.00", "entries": []}
+    assert await call(client, "GET", "/wallet", mother) == {"balance": "0.00", "entries": [],
+                                                          "topup_max": "10000.00"}
 
     topup = await call(client, "POST", "/wallet/topup", mother, 201, headers=key(),
                        json={"amount": "1000.50"})

@@ -1,11 +1,13 @@
 """Delivery with a one-time code: the medicines change hands only when the patient gives the code.
 
-When the pharmacy sends an order out, a 6-digit code goes to the patient (through the notifier,
-never an HTTP response). The delivery person enters what the patient reads out. The code is
-stored as a keyed hash (``otp.CodeHasher`` under a key of its own), expires after ten minutes and
-allows three attempts; after the third wrong one the order is escalated to support, who can issue
-a fresh code. On the right code the order is delivered, its stock leaves the shelf and the held
-amount goes to the pharmacy less the platform's commission.
+When the pharmacy sends an order out, a 6-digit code goes to the patient through the notifier;
+the patient's own screen may show it too (``code_for_patient``), but no staff response carries
+it. The delivery person enters what the patient reads out. The code is checked against a keyed
+hash (``otp.CodeHasher`` under a key of its own) and kept for the patient sealed at rest like
+other PHI; it expires after ten minutes and allows three attempts; after the third wrong one the
+order is escalated to support, who can issue a fresh code. On the right code the order is
+delivered, its stock leaves the shelf and the held amount goes to the pharmacy less the
+platform's commission.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ...http.errors import NotFound
 from ...http.principal import Role
 from ..domain.audit import Actor
 from ..domain.orders import Order
@@ -43,15 +46,16 @@ class DeliveryCodes:
             seconds=self.ttl_seconds)
 
     def issue(self, order: Order, now: datetime) -> str:
-        """Give ``order`` its first code; returns the plain code (to send, never store)."""
+        """Give ``order`` its first code; returns the plain code to send (the order keeps it
+        sealed, for its patient's screen only)."""
         code, code_hash, expires_at = self._fresh(order, now)
-        order.issue_code(code_hash, expires_at)
+        order.issue_code(code_hash, expires_at, code)
         return code
 
     def reissue(self, order: Order, now: datetime, *, by_support: bool) -> str:
         """Replace the code of an order out for delivery; returns the plain code."""
         code, code_hash, expires_at = self._fresh(order, now)
-        order.reissue_code(code_hash, expires_at, by_support=by_support)
+        order.reissue_code(code_hash, expires_at, by_support=by_support, code=code)
         return code
 
     def matches(self, order: Order, code: str) -> bool:
@@ -101,6 +105,25 @@ async def resend(uow: UnitOfWork, notifier: Notifier, codes: DeliveryCodes, acto
         body = describe(order)
     await notifier.send_code(phone, code, PURPOSE)
     return body
+
+
+async def code_for_patient(uow: UnitOfWork, actor: Actor, order_id: uuid.UUID
+                           ) -> dict[str, Any]:
+    """The current delivery code, for the order's own patient only (an audited read).
+
+    The patient reads it out at the door, as from the SMS; nobody else, staff included, is
+    given it (the pharmacy must hear it from the patient).
+    """
+    async with uow:
+        order = await load(uow, actor, order_id)
+        if actor.role != Role.PATIENT.value or order.patient_id != actor.user_id:
+            raise NotFound("no such order")
+        code = order.code_for_patient(uow.clock())
+        uow.record(actor, "delivery_code_viewed", ENTITY, order.id)
+        await uow.commit()
+        return {"order_id": str(order.id), "code": code,
+                "expires_at": order.otp_expires_at.isoformat() if order.otp_expires_at
+                else None}
 
 
 async def confirm(uow: UnitOfWork, codes: DeliveryCodes, commission_percent: Decimal,

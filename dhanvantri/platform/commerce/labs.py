@@ -66,14 +66,23 @@ async def load(uow: UnitOfWork, actor: Actor, booking_id: uuid.UUID, *, lock: bo
     return booking
 
 
-def describe(booking: LabBooking) -> dict[str, Any]:
-    """A booking with its tests and flagged results (the PDF is fetched separately)."""
-    return {"id": str(booking.id), "status": booking.status.value,
+def describe(booking: LabBooking, placed: tuple[datetime, str] | None = None
+             ) -> dict[str, Any]:
+    """A booking with its tests and flagged results (the PDF is fetched separately); with
+    ``placed`` (the slot's start and the lab's name), also when, where and by whom."""
+    body = {"id": str(booking.id), "status": booking.status.value,
             "lab_id": str(booking.merchant_id), "slot_id": str(booking.slot_id),
             "tests": booking.tests, "total": text(booking.total),
             "payment_id": str(booking.payment_id) if booking.payment_id else None,
             "report": {"sha256": booking.report_sha256} if booking.report_sha256 else None,
             "results": booking.results or []}
+    if placed is not None:
+        starts_at, lab = placed
+        body |= {"starts_at": starts_at.isoformat(), "lab": lab, "address": booking.address,
+                 "prescription_id": str(booking.prescription_id)
+                 if booking.prescription_id else None,
+                 "created_at": booking.created_at.isoformat() if booking.created_at else None}
+    return body
 
 
 def _audit(uow: UnitOfWork, actor: Actor, booking: LabBooking, action: str,
@@ -192,7 +201,7 @@ async def view(uow: UnitOfWork, actor: Actor, booking_id: uuid.UUID) -> dict[str
     """One booking; a patient viewing results is audited (access to health records)."""
     async with uow:
         booking = await load(uow, actor, booking_id)
-        body = describe(booking)
+        body = describe(booking, await uow.labs.placement(booking.slot_id))
         if booking.results:
             uow.record(actor, "lab_results_viewed", ENTITY, booking.id)
             await uow.commit()
@@ -208,3 +217,13 @@ async def report_pdf(uow: UnitOfWork, actor: Actor, booking_id: uuid.UUID) -> by
         uow.record(actor, "lab_report_downloaded", ENTITY, booking.id)
         await uow.commit()
         return bytes(booking.report_pdf)
+
+
+async def mine(uow: UnitOfWork, actor: Actor, limit: int = 50, offset: int = 0
+               ) -> list[dict[str, Any]]:
+    """The patient's own bookings, newest first (results are read one booking at a time)."""
+    assert actor.user_id is not None
+    async with uow:
+        return [{**describe(booking, (starts_at, lab)), "results": []}
+                for booking, starts_at, lab in await uow.labs.bookings_of(
+                    actor.user_id, limit, offset)]

@@ -7,6 +7,7 @@ Prescription-only medicines need the patient's released prescription naming thei
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from ...http.errors import Conflict, NotFound, ValidationFailed
@@ -14,7 +15,7 @@ from ...http.principal import Role
 from ...knowledge.medicines import load_medicines
 from ..domain.audit import Actor
 from ..domain.catalog import MerchantKind
-from ..domain.money import text
+from ..domain.money import ZERO, text
 from ..domain.orders import Order, OrderLine, OrderStatus
 from ..domain.payments import Payment, PaymentStatus
 from ..uow import UnitOfWork
@@ -52,10 +53,18 @@ def describe(order: Order) -> dict[str, Any]:
                          if order.otp_expires_at else None,
                          "attempts": order.otp_attempts, "escalated": order.otp_escalated},
             "delivered_at": order.delivered_at.isoformat() if order.delivered_at else None,
-            "items": [{"medicine_id": str(line.medicine_id), "name": line.name,
-                       "quantity": line.quantity, "unit_price": text(line.unit_price),
-                       "line_total": text(line.line_total)}
-                      for line in sorted(order.lines, key=lambda line: line.name)]}
+            "placed_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
+            "items": [_line(line) for line in sorted(order.lines, key=lambda line: line.name)]}
+
+
+def _line(line: OrderLine) -> dict[str, Any]:
+    return {"medicine_id": str(line.medicine_id), "name": line.name,
+            "quantity": line.quantity, "unit_price": text(line.unit_price),
+            "line_total": text(line.line_total)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def audit(uow: UnitOfWork, actor: Actor, order: Order, action: str, before: OrderStatus,
@@ -67,35 +76,44 @@ def audit(uow: UnitOfWork, actor: Actor, order: Order, action: str, before: Orde
     uow.record(actor, action, ENTITY, order.id, old={"status": before.value}, new=new)
 
 
+async def _priced(uow: UnitOfWork, actor: Actor, pharmacy_id: uuid.UUID, pin_code: str,
+                  items: list[tuple[uuid.UUID, int]], prescription_id: uuid.UUID | None
+                  ) -> list[OrderLine]:
+    """The lines of an order as the catalogue prices them, checked as placing checks them."""
+    assert actor.user_id is not None
+    pharmacy = await uow.merchants.get(pharmacy_id, MerchantKind.PHARMACY)
+    if pharmacy is None:
+        raise ValidationFailed.field("pharmacy_id", "unknown pharmacy")
+    if not pharmacy.serves(pin_code):
+        raise ValidationFailed.field("pin_code", "the pharmacy does not deliver here")
+    rx_generics: set[str] = set()
+    if prescription_id is not None:
+        rx = await released_prescription(uow, actor.user_id, prescription_id)
+        table = load_medicines()
+        rx_generics = {m.generic for med in rx.content.get("medications", [])
+                       if (m := table.lookup(str(med.get("name", ""))))}
+    lines = []
+    for medicine_id, quantity in items:
+        medicine = await uow.medicines.get(medicine_id)
+        if medicine is None:
+            raise ValidationFailed.field("items.medicine_id", "unknown medicine")
+        if medicine.rx_required and medicine.generic not in rx_generics:
+            raise ValidationFailed(
+                f"{medicine.brand} needs a released prescription naming {medicine.generic}",
+                code="PRESCRIPTION_REQUIRED",
+                details=[{"field": "prescription_id",
+                          "message": f"required for {medicine.sku}"}])
+        lines.append(OrderLine.of(medicine, quantity))
+    return lines
+
+
 async def place(uow: UnitOfWork, actor: Actor, pharmacy_id: uuid.UUID, pin_code: str,
                 address: str, items: list[tuple[uuid.UUID, int]],
                 prescription_id: uuid.UUID | None) -> dict[str, Any]:
     """Place an order at one pharmacy; prices come from the catalogue, never the client."""
     assert actor.user_id is not None
     async with uow:
-        pharmacy = await uow.merchants.get(pharmacy_id, MerchantKind.PHARMACY)
-        if pharmacy is None:
-            raise ValidationFailed.field("pharmacy_id", "unknown pharmacy")
-        if not pharmacy.serves(pin_code):
-            raise ValidationFailed.field("pin_code", "the pharmacy does not deliver here")
-        rx_generics: set[str] = set()
-        if prescription_id is not None:
-            rx = await released_prescription(uow, actor.user_id, prescription_id)
-            table = load_medicines()
-            rx_generics = {m.generic for med in rx.content.get("medications", [])
-                           if (m := table.lookup(str(med.get("name", ""))))}
-        lines = []
-        for medicine_id, quantity in items:
-            medicine = await uow.medicines.get(medicine_id)
-            if medicine is None:
-                raise ValidationFailed.field("items.medicine_id", "unknown medicine")
-            if medicine.rx_required and medicine.generic not in rx_generics:
-                raise ValidationFailed(
-                    f"{medicine.brand} needs a released prescription naming {medicine.generic}",
-                    code="PRESCRIPTION_REQUIRED",
-                    details=[{"field": "prescription_id",
-                              "message": f"required for {medicine.sku}"}])
-            lines.append(OrderLine.of(medicine, quantity))
+        lines = await _priced(uow, actor, pharmacy_id, pin_code, items, prescription_id)
         order = Order.place(patient_id=actor.user_id, merchant_id=pharmacy_id,
                             prescription_id=prescription_id, pin_code=pin_code,
                             address=address, lines=lines, now=uow.clock())
@@ -104,6 +122,21 @@ async def place(uow: UnitOfWork, actor: Actor, pharmacy_id: uuid.UUID, pin_code:
                    new={"status": "placed", "total": text(order.total), "lines": len(lines)})
         await uow.commit()
         return describe(order)
+
+
+async def quote(uow: UnitOfWork, actor: Actor, pharmacy_id: uuid.UUID, pin_code: str,
+                items: list[tuple[uuid.UUID, int]], prescription_id: uuid.UUID | None
+                ) -> dict[str, Any]:
+    """What an order of ``items`` would cost, priced and checked as placing it would be.
+
+    Nothing is stored: a cart whose quantities the patient changes is totalled here, by the
+    catalogue, so no client ever adds money up.
+    """
+    async with uow:
+        lines = await _priced(uow, actor, pharmacy_id, pin_code, items, prescription_id)
+        return {"pharmacy_id": str(pharmacy_id), "pin_code": pin_code,
+                "items": [_line(line) for line in lines],
+                "total": text(sum((line.line_total for line in lines), ZERO))}
 
 
 async def pay(uow: UnitOfWork, cashier: Cashier, actor: Actor, order_id: uuid.UUID,

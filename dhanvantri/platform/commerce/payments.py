@@ -148,6 +148,24 @@ class Cashier:
             await uow.commit()
             return describe(payment)
 
+    async def decline(self, uow: UnitOfWork, actor: Actor, payment_id: uuid.UUID,
+                      reason: str) -> dict[str, Any]:
+        """The patient's checkout failed (declined): the payment is over and nothing moved.
+
+        The thing paid for stays as it was, so the patient can start a new payment for it.
+        """
+        async with uow:
+            payment = await load(uow, payment_id)
+            if payment.user_id != actor.user_id or payment.method != "gateway":
+                raise NotFound("no such payment")
+            before = payment.snapshot()
+            payment.fail(uow.clock())
+            uow.record(actor, "payment_failed", ENTITY, payment.id, old=before,
+                       new={**payment.snapshot(), "reason": reason})
+            await uow.commit()
+            log.info("payment failed id=%s purpose=%s", payment.id, payment.purpose)
+            return describe(payment)
+
     async def webhook(self, uow: UnitOfWork, body: bytes, signature: str, event_id: str
                       ) -> dict[str, Any]:
         """A gateway webhook: verified on the raw body, remembered by event id, applied once."""

@@ -31,6 +31,9 @@ from .payments import Cashier
 ENTITY = "wallet"
 FAMILY_SCOPE = "family-link"  # what the lockouts count: wrong family codes per asker
 ASKED = "if this number belongs to a patient, they were sent a code"
+# The most one top-up may be: a small prepaid instrument's monthly load limit under the RBI's
+# Master Direction on PPIs (minimum-KYC wallets), so no single top-up could ever exceed it.
+TOPUP_MAX = Decimal("10000.00")
 
 
 async def view(uow: UnitOfWork, actor: Actor, limit: int = 50) -> dict[str, Any]:
@@ -39,6 +42,7 @@ async def view(uow: UnitOfWork, actor: Actor, limit: int = 50) -> dict[str, Any]
         account = await uow.ledger.account_id(WALLET, str(actor.user_id), uow.clock())
         await uow.commit()
         return {"balance": text(await uow.ledger.balance(account)),
+                "topup_max": text(TOPUP_MAX),
                 "entries": [{"amount": str(e.amount), "kind": e.kind, "reference": e.reference,
                              "created_at": e.created_at.isoformat()}
                             for e in await uow.ledger.entries(account, limit)]}
@@ -47,6 +51,8 @@ async def view(uow: UnitOfWork, actor: Actor, limit: int = 50) -> dict[str, Any]
 async def top_up(uow: UnitOfWork, cashier: Cashier, actor: Actor, amount: Decimal
                  ) -> tuple[int, dict[str, Any]]:
     """Start a gateway payment that credits the wallet when captured."""
+    if amount > TOPUP_MAX:
+        raise ValidationFailed.field("amount", f"at most {text(TOPUP_MAX)} in one top-up")
     return 201, await cashier.start(uow, actor, WALLET_TOPUP, None, amount, "gateway")
 
 
@@ -147,3 +153,14 @@ async def transfer(uow: UnitOfWork, actor: Actor, member_id: uuid.UUID, amount: 
     uow.record(actor, "wallet_transfer", ENTITY, actor.user_id,
                new={"to": str(member_id), "amount": text(amount), "transaction": str(txn)})
     return 201, {"transaction_id": str(txn), "amount": text(amount), "to": str(member_id)}
+
+
+async def family(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """The members the patient added (who may receive transfers), with the last four digits of
+    their number so that two members of one name can be told apart."""
+    assert actor.user_id is not None
+    async with uow:
+        return [{"member_id": str(user.id), "full_name": user.full_name,
+                 "phone_hint": f"••••{user.phone[-4:]}" if user.phone else None,
+                 "linked_at": link.created_at.isoformat()}
+                for link, user in await uow.family.members(actor.user_id)]

@@ -83,6 +83,9 @@ class Order(Tracked):
     total: Decimal = ZERO
     payment_id: uuid.UUID | None = None
     otp_hash: str | None = None
+    # The current code itself, for the patient's own screen: sealed at rest like other PHI
+    # (the hash above is what a delivery is checked against).
+    delivery_code: str | None = None
     otp_expires_at: datetime | None = None
     otp_attempts: int = 0
     otp_escalated: bool = False
@@ -146,18 +149,41 @@ class Order(Tracked):
         """Out for delivery (a code is issued next)."""
         self._step("dispatch", now)
 
-    def issue_code(self, code_hash: str, expires_at: datetime) -> None:
+    def issue_code(self, code_hash: str, expires_at: datetime, code: str | None = None
+                   ) -> None:
         """A fresh delivery code: new expiry, attempts start again, escalation cleared."""
         self.otp_hash, self.otp_expires_at = code_hash, expires_at
+        self.delivery_code = code
         self.otp_attempts, self.otp_escalated = 0, False
 
-    def reissue_code(self, code_hash: str, expires_at: datetime, *, by_support: bool) -> None:
+    def reissue_code(self, code_hash: str, expires_at: datetime, *, by_support: bool,
+                     code: str | None = None) -> None:
         """Another code for an order out for delivery; after escalation only support may."""
         if self.status != OrderStatus.OUT_FOR_DELIVERY:
             raise Conflict("the order is not out for delivery", code="INVALID_STATE")
         if self.otp_escalated and not by_support:
             raise Conflict("escalated to support", code="ESCALATED_TO_SUPPORT")
-        self.issue_code(code_hash, expires_at)
+        self.issue_code(code_hash, expires_at, code)
+
+    def code_for_patient(self, now: datetime) -> str:
+        """The current delivery code, for the patient to read out at the door.
+
+        Raises:
+            Conflict: not out for delivery (``INVALID_STATE``), escalated to support
+                (``ESCALATED_TO_SUPPORT``), or the code has expired (``DELIVERY_CODE_PENDING``:
+                the pharmacy or support sends a fresh one).
+        """
+        if self.status != OrderStatus.OUT_FOR_DELIVERY or self.delivery_code is None:
+            raise Conflict("the order is not out for delivery", code="INVALID_STATE",
+                           details={"status": self.status.value})
+        if self.otp_escalated:
+            raise Conflict("too many wrong codes: support will send a fresh one",
+                           code="ESCALATED_TO_SUPPORT")
+        if self.otp_expires_at is None or now >= self.otp_expires_at:
+            # Not DELIVERY_OTP_EXPIRED (a 401 for the agent who typed it): nothing to show yet.
+            raise Conflict("the delivery code has expired; the pharmacy sends a fresh one",
+                           code="DELIVERY_CODE_PENDING")
+        return self.delivery_code
 
     def ensure_awaiting_code(self, now: datetime) -> None:
         """Raise unless a delivery code may be tried now."""
@@ -182,7 +208,7 @@ class Order(Tracked):
     def deliver(self, now: datetime) -> None:
         """The right code: the medicines are the patient's; the code is spent."""
         self._step("deliver", now)
-        self.otp_hash = None
+        self.otp_hash = self.delivery_code = None
         self.delivered_at = now
 
     def ensure_cancellable(self) -> None:

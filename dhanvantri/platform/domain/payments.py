@@ -3,7 +3,8 @@
 States::
 
     created ──capture──> captured ──refund (part)──> partially_refunded ──refund (rest)──> refunded
-                            └──────────────refund (all)──────────────────────────────────────┘
+      │                     └──────────────refund (all)──────────────────────────────────────┘
+      └──decline (at checkout)──> failed
 
 Money paid for a service is held in ``escrow`` until delivery; a wallet top-up goes straight to
 the wallet. Where the money comes from and goes to are ledger legs the payment names.
@@ -88,6 +89,13 @@ class Payment(Tracked):
                            code="INVALID_STATE")
         self.status = PaymentStatus.CAPTURED
         self.gateway_payment_id = gateway_payment_id
+        self.touch(now)
+
+    def fail(self, now: datetime) -> None:
+        """The checkout was declined: nothing was taken and this payment is over."""
+        if self.status != PaymentStatus.CREATED:
+            raise Conflict(f"cannot fail a payment that is {self.status}", code="INVALID_STATE")
+        self.status = PaymentStatus.FAILED
         self.touch(now)
 
     def refund(self, amount: Decimal | None, now: datetime) -> Decimal:

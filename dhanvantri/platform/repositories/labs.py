@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.labs import LabBooking, LabSlot, LabTest
-from ..tables.commerce import lab_catalog, lab_slots, merchants
+from ..tables.commerce import lab_bookings, lab_catalog, lab_slots, merchants
 
 
 class LabRepository:
@@ -54,3 +54,23 @@ class LabRepository:
         """A booking; ``lock`` holds it until commit and reads it afresh."""
         return await self.session.get(LabBooking, booking_id, with_for_update=lock or None,
                                       populate_existing=lock)
+
+    async def bookings_of(self, patient_id: uuid.UUID, limit: int = 50, offset: int = 0
+                          ) -> list[tuple[LabBooking, datetime, str]]:
+        """A patient's bookings, newest first, with their slot's start and their lab's name."""
+        rows = (await self.session.execute(
+            select(LabBooking, lab_slots.c.starts_at, merchants.c.name)
+            .join(lab_slots, lab_slots.c.id == lab_bookings.c.slot_id)
+            .join(merchants, merchants.c.id == lab_bookings.c.merchant_id)
+            .where(lab_bookings.c.patient_id == patient_id)
+            .order_by(lab_bookings.c.created_at.desc(), lab_bookings.c.id)
+            .limit(limit).offset(offset))).all()
+        return [(booking, starts_at, name) for booking, starts_at, name in rows]
+
+    async def placement(self, slot_id: uuid.UUID) -> tuple[datetime, str] | None:
+        """A slot's start and its lab's name."""
+        row = (await self.session.execute(
+            select(lab_slots.c.starts_at, merchants.c.name)
+            .join(merchants, merchants.c.id == lab_slots.c.merchant_id)
+            .where(lab_slots.c.id == slot_id))).first()
+        return None if row is None else (row.starts_at, row.name)

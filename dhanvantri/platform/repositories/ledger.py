@@ -36,6 +36,7 @@ class LedgerRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._posted: list[Leg] = []  # since the last take_posted(): wallets to announce
 
     async def account_id(self, kind: str, owner: str, now: datetime) -> uuid.UUID:
         """The id of the ``(kind, owner)`` account, created on first use (race-safe)."""
@@ -95,7 +96,13 @@ class LedgerRepository:
         await self.session.execute(ledger_entries.insert(), [
             {"id": uuid.uuid4(), "transaction_id": txn, "account_id": ids[i],
              "amount": leg.amount, "created_at": now} for i, leg in enumerate(legs)])
+        self._posted.extend(legs)
         return txn
+
+    def take_posted(self) -> list[Leg]:
+        """The legs posted since the last call (the unit of work announces moved wallets)."""
+        posted, self._posted = self._posted, []
+        return posted
 
     async def entries(self, account: uuid.UUID, limit: int = 50) -> list[Entry]:
         """An account's newest entries with their transaction kind and reference."""

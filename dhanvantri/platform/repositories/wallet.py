@@ -7,7 +7,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..domain.accounts import User
 from ..domain.wallet import FamilyLink
+from ..tables.accounts import users
 from ..tables.money import family_links
 
 
@@ -25,3 +27,11 @@ class FamilyRepository:
         """The link from ``owner_id`` to ``member_id``, if they added them."""
         return (await self.session.scalars(select(FamilyLink).where(
             family_links.c.owner_id == owner_id, family_links.c.member_id == member_id))).first()
+
+    async def members(self, owner_id: uuid.UUID) -> list[tuple[FamilyLink, User]]:
+        """The members ``owner_id`` added, oldest link first, with their accounts."""
+        rows = (await self.session.execute(
+            select(FamilyLink, User).join(users, users.c.id == family_links.c.member_id)
+            .where(family_links.c.owner_id == owner_id)
+            .order_by(family_links.c.created_at, family_links.c.id))).all()
+        return [(link, user) for link, user in rows]

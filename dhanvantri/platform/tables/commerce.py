@@ -76,6 +76,7 @@ orders = Table(
     Column("total", Money(), nullable=False),
     Column("payment_id", Uuid(), nullable=True),
     Column("otp_hash", String(64), nullable=True),
+    Column("delivery_code", Sealed("orders.delivery_code"), nullable=True),  # the patient's own
     Column("otp_expires_at", UTCDateTime(), nullable=True),
     Column("otp_attempts", Integer(), nullable=False),
     Column("otp_escalated", Boolean(), nullable=False),

@@ -123,11 +123,26 @@ class OrderOut(Strict):
     payment_id: Id | None
     delivery: DeliveryOut
     delivered_at: str | None
+    placed_at: str | None
+    updated_at: str | None  # the last change of any kind
     items: list[OrderItemOut]
 
 
 class OrdersOut(Strict):
     items: list[OrderOut]
+
+
+class QuoteOut(Strict):
+    pharmacy_id: Id
+    pin_code: str
+    items: list[OrderItemOut]
+    total: Money
+
+
+class DeliveryCodeOut(Strict):
+    order_id: Id
+    code: str
+    expires_at: str | None
 
 
 class PayoutOut(Strict):
@@ -227,6 +242,22 @@ class BookingOut(Strict):
     payment_id: Id | None
     report: ReportRefOut | None
     results: list[ResultOut]
+    # When, where and by whom (one booking, or the patient's list):
+    starts_at: str | None = None
+    lab: str | None = None
+    address: str | None = None
+    prescription_id: Id | None = None
+    created_at: str | None = None
+
+
+class BookingsOut(Strict):
+    items: list[BookingOut]  # results are read one booking at a time (an audited access)
+
+
+class PrescribedTestsOut(Strict):
+    prescription_id: Id
+    items: list[LabTestOut]  # the ordered tests on sale, with prices
+    unmatched: list[str]  # ordered tests not on sale here
 
 
 class ReportedBookingOut(BookingOut):
@@ -237,10 +268,17 @@ class BookingPaymentOut(PaymentStartOut):
     booking: BookingOut
 
 
+class GatewayErrorOut(Strict):
+    code: str
+    reason: str
+    description: str
+
+
 class SandboxCheckoutOut(Strict):
     razorpay_order_id: str
-    razorpay_payment_id: str
-    razorpay_signature: str
+    razorpay_payment_id: str | None = None  # paid: with the signature, for /confirm
+    razorpay_signature: str | None = None
+    error: GatewayErrorOut | None = None  # declined: what failed, and no signature
 
 
 class WebhookOut(Strict):
@@ -282,6 +320,18 @@ class WalletEntryOut(Strict):
 class WalletOut(Strict):
     balance: Money
     entries: list[WalletEntryOut]
+    topup_max: Money | None = None  # the most one top-up may be
+
+
+class FamilyMemberOut(Strict):
+    member_id: Id
+    full_name: str
+    phone_hint: str | None  # "••••6655"
+    linked_at: str
+
+
+class FamilyMembersOut(Strict):
+    items: list[FamilyMemberOut]
 
 
 class FamilyAskedOut(Strict):

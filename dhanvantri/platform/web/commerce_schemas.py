@@ -68,6 +68,15 @@ class OrderIn(Body):
     prescription_id: uuid.UUID | None = None
 
 
+class QuoteIn(Body):
+    """An order not yet placed, to be priced (the cart after the patient's changes)."""
+
+    pharmacy_id: uuid.UUID
+    pin_code: Pin
+    items: list[OrderItemIn] = Field(min_length=1, max_length=30)
+    prescription_id: uuid.UUID | None = None
+
+
 class PayIn(Body):
     method: Method
 
@@ -116,6 +125,12 @@ class ConfirmIn(Body):
     razorpay_order_id: Text(64, 1)  # type: ignore[valid-type]
     razorpay_payment_id: Text(64, 1)  # type: ignore[valid-type]
     razorpay_signature: Text(128, 1)  # type: ignore[valid-type]
+
+
+class SandboxCheckoutIn(Body):
+    """What the patient does at the sandbox checkout: pay, or decline (a failed payment)."""
+
+    outcome: Literal["paid", "failed"] = "paid"
 
 
 class RefundIn(Body):

@@ -17,18 +17,34 @@ from . import idempotent
 from .commerce_responses import (
     BookingOut,
     BookingPaymentOut,
+    BookingsOut,
     LabTestsOut,
     MerchantOut,
     OpenSlotsOut,
+    PrescribedTestsOut,
     ReportedBookingOut,
     SlotOut,
 )
-from .commerce_schemas import BookingIn, MerchantIn, PayIn, ReportIn, SlotIn, SlotQuery
+from .commerce_schemas import (
+    BookingIn,
+    ListQuery,
+    MerchantIn,
+    PayIn,
+    ReportIn,
+    SlotIn,
+    SlotQuery,
+)
 from .common import actor_for, services
 
 
 async def tests(request: web.Request) -> web.Response:
     return ok({"items": await lab_tests.catalog(services(request).uow())})
+
+
+async def prescribed(request: web.Request) -> web.Response:
+    principal = caller(request)
+    return ok(await lab_tests.prescribed(services(request).uow(), principal.user_id,
+                                         path_uuid(request)))
 
 
 async def create_lab(request: web.Request) -> web.Response:
@@ -58,6 +74,13 @@ async def book(request: web.Request) -> web.Response:
     return ok(await labs.book(services(request).uow(), actor_for(request, principal),
                               body.slot_id, body.tests, body.address, body.prescription_id),
               status=201)
+
+
+async def mine(request: web.Request) -> web.Response:
+    principal = caller(request)
+    query = parse_query(request, ListQuery)
+    return ok({"items": await labs.mine(services(request).uow(), actor_for(request, principal),
+                                        query.limit, query.offset)})
 
 
 async def get_one(request: web.Request) -> web.Response:
@@ -107,6 +130,11 @@ TAG = "labs"
 ENDPOINTS = [
     Endpoint("GET", "/lab-tests", tests, "Lab tests with preparation and price", TAG, None,
              responses={200: "tests"}, response=LabTestsOut),
+    Endpoint("GET", "/prescriptions/{id}/lab-tests", prescribed,
+             "The lab tests a released prescription orders, with prices", TAG, Perm.SHOP,
+             responses={200: "tests"}, response=PrescribedTestsOut,
+             description="Tests the prescription names that are not on sale are listed under "
+                         "unmatched."),
     Endpoint("POST", "/labs", create_lab, "Register a partner lab", TAG, Perm.MERCHANTS_MANAGE,
              MerchantIn, responses={201: "lab"}, response=MerchantOut),
     Endpoint("POST", "/labs/{id}/slots", add_slot, "Add a home-collection slot", TAG,
@@ -115,6 +143,8 @@ ENDPOINTS = [
              query=SlotQuery, responses={200: "slots"}, response=OpenSlotsOut),
     Endpoint("POST", "/lab-bookings", book, "Book tests in a slot", TAG, Perm.SHOP, BookingIn,
              responses={201: "booking"}, response=BookingOut),
+    Endpoint("GET", "/lab-bookings", mine, "The patient's own bookings, newest first", TAG,
+             Perm.SHOP, query=ListQuery, responses={200: "bookings"}, response=BookingsOut),
     Endpoint("GET", "/lab-bookings/{id}", get_one, "A booking with flagged results", TAG,
              Perm.LAB_BOOKINGS_READ, responses={200: "booking"}, response=BookingOut),
     Endpoint("POST", "/lab-bookings/{id}/pay", pay, "Pay a booking (gateway or wallet)", TAG,

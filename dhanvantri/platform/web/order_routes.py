@@ -9,8 +9,15 @@ from ...http.endpoint import Endpoint, Handler, ok, parse_body, parse_query, pat
 from ...http.permissions import Perm
 from ..commerce import delivery, orders
 from . import idempotent
-from .commerce_responses import DeliveredOrderOut, OrderOut, OrderPaymentOut, OrdersOut
-from .commerce_schemas import CancelIn, DeliverIn, ListQuery, OrderIn, PayIn
+from .commerce_responses import (
+    DeliveredOrderOut,
+    DeliveryCodeOut,
+    OrderOut,
+    OrderPaymentOut,
+    OrdersOut,
+    QuoteOut,
+)
+from .commerce_schemas import CancelIn, DeliverIn, ListQuery, OrderIn, PayIn, QuoteIn
 from .common import actor_for, services
 
 
@@ -21,6 +28,14 @@ async def place(request: web.Request) -> web.Response:
     return ok(await orders.place(services(request).uow(), actor_for(request, principal),
                                  body.pharmacy_id, body.pin_code, body.address, items,
                                  body.prescription_id), status=201)
+
+
+async def quote(request: web.Request) -> web.Response:
+    principal = caller(request)
+    body = await parse_body(request, QuoteIn)
+    items = [(item.medicine_id, item.quantity) for item in body.items]
+    return ok(await orders.quote(services(request).uow(), actor_for(request, principal),
+                                 body.pharmacy_id, body.pin_code, items, body.prescription_id))
 
 
 async def list_all(request: web.Request) -> web.Response:
@@ -80,6 +95,12 @@ async def resend(request: web.Request) -> web.Response:
                                     actor_for(request, principal), path_uuid(request)))
 
 
+async def delivery_code(request: web.Request) -> web.Response:
+    principal = caller(request)
+    return ok(await delivery.code_for_patient(services(request).uow(),
+                                              actor_for(request, principal), path_uuid(request)))
+
+
 async def cancel(request: web.Request) -> web.Response:
     principal = caller(request)
     order_id = path_uuid(request)
@@ -94,6 +115,9 @@ KEY = (idempotent.HEADER,)
 ENDPOINTS = [
     Endpoint("POST", "/orders", place, "Place a pharmacy order", TAG, Perm.SHOP, OrderIn,
              responses={201: "order"}, response=OrderOut),
+    Endpoint("POST", "/orders/quote", quote,
+             "Price an order before placing it (the catalogue totals it)", TAG, Perm.SHOP,
+             QuoteIn, responses={200: "priced lines and total"}, response=QuoteOut),
     Endpoint("GET", "/orders", list_all, "Orders the caller may see", TAG, Perm.ORDERS_READ,
              query=ListQuery, responses={200: "orders"}, response=OrdersOut),
     Endpoint("GET", "/orders/{id}", get_one, "One order", TAG, Perm.ORDERS_READ,
@@ -115,6 +139,14 @@ ENDPOINTS = [
     Endpoint("POST", "/orders/{id}/delivery-otp", resend,
              "Send a fresh delivery code (support after escalation)", TAG,
              Perm.DELIVERY_OTP_RESEND, responses={200: "order"}, response=OrderOut),
+    Endpoint("GET", "/orders/{id}/delivery-code", delivery_code,
+             "The patient's own delivery code, while out for delivery", TAG, Perm.SHOP,
+             responses={200: "the code to read out at the door",
+                        409: "INVALID_STATE (not out for delivery), ESCALATED_TO_SUPPORT or "
+                             "DELIVERY_CODE_PENDING (expired: a fresh one is on its way)"},
+             response=DeliveryCodeOut,
+             description="Only the order's patient gets it (404 for anyone else, staff "
+             "included): the pharmacy hears it at the door. Each read is audited."),
     Endpoint("POST", "/orders/{id}/cancel", cancel,
              "Cancel before shipping (paid: stock released and refunded)", TAG,
              Perm.ORDERS_CANCEL, CancelIn, responses={200: "order"}, response=OrderOut),

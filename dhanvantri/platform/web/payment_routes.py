@@ -9,16 +9,17 @@ from aiohttp import web
 
 from ...http.auth import caller
 from ...http.endpoint import MAX_BODY, Endpoint, ok, parse_body, parse_query, path_uuid
-from ...http.errors import NotFound
+from ...http.errors import Conflict, NotFound
 from ...http.permissions import Perm
 from ...http.principal import Role
 from ..commerce import payments, settlement
 from ..domain.money import money
+from ..domain.payments import PaymentStatus
 from ..gateways import SandboxGateway
 from ..uow import UnitOfWork
 from . import idempotent
 from .commerce_responses import PaymentOut, SandboxCheckoutOut, SettlementsOut, WebhookOut
-from .commerce_schemas import ConfirmIn, RefundIn, SettlementQuery
+from .commerce_schemas import ConfirmIn, RefundIn, SandboxCheckoutIn, SettlementQuery
 from .common import actor_for, services
 
 
@@ -42,16 +43,31 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 async def sandbox_checkout(request: web.Request) -> web.Response:
-    """What the hosted checkout page hands the client after the patient pays (sandbox only)."""
+    """What the hosted checkout page hands the client after the patient pays (sandbox only).
+
+    ``{"outcome": "failed"}`` plays a declined card instead: the payment is marked failed
+    (audited) and the answer carries the gateway-style error, so a client's failure path runs.
+    """
     principal = caller(request)
     payment_id = path_uuid(request)
-    gateway = services(request).gateway
+    # body_exists, not can_read_body: the error middleware has already read the body.
+    body = (await parse_body(request, SandboxCheckoutIn) if request.body_exists
+            else SandboxCheckoutIn())
+    svc = services(request)
+    gateway = svc.gateway
     if not isinstance(gateway, SandboxGateway):
         raise NotFound("the sandbox gateway is not in use")
-    async with services(request).uow() as uow:
+    async with svc.uow() as uow:
         payment = await payments.load(uow, payment_id, lock=False)
         if payment.user_id != principal.user_id or payment.gateway_order_id is None:
             raise NotFound("no such payment")
+    if payment.status == PaymentStatus.FAILED:
+        raise Conflict("this payment was declined; start a new payment", code="INVALID_STATE",
+                       details={"status": payment.status.value})
+    if body.outcome == "failed":
+        await svc.cashier.decline(svc.uow(), actor_for(request, principal), payment_id,
+                                  "declined at the sandbox checkout")
+        return ok(gateway.decline(payment.gateway_order_id))
     return ok(gateway.checkout(payment.gateway_order_id))
 
 
@@ -101,7 +117,11 @@ ENDPOINTS = [
              ConfirmIn, responses={200: "payment"}, response=PaymentOut),
     Endpoint("POST", "/payments/{id}/sandbox-checkout", sandbox_checkout,
              "Pay at the built-in sandbox checkout (embedded mode only)", TAG, Perm.SHOP,
-             responses={200: "checkout result"}, response=SandboxCheckoutOut),
+             SandboxCheckoutIn, responses={200: "checkout result (or the decline's error)"},
+             response=SandboxCheckoutOut, body_optional=True,
+             description="Without a body, or with outcome \"paid\", the answer is what "
+             "/payments/{id}/confirm takes. With outcome \"failed\" the payment is marked "
+             "failed and the answer carries the gateway's error instead of a signature."),
     Endpoint("POST", "/payments/webhook", webhook,
              "Gateway webhook (X-Razorpay-Signature over the raw body)", TAG, None,
              responses={200: "processed, duplicate or ignored", 400: "bad signature"},

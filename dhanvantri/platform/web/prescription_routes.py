@@ -112,6 +112,15 @@ async def pdf(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="application/pdf")
 
 
+async def qr(request: web.Request) -> web.Response:
+    principal = caller(request)
+    rx_id = path_uuid(request)
+    svc = services(request)
+    data = await signing.verification_qr(svc.uow(), actor_for(request, principal), rx_id,
+                                         svc.verify_url(rx_id))
+    return web.Response(body=data, content_type="image/svg+xml")
+
+
 async def consent_text(request: web.Request) -> web.Response:
     return ok({"version": CONSENT_VERSION, "text": CONSENT_TEXT, "sha256": CONSENT_SHA256})
 
@@ -166,6 +175,9 @@ ENDPOINTS = [
              responses={200: "verification result"}, response=Verification),
     Endpoint("GET", "/prescriptions/{id}/pdf", pdf, "The signed PDF", RX, Perm.RX_READ,
              responses={200: "PDF"}, content_type="application/pdf"),
+    Endpoint("GET", "/prescriptions/{id}/qr.svg", qr,
+             "The verification link as a QR code (SVG), as the PDF carries it", RX,
+             Perm.RX_READ, responses={200: "QR code"}, content_type="image/svg+xml"),
     Endpoint("POST", "/prescriptions/{id}/acknowledge", acknowledge,
              "Patient consent and drawn signature", RX, Perm.RX_ACKNOWLEDGE, AcknowledgeIn,
              responses=RX_BODY, response=Prescription),

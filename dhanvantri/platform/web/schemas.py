@@ -282,8 +282,9 @@ class StatedFacts(Out):
 
 
 class Prescription(Out):
-    """What the caller's role may see: the content once signed (physicians and admins: always,
-    with the safety result; in the single view also the AI draft, reasoning and transcript)."""
+    """What the caller's role may see: the signer once signed; the content once the patient has
+    acknowledged it (physicians and admins: always, with the safety result; in the single view
+    also the AI draft, reasoning and transcript)."""
 
     id: uuid.UUID
     consultation_id: uuid.UUID

@@ -13,6 +13,7 @@ from ..domain.money import money
 from . import idempotent
 from .commerce_responses import (
     FamilyAskedOut,
+    FamilyMembersOut,
     MemberOut,
     PaymentStartOut,
     TransferOut,
@@ -62,6 +63,12 @@ async def confirm_family(request: web.Request) -> web.Response:
                                           lockouts=svc.limits.lockouts), status=201)
 
 
+async def members(request: web.Request) -> web.Response:
+    principal = caller(request)
+    return ok({"items": await wallet.family(services(request).uow(),
+                                            actor_for(request, principal))})
+
+
 async def transfer(request: web.Request) -> web.Response:
     principal = caller(request)
     body = await parse_body(request, TransferIn)
@@ -80,6 +87,8 @@ ENDPOINTS = [
     Endpoint("POST", "/wallet/topup", top_up, "Top up through the payment gateway", TAG,
              Perm.WALLET, TopUpIn, responses={201: "payment"}, response=PaymentStartOut,
              headers=(idempotent.HEADER,)),
+    Endpoint("GET", "/wallet/family", members, "Family members you may transfer to", TAG,
+             Perm.WALLET, responses={200: "members"}, response=FamilyMembersOut),
     Endpoint("POST", "/wallet/family", ask_family,
              "Ask to add a family member: a patient with this number is sent a code", TAG,
              Perm.WALLET, FamilyIn, responses={202: "asked"}, response=FamilyAskedOut,

@@ -1,0 +1,66 @@
+"""What every authenticated WebSocket shares: the first-message token, close codes, pings.
+
+Browsers cannot set headers on a WebSocket, so a token may come as the first message
+``{"type": "auth", "token": "..."}`` (never in the URL, which logs and proxies keep). A refused
+socket is sent ``{"type": "error", "code", "message"}`` and closed with ``CLOSE_UNAUTHORIZED``
+(bad, expired or ended token) or ``CLOSE_FORBIDDEN`` (the role lacks the permission).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aiohttp import WSMsgType, web
+
+from .auth import authorize
+from .errors import ApiError, Forbidden, Unauthorized
+from .principal import Principal
+
+AUTH_TIMEOUT_S = 10.0  # a client that connects and says nothing is let go
+HEARTBEAT_S = 20.0  # under the 30-60 s idle cut-off of common proxies and load balancers
+MAX_MESSAGE = 64 * 1024  # clients send only auth and pings
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_BUS_LOST = 1011  # internal error: reconnect
+
+
+async def first_message_auth(request: web.Request, ws: web.WebSocketResponse
+                             ) -> tuple[Principal, str] | None:
+    """The caller and token of the socket's first message, checked against the endpoint's
+    permission; None once the socket has been refused and closed."""
+    try:
+        msg = await ws.receive(timeout=AUTH_TIMEOUT_S)
+        message = json.loads(msg.data) if msg.type is WSMsgType.TEXT else {}
+        token = message.get("token") if isinstance(message, dict) else None
+        if not isinstance(token, str) or message.get("type") != "auth":
+            raise Unauthorized('the first message must be {"type": "auth", "token": "..."}')
+        return await authorize(request, token), token  # as for a header
+    except (TimeoutError, ValueError, ApiError) as exc:
+        await refuse(ws, exc)
+        return None
+
+
+async def refuse(ws: web.WebSocketResponse, exc: Exception) -> None:
+    """Tell the client why and close with the matching code (no-op once closed)."""
+    unauthorized = not isinstance(exc, Forbidden)
+    code = "UNAUTHORIZED" if unauthorized else "FORBIDDEN"
+    text = exc.message if isinstance(exc, ApiError) else "no valid auth message"
+    if not ws.closed:
+        await ws.send_json({"type": "error", "code": code, "message": text})
+        await ws.close(code=CLOSE_UNAUTHORIZED if unauthorized else CLOSE_FORBIDDEN,
+                       message=code.encode())
+
+
+async def answer_pings(ws: web.WebSocketResponse) -> None:
+    """Read until the client goes, answering ``{"type": "ping"}`` with a pong."""
+    async for msg in ws:
+        if msg.type is WSMsgType.TEXT:
+            try:
+                kind = json.loads(msg.data).get("type")
+            except (ValueError, AttributeError):
+                kind = None
+            if kind == "ping":
+                await ws.send_json({"type": "pong", "sent_at": time.time() * 1000.0})
+        elif msg.type is WSMsgType.ERROR:
+            return
