@@ -98,6 +98,23 @@ export function rupees(amount) {
   return `${whole.startsWith("-") ? "−" : ""}₹${grouped}.${paise.padEnd(2, "0").slice(0, 2)}`;
 }
 
+// A decimal amount of rupees as the API writes it and a patient types it: at most 10 whole
+// digits (what the server's Numeric(12, 2) holds) and 2 of paise.
+const AMOUNT = /^(-?)([0-9]{1,10})(?:\.([0-9]{1,2}))?$/;
+
+/**
+ * Whole paise of a decimal amount ("500" → 50000n, "12.5" → 1250n), a BigInt so that amounts
+ * are compared exactly, never as floats; null when ``text`` is not such an amount. A leading "-"
+ * is taken only with ``signed`` (a balance from the server may be negative; what a patient
+ * types to pay or send never is).
+ */
+export function paise(text, { signed = false } = {}) {
+  const match = AMOUNT.exec(String(text ?? "").trim());
+  if (!match || (match[1] && !signed)) return null;
+  const value = BigInt(match[2]) * 100n + BigInt((match[3] ?? "").padEnd(2, "0"));
+  return match[1] ? -value : value;
+}
+
 /** A date-time for people ("30 Nov 2026, 14:05"), in the browser's zone. */
 export function when(iso) {
   if (!iso) return "–";

@@ -26,37 +26,23 @@ from tests.platform.commerce_setup import tiny_pdf
 from tests.platform.helpers import DRAFT, signature_png
 from tests.realtime.care_app import CareWorld, care_world, login_patient, open_as_patient
 from tests.realtime.physician_app import cheap_passwords
-from tests.support.browser import launch, page_until, screenshot, script_errors, shows
+from tests.support.browser import (
+    PHONE_SIZE,
+    accessible,
+    both_sizes,
+    launch,
+    page_until,
+    script_errors,
+    shows,
+)
 from tests.support.codes import codes, new_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["care_world", "cheap_passwords"]
 
-PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 MEMBER_PHONE = "9988776655"
-# Every visible control has a name a screen reader reads out.
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null)
-  .filter(el => !(el.getAttribute('aria-label') || '').trim())
-  .filter(el => ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)
-                ? el.labels.length === 0 : !el.textContent.trim())
-  .map(el => el.id || el.outerHTML)"""
-# Controls a keyboard cannot reach (taken out of the tab order).
-UNREACHABLE = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null && el.tabIndex < 0).map(el => el.id || el.outerHTML)"""
 
 
-def accessible(page: Any) -> None:
-    """Every control named and reachable by keyboard."""
-    assert page.evaluate(UNNAMED_CONTROLS) == []
-    assert page.evaluate(UNREACHABLE) == []
-
-
-def both_sizes(page: Any, shots: Path, name: str) -> None:
-    """Screenshots at desktop and phone size (ending at phone size, where the test runs);
-    ``screenshot`` fails on sideways scroll at phone width."""
-    screenshot(page, shots, name, DESKTOP_SIZE)
-    screenshot(page, shots, name, PHONE_SIZE)
 
 
 def released_prescription(world: CareWorld, draft: dict[str, Any]) -> str:

@@ -25,38 +25,23 @@ from dhanvantri.platform.consent import CONSENT_SHA256
 from tests.platform.helpers import signature_png
 from tests.realtime.care_app import CareWorld, care_world, open_as_patient
 from tests.realtime.physician_app import cheap_passwords
-from tests.support.browser import launch, page_until, screenshot, script_errors, shows
+from tests.support.browser import (
+    PHONE_SIZE,
+    both_sizes,
+    launch,
+    page_until,
+    script_errors,
+    shows,
+)
 from tests.support.codes import codes
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 __all__ = ["care_world", "cheap_passwords"]
 
-PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 ADDRESS = "Flat 4, 12 MG Road, Bengaluru"
 LIVE = 60  # seconds: pushes, or the page's poll while pushes are down
-# Every visible control has a name a screen reader reads out.
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null)
-  .filter(el => !(el.getAttribute('aria-label') || '').trim())
-  .filter(el => ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)
-                ? el.labels.length === 0 : !el.textContent.trim())
-  .map(el => el.id || el.outerHTML)"""
-# Controls a keyboard cannot reach (taken out of the tab order).
-UNREACHABLE = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null && el.tabIndex < 0).map(el => el.id || el.outerHTML)"""
 
 
-def accessible(page: Any) -> None:
-    """Every control named and reachable by keyboard (the screenshots check sideways scroll)."""
-    assert page.evaluate(UNNAMED_CONTROLS) == []
-    assert page.evaluate(UNREACHABLE) == []
-
-
-def both_sizes(page: Any, shots: Path, name: str) -> None:
-    """Screenshots at desktop and phone size (ending at phone size, where the test runs)."""
-    accessible(page)
-    screenshot(page, shots, name, DESKTOP_SIZE)
-    screenshot(page, shots, name, PHONE_SIZE)
 
 
 def released(world: CareWorld) -> str:

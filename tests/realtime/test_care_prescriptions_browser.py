@@ -31,12 +31,20 @@ from tests.platform.commerce_setup import call
 from tests.platform.helpers import DRAFT, SAFE
 from tests.realtime.care_app import CareWorld, care_world, open_as_patient
 from tests.realtime.physician_app import cheap_passwords
-from tests.support.browser import launch, page_until, screenshot, script_errors, shows
+from tests.support.browser import (
+    DESKTOP_SIZE,
+    PHONE_SIZE,
+    accessible,
+    both_sizes,
+    launch,
+    page_until,
+    script_errors,
+    shows,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["care_world", "cheap_passwords"]
 
-PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 # Every name a signed, unacknowledged prescription must not show (SHOPPING's medicines and
 # its diagnosis).
 HIDDEN = ["Dolo", "Zyrtec", "Glycomet", "Azee", "Unobtainium", "Viral fever"]
@@ -49,16 +57,6 @@ NOTES = {"intake": {"complaint": "fever and body ache", "duration": "3 days",
                                  {"key": "vomiting", "name": "Vomiting", "present": False}],
                     "allergies": ["penicillin"], "medications": [], "no_medications": True},
          "red_flags": [], "draft": None, "physician_notes": [], "escalations": []}
-# Every visible control has a name a screen reader reads out.
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null)
-  .filter(el => !(el.getAttribute('aria-label') || '').trim())
-  .filter(el => ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)
-                ? el.labels.length === 0 : !el.textContent.trim())
-  .map(el => el.id || el.outerHTML)"""
-# Controls a keyboard cannot reach (taken out of the tab order).
-UNREACHABLE = """() => [...document.querySelectorAll('input, button, a')]
-  .filter(el => el.offsetParent !== null && el.tabIndex < 0).map(el => el.id || el.outerHTML)"""
 
 
 def recorded_consultation(world: CareWorld) -> uuid.UUID:
@@ -92,16 +90,6 @@ def rejected_prescription(world: CareWorld, reason: str) -> str:
     return world.api(reject)
 
 
-def accessible(page: Any) -> None:
-    """Every control named and reachable by keyboard; no sideways scroll at phone width."""
-    assert page.evaluate(UNNAMED_CONTROLS) == []
-    assert page.evaluate(UNREACHABLE) == []
-
-
-def both_sizes(page: Any, shots: Path, name: str) -> None:
-    """Screenshots at desktop and phone size (ending at phone size, where the test runs)."""
-    screenshot(page, shots, name, DESKTOP_SIZE)
-    screenshot(page, shots, name, PHONE_SIZE)
 
 
 def rx_status(world: CareWorld, rx_id: str) -> str:

@@ -32,6 +32,9 @@ from tests.platform.helpers import PASSWORD, Person, make_staff
 from tests.realtime.conftest import make_settings, stand_in_models
 from tests.realtime.physician_app import cheap_passwords
 from tests.support.browser import (
+    DESKTOP_SIZE,
+    PHONE_SIZE,
+    accessible,
     launch,
     page_until,
     require_chromium,
@@ -45,22 +48,11 @@ from tests.support.server import serving
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["cheap_passwords"]
 
-PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
 PATIENT_PHONE = "9876543210"
 ADDRESS = "Flat 4B, 12 MG Road, Bengaluru"
-# Every visible control has a name a screen reader reads out.
-UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
-  .filter(el => el.offsetParent !== null)
-  .filter(el => !(el.getAttribute('aria-label') || '').trim())
-  .filter(el => ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)
-                ? el.labels.length === 0 : !el.textContent.trim())
-  .map(el => el.id || el.outerHTML)"""
 # Order cards whose content is wider than the card (cut off, or spilling into the next group).
 SPILLING = """() => [...document.querySelectorAll('li.order')]
   .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.dataset.id)"""
-# Controls a keyboard cannot reach (taken out of the tab order).
-UNREACHABLE = """() => [...document.querySelectorAll('input, button, a')]
-  .filter(el => el.offsetParent !== null && el.tabIndex < 0).map(el => el.id || el.outerHTML)"""
 
 
 @dataclass
@@ -215,8 +207,7 @@ def test_pharmacy_packs_ships_and_delivers_with_the_patients_code(
         screenshot(page, shots, "pharmacy-door", DESKTOP_SIZE)
         assert page.evaluate(SPILLING) == []
         page.set_viewport_size(PHONE_SIZE)
-        assert page.evaluate(UNNAMED_CONTROLS) == []
-        assert page.evaluate(UNREACHABLE) == []
+        accessible(page)
 
         # A fresh code for the patient: the first one no longer works, the fresh one does.
         sent = len(codes(caplog, "delivery"))
@@ -239,13 +230,13 @@ def test_pharmacy_packs_ships_and_delivers_with_the_patients_code(
         page.click(f"{card(shop.cancelled)} button[data-action=cancel-ask]")
         page.fill(f"{card(shop.cancelled)} input.reason", "Patient asked to cancel")
         screenshot(page, shots, "pharmacy-cancel", PHONE_SIZE)
-        assert page.evaluate(UNNAMED_CONTROLS) == []
+        accessible(page)
         page.click(f"{card(shop.cancelled)} button[data-action=cancel-confirm]")
         page_until(page, f"{status_of(shop.cancelled)} === 'refunded'", 30)
         assert page.locator(f"#group-done {card(shop.cancelled)}").is_visible()
 
         screenshot(page, shots, "pharmacy-done", PHONE_SIZE)
-        assert page.evaluate(UNNAMED_CONTROLS) == []
+        accessible(page)
         page.set_viewport_size(DESKTOP_SIZE)
         screenshot(page, shots, "pharmacy-done", DESKTOP_SIZE)
         assert errors == []

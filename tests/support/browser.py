@@ -105,3 +105,31 @@ def script_errors(page: Any) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+PHONE_SIZE, DESKTOP_SIZE = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+# Every visible control has a name a screen reader reads out.
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
+  .filter(el => el.offsetParent !== null)
+  .filter(el => !(el.getAttribute('aria-label') || '').trim())
+  .filter(el => ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)
+                ? el.labels.length === 0 : !el.textContent.trim())
+  .map(el => el.id || el.outerHTML)"""
+# Controls a keyboard cannot reach (taken out of the tab order).
+UNREACHABLE = """() => [...document.querySelectorAll('input, button, select, textarea, a')]
+  .filter(el => el.offsetParent !== null && el.tabIndex < 0).map(el => el.id || el.outerHTML)"""
+
+
+def accessible(page: Any) -> None:
+    """Every visible control is named and reachable by keyboard."""
+    assert page.evaluate(UNNAMED_CONTROLS) == []
+    assert page.evaluate(UNREACHABLE) == []
+
+
+def both_sizes(page: Any, shots: Path, name: str) -> None:
+    """Screenshots at desktop and phone size, ending at phone size (where the care tests run),
+    after checking that every control is named and reachable; ``screenshot`` fails on
+    sideways scroll at phone width."""
+    accessible(page)
+    screenshot(page, shots, name, DESKTOP_SIZE)
+    screenshot(page, shots, name, PHONE_SIZE)
