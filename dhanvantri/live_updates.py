@@ -24,7 +24,6 @@ when the event bus was lost (reconnect). Delivery is at most once, as the bus's 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -37,11 +36,10 @@ from dhanvantri.http.endpoint import Endpoint, install_endpoints
 from dhanvantri.http.errors import ApiError
 from dhanvantri.http.permissions import Perm
 from dhanvantri.http.sockets import (
-    CLOSE_BUS_LOST,
     HEARTBEAT_S,
     MAX_MESSAGE,
-    answer_pings,
     first_message_auth,
+    pump,
     refuse,
 )
 from dhanvantri.platform.bootstrap import SERVICES
@@ -81,18 +79,7 @@ async def my_events(request: web.Request) -> web.StreamResponse:
         principal, token = authorized
     async with await bus.subscribe(channel(principal.user_id)) as changes:
         await ws.send_json({"type": "ready"})  # subscribed: the page may fetch now
-        forward = asyncio.ensure_future(_forward(request, ws, token, changes))
-        reader = asyncio.ensure_future(answer_pings(ws))
-        try:
-            await asyncio.wait([forward, reader], return_when=asyncio.FIRST_COMPLETED)
-            if forward.done() and not ws.closed:
-                # The bus dropped us (Redis went away): the page reconnects and refetches
-                # rather than silently missing changes.
-                await ws.close(code=CLOSE_BUS_LOST, message=b"event bus lost")
-        finally:
-            for task in (forward, reader):
-                task.cancel()
-            await asyncio.gather(forward, reader, return_exceptions=True)
+        await pump(ws, _forward(request, ws, token, changes))
     return ws
 
 

@@ -25,7 +25,6 @@ resolve names ``Perm.ESCALATIONS_RESOLVE`` (physicians and admins).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -54,11 +53,10 @@ from dhanvantri.http.errors import NotFound
 from dhanvantri.http.permissions import Perm
 from dhanvantri.http.principal import Role
 from dhanvantri.http.sockets import (
-    CLOSE_BUS_LOST,
     HEARTBEAT_S,
     MAX_MESSAGE,
-    answer_pings,
     first_message_auth,
+    pump,
 )
 from dhanvantri.platform.bootstrap import SERVICES
 from dhanvantri.platform.web.common import actor_for
@@ -128,18 +126,7 @@ async def dashboard_socket(request: web.Request) -> web.StreamResponse:
             await ws.send_json({"type": "hello", "physician_id": physician_id, "node": desk.node})
             await ws.send_json({"type": "queue", "items": await desk.escalations.queue(),
                                 "sent_at": time.time() * 1000.0})
-            forward = asyncio.ensure_future(_forward(events, ws))
-            reader = asyncio.ensure_future(answer_pings(ws))
-            try:
-                await asyncio.wait([forward, reader], return_when=asyncio.FIRST_COMPLETED)
-                if forward.done() and not ws.closed:
-                    # The bus dropped us (Redis went away): the page reconnects and gets a
-                    # fresh snapshot rather than silently showing a stale queue.
-                    await ws.close(code=CLOSE_BUS_LOST, message=b"event bus lost")
-            finally:
-                for task in (forward, reader):
-                    task.cancel()
-                await asyncio.gather(forward, reader, return_exceptions=True)
+            await pump(ws, _forward(events, ws))  # a lost bus: reconnect, fresh snapshot
     finally:
         await desk.physician_offline(physician_id)
     return ws

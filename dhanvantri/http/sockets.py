@@ -8,8 +8,11 @@ socket is sent ``{"type": "error", "code", "message"}`` and closed with ``CLOSE_
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -64,3 +67,22 @@ async def answer_pings(ws: web.WebSocketResponse) -> None:
                 await ws.send_json({"type": "pong", "sent_at": time.time() * 1000.0})
         elif msg.type is WSMsgType.ERROR:
             return
+
+
+async def pump(ws: web.WebSocketResponse, forward: Coroutine[Any, Any, None]) -> None:
+    """Run ``forward`` (bus events to the client) beside :func:`answer_pings` until either ends.
+
+    When ``forward`` ends first the bus dropped the subscription (Redis went away): the socket is
+    closed with ``CLOSE_BUS_LOST`` so that the page reconnects and fetches afresh, rather than
+    silently missing events.
+    """
+    sender = asyncio.ensure_future(forward)
+    reader = asyncio.ensure_future(answer_pings(ws))
+    try:
+        await asyncio.wait([sender, reader], return_when=asyncio.FIRST_COMPLETED)
+        if sender.done() and not ws.closed:
+            await ws.close(code=CLOSE_BUS_LOST, message=b"event bus lost")
+    finally:
+        for task in (sender, reader):
+            task.cancel()
+        await asyncio.gather(sender, reader, return_exceptions=True)
