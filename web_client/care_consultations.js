@@ -2,7 +2,7 @@
 // doctor reads (in plain words) and where the prescription made from it stands.
 
 import { describe, when } from "./care_api.js";
-import { chip, h, showError } from "./care_dom.js";
+import { chip, h, listScreen } from "./care_dom.js";
 import { STATUS_TEXT, briefOf, statusChip } from "./care_prescription_view.js";
 
 const CONSULTATION_TEXT = { active: "In progress", completed: "Completed", abandoned: "Ended early" };
@@ -17,33 +17,21 @@ function consultationChip(status) {
 }
 
 // ------------------------------------------------------------------ the list
-async function list(ctx, root) {
-  const items = h("ul", { class: "care-list", id: "consultation-list" });
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
-  root.append(h("h1", {}, "My consultations"), error, items);
-
-  async function load() {
-    try {
+function list(ctx, root) {
+  return listScreen(root, {
+    title: "My consultations",
+    listId: "consultation-list",
+    async fetch() {
       const [{ items: found }, { items: prescriptions }] = await Promise.all([
         ctx.api.get("/consultations?limit=100"), ctx.api.get("/prescriptions?limit=200")]);
       const review = new Map(prescriptions.map((rx) => [rx.id, rx.status]));
-      showError(error, "");
-      items.replaceChildren(...found.map((c) => listItem(c, review.get(c.prescription_id))));
-      if (!found.length) {
-        items.replaceChildren(h("li", {}, h("p", { class: "empty-state" },
-          "No consultations yet. ", h("a", { href: "/" }, "Talk to the assistant"),
-          " to start one.")));
-      }
-    } catch (err) {
-      showError(error, describe(err));
-    }
-  }
-  await load();
-  return {
-    onChange(change) {
-      if (!change || change.kind === "prescription") load();
+      return found.map((c) => [c, review.get(c.prescription_id)]);
     },
-  };
+    item: ([consultation, reviewStatus]) => listItem(consultation, reviewStatus),
+    empty: ["No consultations yet. ", h("a", { href: "/" }, "Talk to the assistant"),
+      " to start one."],
+    kinds: ["prescription"],
+  });
 }
 
 function listItem(consultation, reviewStatus) {

@@ -5,7 +5,7 @@
 // shows each flag in words (High/Low), never by colour alone.
 
 import { describe, rupees, when } from "./care_api.js";
-import { busy, chip, h, showError } from "./care_dom.js";
+import { chip, downloadButton, h, showError } from "./care_dom.js";
 
 /** What each booking status means to the patient. */
 export const STATUS_TEXT = {
@@ -191,24 +191,10 @@ async function detail(ctx, root, id) {
     return card;
 
     function pdfDownload(b) {
-      const name = `lab-report-${b.id.slice(0, 8)}.pdf`;
-      const button = h("button", { id: "lab-pdf", class: "button", type: "button" },
-        "Download report (PDF)");
-      const saved = h("a", { id: "lab-pdf-link", download: name, hidden: true },
-        `Save ${name} again`);
-      button.addEventListener("click", () => busy(button, async () => {
-        try {
-          const blob = await ctx.api.download(`${path}/report`);
-          const url = URL.createObjectURL(blob);
-          state.urls.push(url);
-          saved.href = url;
-          saved.hidden = false;
-          saved.click();
-        } catch (err) {
-          showError(error, describe(err));
-        }
-      }));
-      return h("div", { class: "row" }, button, saved);
+      return downloadButton(ctx, {
+        id: "lab-pdf", label: "Download report (PDF)", path: `${path}/report`, error,
+        urls: state.urls, name: `lab-report-${b.id.slice(0, 8)}.pdf`,
+      });
     }
   }
 

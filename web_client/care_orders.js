@@ -7,7 +7,7 @@
 import { describe, rupees, when } from "./care_api.js";
 import { newOrder } from "./care_cart.js";
 import { checkout } from "./care_checkout.js";
-import { busy, chip, h, showError } from "./care_dom.js";
+import { busy, chip, h, listScreen, showError } from "./care_dom.js";
 
 const STATUS_TEXT = {
   placed: "Awaiting payment",
@@ -48,37 +48,21 @@ export async function show(ctx, root, params) {
 }
 
 // ------------------------------------------------------------------ the list
-async function list(ctx, root) {
-  const items = h("ul", { class: "care-list", id: "order-list" });
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
-  root.append(h("h1", {}, "My orders"), error, items);
-
-  async function load() {
-    try {
-      const { items: found } = await ctx.api.get("/orders?limit=100");
-      showError(error, "");
-      items.replaceChildren(...found.map((order) => h("li", { class: "order",
-        dataset: { id: order.id, status: order.status } },
+function list(ctx, root) {
+  return listScreen(root, {
+    title: "My orders",
+    listId: "order-list",
+    fetch: async () => (await ctx.api.get("/orders?limit=100")).items,
+    item: (order) => h("li", { class: "order", dataset: { id: order.id, status: order.status } },
       h("a", { href: `#orders/${order.id}` },
         h("span", { class: "title" }, `Order ${shortId(order.id)} · ${rupees(order.total)}`),
         statusChip(order.status),
         h("span", { class: "meta" }, [
           `${order.items.length} ${order.items.length === 1 ? "medicine" : "medicines"}`,
-          `placed ${when(order.placed_at)}`].join(" · "))))));
-      if (!found.length) {
-        items.replaceChildren(h("li", {}, h("p", { class: "empty-state" },
-          "No orders yet. Open a released prescription and choose “Order medicines”.")));
-      }
-    } catch (err) {
-      showError(error, describe(err));
-    }
-  }
-  await load();
-  return {
-    onChange(change) {
-      if (!change || change.kind === "order" || change.kind === "payment") load();
-    },
-  };
+          `placed ${when(order.placed_at)}`].join(" · ")))),
+    empty: ["No orders yet. Open a released prescription and choose “Order medicines”."],
+    kinds: ["order", "payment"],
+  });
 }
 
 

@@ -4,7 +4,7 @@
 // downloaded as the signed PDF, verified by its QR code, and ordered or booked from.
 
 import { describe, when } from "./care_api.js";
-import { busy, h, showError } from "./care_dom.js";
+import { busy, downloadButton, h, listScreen, showError } from "./care_dom.js";
 import {
   doctorLine, header, prescriptionView, rejected, statusChip,
 } from "./care_prescription_view.js";
@@ -17,31 +17,16 @@ export async function show(ctx, root, params) {
 }
 
 // ------------------------------------------------------------------ the list
-async function list(ctx, root) {
-  const items = h("ul", { class: "care-list", id: "rx-list" });
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
-  root.append(h("h1", {}, "My prescriptions"), error, items);
-
-  async function load() {
-    try {
-      const { items: found } = await ctx.api.get("/prescriptions?limit=100");
-      showError(error, "");
-      items.replaceChildren(...found.map(listItem));
-      if (!found.length) {
-        items.replaceChildren(h("li", {}, h("p", { class: "empty-state" },
-          "No prescriptions yet. After a consultation, a doctor reviews it and your "
-          + "prescription appears here.")));
-      }
-    } catch (err) {
-      showError(error, describe(err));
-    }
-  }
-  await load();
-  return {
-    onChange(change) {
-      if (!change || change.kind === "prescription") load();
-    },
-  };
+function list(ctx, root) {
+  return listScreen(root, {
+    title: "My prescriptions",
+    listId: "rx-list",
+    fetch: async () => (await ctx.api.get("/prescriptions?limit=100")).items,
+    item: listItem,
+    empty: ["No prescriptions yet. After a consultation, a doctor reviews it and your "
+      + "prescription appears here."],
+    kinds: ["prescription"],
+  });
 }
 
 function listItem(rx) {
@@ -227,23 +212,10 @@ async function detail(ctx, root, id) {
   }
 
   function pdfDownload(rx, error) {
-    const name = `prescription-${rx.id.slice(0, 8)}.pdf`;
-    const button = h("button", { id: "rx-pdf", class: "button", type: "button" },
-      "Download PDF");
-    const saved = h("a", { id: "rx-pdf-link", download: name, hidden: true }, `Save ${name} again`);
-    button.addEventListener("click", () => busy(button, async () => {
-      try {
-        const blob = await ctx.api.download(`${path}/pdf`);
-        const url = URL.createObjectURL(blob);
-        state.urls.push(url);
-        saved.href = url;
-        saved.hidden = false;
-        saved.click();
-      } catch (err) {
-        showError(error, describe(err));
-      }
-    }));
-    return h("div", { class: "row rx-pdf" }, button, saved);
+    return downloadButton(ctx, {
+      id: "rx-pdf", label: "Download PDF", path: `${path}/pdf`, error, urls: state.urls,
+      name: `prescription-${rx.id.slice(0, 8)}.pdf`, rowClass: "row rx-pdf",
+    });
   }
 
   function verification(rx) {
