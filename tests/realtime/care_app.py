@@ -161,4 +161,26 @@ def open_as_patient(browser: Any, world: CareWorld, size: dict[str, int],
     return page
 
 
-__all__ = ["PIN", "CareWorld", "care_world", "login_patient", "open_as_patient"]
+def draw_signature(page: Any) -> None:
+    """A zigzag in the signature box with the mouse, like a hurried signature."""
+    box = page.locator("#signature-pad").bounding_box()
+    x, y = box["x"] + 30, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 13):
+        page.mouse.move(x + step * 18, y + (-25 if step % 2 else 25), steps=3)
+    page.mouse.up()
+
+
+def order_card(order_id: str) -> str:
+    """The pharmacy desk's card of an order (a CSS selector)."""
+    return f"li.order[data-id='{order_id}']"
+
+
+def order_card_status(order_id: str) -> str:
+    """The status the pharmacy desk's card of an order shows (a script)."""
+    return f"document.querySelector(\"{order_card(order_id)}\")?.dataset.status"
+
+
+__all__ = ["PIN", "CareWorld", "care_world", "draw_signature", "login_patient", "open_as_patient",
+           "order_card", "order_card_status"]

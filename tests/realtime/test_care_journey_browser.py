@@ -21,7 +21,14 @@ import pytest
 from dhanvantri.platform.domain.ledger import ESCROW
 from tests.platform.commerce_setup import tiny_pdf
 from tests.platform.helpers import PASSWORD
-from tests.realtime.care_app import PIN, CareWorld, care_world
+from tests.realtime.care_app import (
+    PIN,
+    CareWorld,
+    care_world,
+    draw_signature,
+    order_card,
+    order_card_status,
+)
 from tests.realtime.physician_app import cheap_passwords
 from tests.support.browser import (
     DESKTOP_SIZE,
@@ -58,24 +65,6 @@ def sign_in(page: Any, world: CareWorld) -> None:
     page.fill("#code", new_code(world.caplog, sent))
     page.click("#verify")
     page.wait_for_selector("#care-view:not([hidden])")
-
-
-def draw_signature(page: Any) -> None:
-    box = page.locator("#signature-pad").bounding_box()
-    x, y = box["x"] + 20, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(x + step * 18, y + (-25 if step % 2 else 25), steps=3)
-    page.mouse.up()
-
-
-def card(order_id: str) -> str:
-    return f"li.order[data-id='{order_id}']"
-
-
-def order_status(order_id: str) -> str:
-    return f"document.querySelector(\"{card(order_id)}\")?.dataset.status"
 
 
 def escrow_and_unbalanced(world: CareWorld) -> tuple[Decimal, list[Any]]:
@@ -139,11 +128,11 @@ def test_signed_prescription_to_delivered_order_and_flagged_report(
         desk.fill("#email", str(world.pharmacist.email))
         desk.fill("#password", PASSWORD)
         desk.click("#signin")
-        page_until(desk, f"{order_status(order_id)} === 'paid'", 30)
+        page_until(desk, f"{order_card_status(order_id)} === 'paid'", 30)
         for action, status in (("pack", "packed"), ("ship", "shipped"),
                                ("dispatch", "out_for_delivery")):
-            desk.click(f"{card(order_id)} button[data-action={action}]")
-            page_until(desk, f"{order_status(order_id)} === '{status}'", 30)
+            desk.click(f"{order_card(order_id)} button[data-action={action}]")
+            page_until(desk, f"{order_card_status(order_id)} === '{status}'", 30)
 
         # The patient's page shows the code to read out at the door.
         shows(patient, "#order-status", "Out for delivery", LIVE)
@@ -153,17 +142,17 @@ def test_signed_prescription_to_delivered_order_and_flagged_report(
         shoot(patient, shots, "journey-delivery-code")
 
         # At the door: two wrong codes refused, the right one delivers.
-        otp = f"{card(order_id)} input.otp"
+        otp = f"{order_card(order_id)} input.otp"
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         for left in ("2 attempts left", "1 attempt left"):
             desk.fill(otp, wrong)
-            desk.click(f"{card(order_id)} .otp-form button[type=submit]")
-            shows(desk, f"{card(order_id)} .note", left)
-            assert desk.evaluate(order_status(order_id)) == "out_for_delivery"
+            desk.click(f"{order_card(order_id)} .otp-form button[type=submit]")
+            shows(desk, f"{order_card(order_id)} .note", left)
+            assert desk.evaluate(order_card_status(order_id)) == "out_for_delivery"
         shoot(desk, shots, "journey-door")
         desk.fill(otp, code)
-        desk.click(f"{card(order_id)} .otp-form button[type=submit]")
-        page_until(desk, f"{order_status(order_id)} === 'delivered'", 30)
+        desk.click(f"{order_card(order_id)} .otp-form button[type=submit]")
+        page_until(desk, f"{order_card_status(order_id)} === 'delivered'", 30)
         shows(patient, "#order-status", "Delivered", LIVE)
         shoot(patient, shots, "journey-delivered")
 

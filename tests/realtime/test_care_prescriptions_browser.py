@@ -29,7 +29,7 @@ from dhanvantri.platform.prescriptions import create_from_draft
 from dhanvantri.platform.web.consultation_routes import CIPHER
 from tests.platform.commerce_setup import call
 from tests.platform.helpers import DRAFT, SAFE
-from tests.realtime.care_app import CareWorld, care_world, open_as_patient
+from tests.realtime.care_app import CareWorld, care_world, draw_signature, open_as_patient
 from tests.realtime.physician_app import cheap_passwords
 from tests.support.browser import (
     DESKTOP_SIZE,
@@ -128,16 +128,6 @@ def signature_ink(world: CareWorld, rx_id: str) -> int:
 
     image = Image.open(io.BytesIO(world.server.call(stored(), 10))).convert("L")
     return sum(image.histogram()[:128])
-
-
-def draw_signature(page: Any) -> None:
-    box = page.locator("#signature-pad").bounding_box()
-    x, y = box["x"] + 30, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 13):  # a zigzag, like a hurried signature
-        page.mouse.move(x + step * 18, y + (-25 if step % 2 else 25), steps=3)
-    page.mouse.up()
 
 
 def test_sign_before_viewing_then_release_download_and_consultations(

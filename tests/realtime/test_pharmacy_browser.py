@@ -29,6 +29,7 @@ from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.web import SERVICES
 from tests.platform.commerce_setup import PIN, call, key, pay_by_sandbox, pharmacy
 from tests.platform.helpers import PASSWORD, Person, make_staff
+from tests.realtime.care_app import order_card, order_card_status
 from tests.realtime.conftest import make_settings, stand_in_models
 from tests.realtime.physician_app import cheap_passwords
 from tests.support.browser import (
@@ -65,14 +66,6 @@ class Shop:
     shop_id: str
     patient: Person
     medicine_id: str  # one in stock
-
-
-def status_of(order_id: str) -> str:
-    return f"document.querySelector('li.order[data-id=\"{order_id}\"]')?.dataset.status"
-
-
-def card(order_id: str) -> str:
-    return f"li.order[data-id='{order_id}']"
 
 
 async def login_patient(client: Any, caplog: pytest.LogCaptureFixture) -> Person:
@@ -160,14 +153,15 @@ def test_pharmacy_packs_ships_and_delivers_with_the_patients_code(
         screenshot(page, shots, "pharmacy-signin", PHONE_SIZE)
         page.fill("#password", PASSWORD)
         page.click("#signin")
-        page_until(page, f"{status_of(shop.delivered)} === 'paid'", 30)
-        assert page.locator(f"#group-pack {card(shop.delivered)}").is_visible()
-        lines = page.evaluate(f"""[...document.querySelectorAll("{card(shop.delivered)} .items li")]
+        page_until(page, f"{order_card_status(shop.delivered)} === 'paid'", 30)
+        assert page.locator(f"#group-pack {order_card(shop.delivered)}").is_visible()
+        first_card = order_card(shop.delivered)
+        lines = page.evaluate(f"""[...document.querySelectorAll("{first_card} .items li")]
             .map(li => [parseInt(li.querySelector('.qty').textContent),
                         li.querySelector('.name').textContent])""")
         assert lines == [[1, "Crocin 500 mg (strip of 15 tablets)"],
                          [2, "Dolo 650 650 mg (strip of 15 tablets)"]]
-        first = page.inner_text(card(shop.delivered))
+        first = page.inner_text(order_card(shop.delivered))
         assert PIN in first and ADDRESS in first and "₹82.98" in first
 
         # Live: with the page's timers stopped (no polling), a newly paid order still shows.
@@ -175,33 +169,33 @@ def test_pharmacy_packs_ships_and_delivers_with_the_patients_code(
         now = page.evaluate("Date.now()") / 1000
         page.clock.pause_at(datetime.fromtimestamp(now + 1, UTC))
         third = server.call(another_order(server.url, shop), timeout=60)
-        page_until(page, f"{status_of(third)} === 'paid'", 30)
-        assert page.locator(f"#group-pack {card(third)}").is_visible()
+        page_until(page, f"{order_card_status(third)} === 'paid'", 30)
+        assert page.locator(f"#group-pack {order_card(third)}").is_visible()
         page.clock.resume()
 
         # Pack (a double click sends one request), ship, send out: each moves the card on.
-        pack = page.locator(f"{card(shop.delivered)} button[data-action=pack]")
+        pack = page.locator(f"{order_card(shop.delivered)} button[data-action=pack]")
         pack.dblclick()
-        page_until(page, f"{status_of(shop.delivered)} === 'packed'", 30)
+        page_until(page, f"{order_card_status(shop.delivered)} === 'packed'", 30)
         assert sum(url.endswith(f"/orders/{shop.delivered}/pack") for url in posts) == 1
-        assert page.locator(f"#group-ship {card(shop.delivered)}").is_visible()
-        page.click(f"{card(shop.delivered)} button[data-action=ship]")
-        page_until(page, f"{status_of(shop.delivered)} === 'shipped'", 30)
+        assert page.locator(f"#group-ship {order_card(shop.delivered)}").is_visible()
+        page.click(f"{order_card(shop.delivered)} button[data-action=ship]")
+        page_until(page, f"{order_card_status(shop.delivered)} === 'shipped'", 30)
         sent = len(codes(caplog, "delivery"))
-        page.click(f"{card(shop.delivered)} button[data-action=dispatch]")
-        page_until(page, f"{status_of(shop.delivered)} === 'out_for_delivery'", 30)
+        page.click(f"{order_card(shop.delivered)} button[data-action=dispatch]")
+        page_until(page, f"{order_card_status(shop.delivered)} === 'out_for_delivery'", 30)
         code = new_code(caplog, sent, "delivery")
         assert code not in page.content()  # the code goes to the patient, never to the page
-        assert page.locator(f"#group-door {card(shop.delivered)}").is_visible()
+        assert page.locator(f"#group-door {order_card(shop.delivered)}").is_visible()
 
         # At the door: two wrong codes, each told with the attempts left; still out for delivery.
         wrong = f"{(int(code) + 1) % 10**6:06d}"
-        otp = f"{card(shop.delivered)} input.otp"
+        otp = f"{order_card(shop.delivered)} input.otp"
         for left in ("2 attempts left", "1 attempt left"):
             page.fill(otp, wrong)
-            page.click(f"{card(shop.delivered)} .otp-form button[type=submit]")
-            shows(page, f"{card(shop.delivered)} .note", left)
-            assert page.evaluate(status_of(shop.delivered)) == "out_for_delivery"
+            page.click(f"{order_card(shop.delivered)} .otp-form button[type=submit]")
+            shows(page, f"{order_card(shop.delivered)} .note", left)
+            assert page.evaluate(order_card_status(shop.delivered)) == "out_for_delivery"
         screenshot(page, shots, "pharmacy-door", PHONE_SIZE)
         assert page.evaluate(SPILLING) == []
         screenshot(page, shots, "pharmacy-door", DESKTOP_SIZE)
@@ -211,29 +205,29 @@ def test_pharmacy_packs_ships_and_delivers_with_the_patients_code(
 
         # A fresh code for the patient: the first one no longer works, the fresh one does.
         sent = len(codes(caplog, "delivery"))
-        page.click(f"{card(shop.delivered)} button[data-action=resend]")
-        shows(page, f"{card(shop.delivered)} .note", "fresh code has been sent")
+        page.click(f"{order_card(shop.delivered)} button[data-action=resend]")
+        shows(page, f"{order_card(shop.delivered)} .note", "fresh code has been sent")
         fresh = new_code(caplog, sent, "delivery")
         if fresh != code:  # one in a million, the same six digits
             page.fill(otp, code)
-            page.click(f"{card(shop.delivered)} .otp-form button[type=submit]")
-            shows(page, f"{card(shop.delivered)} .note", "2 attempts left")
+            page.click(f"{order_card(shop.delivered)} .otp-form button[type=submit]")
+            shows(page, f"{order_card(shop.delivered)} .note", "2 attempts left")
 
         # The patient's code, typed and sent with Enter, delivers it.
         page.fill(otp, fresh)
         page.press(otp, "Enter")
-        page_until(page, f"{status_of(shop.delivered)} === 'delivered'", 30)
+        page_until(page, f"{order_card_status(shop.delivered)} === 'delivered'", 30)
         shows(page, "#desk-notice", "delivered")
-        assert page.locator(f"#group-done {card(shop.delivered)}").is_visible()
+        assert page.locator(f"#group-done {order_card(shop.delivered)}").is_visible()
 
         # The other order is cancelled from its card (asked first), and refunded.
-        page.click(f"{card(shop.cancelled)} button[data-action=cancel-ask]")
-        page.fill(f"{card(shop.cancelled)} input.reason", "Patient asked to cancel")
+        page.click(f"{order_card(shop.cancelled)} button[data-action=cancel-ask]")
+        page.fill(f"{order_card(shop.cancelled)} input.reason", "Patient asked to cancel")
         screenshot(page, shots, "pharmacy-cancel", PHONE_SIZE)
         accessible(page)
-        page.click(f"{card(shop.cancelled)} button[data-action=cancel-confirm]")
-        page_until(page, f"{status_of(shop.cancelled)} === 'refunded'", 30)
-        assert page.locator(f"#group-done {card(shop.cancelled)}").is_visible()
+        page.click(f"{order_card(shop.cancelled)} button[data-action=cancel-confirm]")
+        page_until(page, f"{order_card_status(shop.cancelled)} === 'refunded'", 30)
+        assert page.locator(f"#group-done {order_card(shop.cancelled)}").is_visible()
 
         screenshot(page, shots, "pharmacy-done", PHONE_SIZE)
         accessible(page)
