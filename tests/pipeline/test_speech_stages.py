@@ -103,8 +103,11 @@ async def test_transcriber_streams_partials_then_a_correct_final(speech, stt) ->
     await task.stop()
     transcripts = [f for f in out if isinstance(f, TranscriptionFrame)]
     finals = [f for f in transcripts if f.final]
-    assert len(finals) == 1
-    text = finals[0].text.lower()
+    # A pause the detector hears mid-sentence sends a final at once; when the patient goes on,
+    # the turn's next final covers all its audio. Where espeak's speech pauses is not this
+    # test's: the turn's last final holds every word, and all belong to the one turn.
+    assert finals and {f.turn for f in finals} == {finals[0].turn}
+    text = finals[-1].text.lower()
     assert "sore throat" in text and "runny nose" in text
     assert any(not f.final for f in transcripts), "no partial transcript while speaking"
     kinds = [type(f) for f in out]
