@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     stt_threads: int = 2
     stt_language: str = "en"
     stt_partial_interval_ms: int = 400  # how often to re-decode the growing buffer
+    # Listen for the answer to the question asked (decoder prompt) and check clinical words
+    # against the knowledge base's vocabulary, reading unsure ones back to the patient.
+    stt_clinical_hearing: bool = True
     tts_voice_path: Path | None = None
     output_sample_rate: int = 48000
 

@@ -9,8 +9,10 @@ and conditions, then a summary for the patient to confirm. The language model on
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from dhanvantri.knowledge import extract, readings
@@ -60,6 +62,13 @@ class NextStep:
     question: str
 
 
+def confirm_question(terms: Sequence[str]) -> str:
+    """"Penicillin — did I get that right?" for the terms read back to the patient."""
+    said = list(terms)
+    listed = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+    return f"{listed[:1].upper()}{listed[1:]} — did I get that right?"
+
+
 @dataclass
 class IntakeState:
     """Everything learned in the consultation so far. Update with :meth:`update`."""
@@ -89,16 +98,55 @@ class IntakeState:
     attempts: dict[str, int] = field(default_factory=dict)
     probes: list[str] = field(default_factory=list)
     turns: int = 0
+    # Clinical terms speech-to-text corrected or was unsure of, read back for the patient to
+    # confirm; the state from before that turn comes back if the patient says it was misheard.
+    confirming: tuple[str, ...] = ()
+    confirmed: set[str] = field(default_factory=set)
+    misheard: bool = False
+    _before: IntakeState | None = field(default=None, repr=False, compare=False)
 
     # --- reading patient text -------------------------------------------------------------
 
-    def update(self, patient_text: str) -> None:
-        """Take in one patient utterance (already PHI-redacted)."""
+    def update(self, patient_text: str, unsure: Sequence[str] = ()) -> None:
+        """Take in one patient utterance (already PHI-redacted); ``unsure`` names the clinical
+        terms in it that speech-to-text corrected or was not confident of."""
         text = normalise(patient_text)
+        if self.pending == "confirm" and self._settle_confirmation(text):
+            return
+        to_confirm = tuple(t for t in unsure if t.lower() not in self.confirmed)
+        before = copy.deepcopy(self) if to_confirm and text else None
         self.turns += 1
         if not text:
             return
         pending, self.pending = self.pending, None
+        self._read(text, pending)
+        if before is not None:
+            self._before, self.confirming, self.pending = before, to_confirm, "confirm"
+
+    def _settle_confirmation(self, text: str) -> bool:
+        """Take the answer to "did I get that right?"; True when nothing more is to be read.
+
+        Yes keeps what was heard (and reads anything else said). No restores the state from
+        before the misheard turn, so its question is asked again. Anything else is taken as a
+        fresh answer to that question.
+        """
+        polarity = answer_polarity(text)
+        before, terms = self._before, self.confirming
+        self._before, self.confirming, self.pending = None, (), None
+        if polarity is True or before is None:
+            self.confirmed.update(t.lower() for t in terms)
+            return False
+        turns = self.turns
+        for f in fields(self):
+            setattr(self, f.name, getattr(before, f.name))
+        self.turns = turns
+        if polarity is False:
+            self.turns += 1
+            self.misheard = True
+            return True
+        return False
+
+    def _read(self, text: str, pending: str | None) -> None:
         polarity = answer_polarity(text)
         self._read_symptoms(text, pending)
         self._read_facts(text, pending, polarity)
@@ -211,6 +259,15 @@ class IntakeState:
 
     def next_step(self, kb: KnowledgeBase) -> NextStep:
         """The next question (or summary, or done), decided from what is known and the KB."""
+        if self.pending == "confirm":
+            return NextStep("ask", "confirm", confirm_question(self.confirming))
+        step = self._next_step(kb)
+        if self.misheard:
+            self.misheard = False
+            step = NextStep(step.kind, step.topic, f"Sorry, I misheard. {step.question}")
+        return step
+
+    def _next_step(self, kb: KnowledgeBase) -> NextStep:
         if self.pending == "correction":
             return self._ask("correction", QUESTIONS["correction"], count=False)
         for topic in ("complaint", "duration", "severity", "associated"):

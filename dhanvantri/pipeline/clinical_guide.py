@@ -3,8 +3,9 @@
 Every patient turn is checked for red flags deterministically. An emergency is answered at once
 with a fixed spoken instruction and an escalation, with no language model on that path. Other
 turns update the intake state, and the next question (chosen from the knowledge base) goes to
-the language model to be phrased. When intake is complete, the prescription draft is built for
-the physician and the patient is told a doctor will review it.
+the responder with an acknowledgement of what was understood from the turn (built from the
+intake record, so it restates only what the patient said). When intake is complete, the
+prescription draft is built for the physician and the patient is told a doctor will review it.
 
 While a physician has the call (between :class:`HandOverFrame` and :class:`HandBackFrame`) the
 guide keeps the intake going but says nothing; the physician's notes (tokenised) join the draft.
@@ -25,6 +26,7 @@ from dhanvantri.pipeline.frames import (
     EventFrame,
     Frame,
     GuidanceFrame,
+    ListeningFrame,
     MetricsFrame,
     RedactedTranscriptionFrame,
     SpeakFrame,
@@ -69,6 +71,10 @@ class ClinicalGuide(FrameProcessor):
         self.red_flags: list[str] = []
         self._physician = PhysicianPresence()  # the notes go with the draft
         self._notes_listeners: list[Callable[[], None]] = []
+        self._asked = ""  # the topic of the question the patient is answering
+        # The record from before a turn whose terms are being confirmed: once the patient says
+        # yes, that turn is acknowledged; once they say no, nothing was learned.
+        self._unconfirmed: dict[str, Any] | None = None
 
     @property
     def paused(self) -> bool:
@@ -171,18 +177,42 @@ class ClinicalGuide(FrameProcessor):
             )
             await self._say(
                 GuidanceFrame(
-                    instruction="Tell the patient a doctor has been asked to join the call.",
+                    # Spoken as written in the embedded style: a sentence, not an instruction.
+                    instruction="I have asked a doctor to join the call. Please stay on the line.",
                     topic="doctor_requested",
                     turn=frame.turn,
                 )
             )
             return
-        self.intake.update(frame.text)
+        before = self.intake.as_record()
+        self.intake.update(frame.text, unsure=frame.unsure)
+        after = self.intake.as_record()
         # next_step searches the knowledge base (~20 ms): keep it off the event loop.
         step = await asyncio.to_thread(self.intake.next_step, self.knowledge)
         if step.kind != "ask" and self.draft is None and not self.intake.missing_for_draft():
             await self._make_draft(frame.turn)
-        await self._say(GuidanceFrame(instruction=step.question, topic=step.topic, turn=frame.turn))
+        said = self._acknowledgement(before, after, step.topic, frame.turn)
+        await self._say(GuidanceFrame(instruction=step.question, topic=step.topic,
+                                      acknowledgement=said, turn=frame.turn))
+        # Speech-to-text listens for the words that answer this question.
+        await self.push_frame(
+            ListeningFrame(topic=step.topic, question=step.question, turn=frame.turn),
+            Direction.UPSTREAM,
+        )
+
+    def _acknowledgement(
+        self, before: dict[str, Any], after: dict[str, Any], topic: str, turn: int
+    ) -> str:
+        """What was understood from the turn; nothing while a heard term awaits confirmation
+        (the question reads it back)."""
+        from dhanvantri.knowledge.acknowledgement import acknowledge
+
+        if topic == "confirm":  # the question the unsure turn answered stays the one asked
+            self._unconfirmed = self._unconfirmed or before
+            return ""
+        asked, self._asked = self._asked, topic
+        before, self._unconfirmed = self._unconfirmed or before, None
+        return acknowledge(before, after, topic=asked, turn=turn)
 
     async def _make_draft(self, turn: int) -> None:
         from dhanvantri.knowledge.draft import build_draft

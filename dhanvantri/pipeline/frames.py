@@ -185,6 +185,9 @@ class TranscriptionFrame(DataFrame):
     text: str = field(repr=False)
     final: bool = False
     role: str = "patient"
+    # Clinical terms in ``text`` that were corrected from a near-miss or heard with low
+    # confidence: the assistant reads them back for the patient to confirm.
+    unsure: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -193,6 +196,7 @@ class RedactedTranscriptionFrame(DataFrame):
 
     text: str = field(repr=False)
     entity_count: int = 0
+    unsure: tuple[str, ...] = field(default=(), repr=False)  # see TranscriptionFrame.unsure
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -208,6 +212,17 @@ class GuidanceFrame(DataFrame):
 
     instruction: str = field(repr=False)
     topic: str = ""
+    # What was understood from the patient's turn, said before the instruction (may be empty).
+    acknowledgement: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListeningFrame(ControlFrame):
+    """Sent upstream by the clinical logic with each question: what the patient is about to
+    answer, so speech-to-text can listen for the words that answer it. No patient text."""
+
+    topic: str = ""
+    question: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

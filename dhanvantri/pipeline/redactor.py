@@ -84,7 +84,9 @@ class Redactor(FrameProcessor):
             redaction = await asyncio.to_thread(self.vault.tokenize, frame.text)
             await self.push_frame(
                 RedactedTranscriptionFrame(
-                    text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn
+                    text=redaction.text, entity_count=len(redaction.entities), turn=frame.turn,
+                    # Only vocabulary terms the tokenised text still shows may be read back.
+                    unsure=tuple(t for t in frame.unsure if t.lower() in redaction.text.lower()),
                 )
             )
 

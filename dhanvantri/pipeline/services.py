@@ -24,18 +24,38 @@ class VoiceActivity(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class HeardWord:
+    """One word as speech-to-text split it (punctuation stays on it: "days."), with how sure
+    the model was of it, in (0, 1]: the least sure of the word's tokens, punctuation aside."""
+
+    text: str = field(repr=False)
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
-    """What speech-to-text heard; ``tokens`` lets a later decode reuse an agreed prefix."""
+    """What speech-to-text heard; ``tokens`` lets a later decode reuse an agreed prefix;
+    ``words`` (when the decode was asked for them) lets a lexicon recheck the unsure ones."""
 
     text: str = field(repr=False)
     tokens: tuple[int, ...] = field(default=(), repr=False)
+    words: tuple[HeardWord, ...] = field(default=(), repr=False)
 
 
 class SpeechToText(Protocol):
-    """Transcribes a buffer of 16 kHz float32 audio; blocking (run it in a thread)."""
+    """Transcribes a buffer of 16 kHz float32 audio; blocking (run it in a thread).
+
+    ``prompt`` is context the speech likely follows (the question just asked, expected
+    clinical words); it biases what is heard and is never part of the transcript.
+    """
 
     def transcribe(
-        self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *, partial: bool = False
+        self,
+        audio: np.ndarray,
+        prefix_tokens: Sequence[int] = (),
+        *,
+        partial: bool = False,
+        prompt: str = "",
     ) -> Transcript: ...
 
 

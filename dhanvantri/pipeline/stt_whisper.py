@@ -4,19 +4,23 @@ faster-whisper pads every input to Whisper's 30 s window; the encoder accepts sh
 and encoding only the speech plus a little padding costs a fraction (31 ms instead of 579 ms on
 4 s of speech here). Decoding can start from an agreed prefix of token ids, so when partial
 results have already settled most of the words only the tail is decoded at the end of the turn.
+A prompt (the question just asked, expected clinical words) goes before the start sequence as
+Whisper's previous text, and final decodes can report how sure the model was of each word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from dhanvantri.pipeline.services import Transcript
+from dhanvantri.pipeline.services import HeardWord, Transcript
 
 SAMPLE_RATE = 16000
 MAX_FRAMES = 3000  # Whisper's 30 s window, in 10 ms mel frames
+MAX_TOKENS = 448  # Whisper's decoder positions, prompt included
 
 
 class WhisperSTT:
@@ -28,8 +32,28 @@ class WhisperSTT:
         language: spoken language (detecting it costs ~0.5 s).
         min_window_seconds: shortest window for short answers. Shorter is faster, but below
             ~10 s Whisper garbles one-word answers ("yes" came out as "the F." at 5 s here).
-        long_window_seconds: shortest window once the audio is ``short_seconds`` or longer:
-            sentences came out the same at 5 s as at 10 s, ~90 ms sooner.
+        long_window_seconds: shortest window of partial decodes once the audio is
+            ``short_seconds`` or longer: sentences came out the same at 5 s as at 10 s,
+            ~90 ms sooner.
+        final_window_seconds: shortest window of final decodes of ``short_seconds`` or more
+            (None: ``long_window_seconds``); up to 30, faster-whisper's stock window. Short
+            answers keep ``min_window_seconds`` when that is longer. Measured on 28 espeak
+            clips (benchmarks/stt_levers.py): 10 s heard 46 of 82 key words where 5 s heard
+            42, at 1.43 times the time; 30 s 47, at 5.5 times. It does not pay.
+        beam_size: beam of final decodes (partials are greedy: they only need to agree);
+            None: 3 without a prompt, greedy with one. Measured on 28 espeak clips
+            (benchmarks/stt_levers.py), without a prompt a beam of 3 heard 48-51 of 82 key
+            words where greedy heard 39-42, and 10 of 12 negations where greedy heard 5-6
+            ("No, I am hot allergic"), at 1.06 times the time (5 did no better); with a prompt,
+            greedy heard 54-56 and a beam of 3 51-52, at 1.2 times the time.
+        word_probabilities: fill :attr:`Transcript.words` on final decodes. Free when greedy
+            (1.04 times the time, noise); a beam needs a teacher-forced pass that cost half a
+            decode here.
+        prompt_tokens: most prompt tokens kept (the end: the question asked last). A question
+            and ~25 clinical words in 64 tokens heard 54 key words where none heard 41, at 1.02
+            times the time; 128 tokens heard 56 at 1.10.
+        prompt_partials: pass the prompt to partial decodes too, so the prefix they agree on
+            was heard with it (55 key words with the forced prefix, 54 without).
     """
 
     def __init__(
@@ -41,6 +65,11 @@ class WhisperSTT:
         min_window_seconds: float = 10.0,
         long_window_seconds: float = 5.0,
         short_seconds: float = 2.0,
+        final_window_seconds: float | None = None,
+        beam_size: int | None = None,
+        word_probabilities: bool = False,
+        prompt_tokens: int = 64,
+        prompt_partials: bool = True,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -64,38 +93,126 @@ class WhisperSTT:
             task="transcribe",
             language=language,
         )
-        self.prompt = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        self.start = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
         self.min_window = int(min_window_seconds * SAMPLE_RATE)
         self.long_window = int(long_window_seconds * SAMPLE_RATE)
+        final = long_window_seconds if final_window_seconds is None else final_window_seconds
+        self.final_window = int(min(final, MAX_FRAMES / 100) * SAMPLE_RATE)
         self.short = int(short_seconds * SAMPLE_RATE)
+        self.beam_size = beam_size
+        self.word_probabilities = word_probabilities
+        self.prompt_tokens = prompt_tokens
+        self.prompt_partials = prompt_partials
 
     def transcribe(
-        self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *, partial: bool = False
+        self,
+        audio: np.ndarray,
+        prefix_tokens: Sequence[int] = (),
+        *,
+        partial: bool = False,
+        prompt: str = "",
     ) -> Transcript:
         """Transcribe float32 16 kHz mono ``audio``, forcing the decode to start with
         ``prefix_tokens``. ``partial`` decodes on one thread only (live captions while the
-        patient speaks), leaving the other core to a final decode that may start meanwhile."""
+        patient speaks), leaving the other core to a final decode that may start meanwhile.
+        ``prompt`` is text the speech likely follows; it biases the words heard."""
         audio = audio[-(MAX_FRAMES - 100) * 160 :].astype(np.float32)
-        features = self.model.feature_extractor(audio)
-        # Pad the features with zeros, as faster-whisper pads its 30 s window: one-word answers
-        # came out right that way and wrong with silence appended to the audio.
-        window = self.min_window if len(audio) < self.short else self.long_window
-        frames = min(MAX_FRAMES, max(window // 160, features.shape[-1] + 100))
-        frames -= frames % 2
-        features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[-1]))))
+        features, speech_frames = self.features(audio, partial=partial)
         encoder, decoder = (self.partials, self.partials) if partial else (self.model, self.single)
-        encoded = encoder.encode(features[:, :frames])
-        prompt = self.prompt + list(prefix_tokens)
+        encoded = encoder.encode(features)
+        start = self.context(prompt) if prompt and (self.prompt_partials or not partial) else []
+        start += self.start
+        forced = list(prefix_tokens)
+        beam = 1 if partial else self.beam_size or (1 if prompt else 3)
+        scored = self.word_probabilities and not partial
         # Speech runs ~3 tokens a second; the cap stops the loops Whisper falls into on noise.
         budget = int(len(audio) / SAMPLE_RATE * 6) + 8
         result = decoder.model.generate(
             encoded,
-            [prompt],
-            beam_size=1,
-            max_length=min(448, len(prompt) + budget),
+            [start + forced],
+            beam_size=beam,
+            max_length=min(MAX_TOKENS, len(start) + len(forced) + budget),
+            # Greedy decoding hands back the logits of every step, the forced prefix's too
+            # (CTranslate2 steps through it), at no measurable cost; beams do not.
+            return_logits_vocab=scored and beam == 1,
             suppress_blank=True,
             suppress_tokens=[-1],
         )[0]
         # The result repeats the forced prefix; the special tokens are dropped.
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
-        return Transcript(text=self.tokenizer.decode(tokens).strip(), tokens=tuple(tokens))
+        text = self.tokenizer.decode(tokens).strip()
+        if not scored or not tokens:
+            return Transcript(text=text, tokens=tuple(tokens))
+        if beam == 1:
+            probabilities = self.step_probabilities(result.logits[0], tokens)
+        else:
+            # A beam's steps come without logits: one teacher-forced pass scores the tokens, at
+            # a cost (141 ms against 277 for the decode itself, with a 64-token prompt, on the
+            # shared 2-core machine).
+            probabilities = np.asarray(
+                decoder.model.align(encoded, start, [tokens], speech_frames)[0].text_token_probs
+            )
+        return Transcript(
+            text=text, tokens=tuple(tokens), words=self.words(tokens, probabilities)
+        )
+
+    def features(self, audio: np.ndarray, *, partial: bool) -> tuple[np.ndarray, int]:
+        """Log-mel frames of ``audio`` padded to the decode's window, and how many are speech.
+
+        The features are padded with zeros, as faster-whisper pads its 30 s window: one-word
+        answers came out right that way and wrong with silence appended to the audio.
+        """
+        features = self.model.feature_extractor(audio)
+        speech = features.shape[-1]
+        if len(audio) < self.short:
+            window = max(self.min_window, 0 if partial else self.final_window)
+        else:
+            window = self.long_window if partial else self.final_window
+        frames = min(MAX_FRAMES, max(window // 160, speech + 100))
+        frames -= frames % 2
+        features = np.pad(features, ((0, 0), (0, max(0, frames - speech))))
+        return features[:, :frames], min(speech, frames)
+
+    def context(self, prompt: str) -> list[int]:
+        """``prompt`` as Whisper's previous text: ``<|startofprev|>`` and its last tokens.
+
+        The cap bounds what the prompt adds to each decode step (the decoder attends to it).
+        """
+        tokens = self.tokenizer.encode(" " + prompt.strip())[-self.prompt_tokens :]
+        return [self.tokenizer.sot_prev, *tokens] if tokens else []
+
+    def step_probabilities(self, logits: Sequence[Any], tokens: Sequence[int]) -> np.ndarray:
+        """Probability of each chosen token from the decode's own per-step logits (the last
+        step, end of text, is not a word)."""
+        steps = np.stack([np.asarray(step) for step in logits[: len(tokens)]])
+        chosen = steps[np.arange(len(tokens)), tokens]
+        return np.exp(chosen - np.logaddexp.reduce(steps, axis=1))
+
+    def words(self, tokens: Sequence[int], probabilities: Sequence[float]) -> tuple[HeardWord, ...]:
+        """Tokens grouped into words, faster-whisper's way: a token that starts with a space
+        starts a word; punctuation stays on its word, so the words joined with spaces give the
+        text.
+
+        A word's probability is the minimum of its tokens', punctuation left out: once the
+        first piece of a word is chosen the rest follow at ~0.99 (" fem" then "ur"), so a mean
+        would hide the guess; the minimum is the word's weakest piece.
+        """
+        groups: list[list[int]] = []
+        for index, token in enumerate(tokens):
+            if not groups or self.tokenizer.decode([token]).startswith(" "):
+                groups.append([])
+            groups[-1].append(index)
+        heard = []
+        for group in groups:
+            word = self.tokenizer.decode([tokens[i] for i in group]).strip()
+            pieces = [i for i in group if _spelled(self.tokenizer.decode([tokens[i]]))]
+            # Never 0 (a consumer may take its logarithm), whatever a forced token scored.
+            probability = max(1e-6, min(float(probabilities[i]) for i in pieces or group))
+            heard.append(HeardWord(text=word, probability=probability))
+        return tuple(w for w in heard if w.text)
+
+
+def _spelled(piece: str) -> bool:
+    """Whether a token carries letters or digits (not punctuation alone)."""
+    return any(c.isalnum() for c in piece)
+

@@ -9,6 +9,11 @@ turn detector voids that work (an interruption) and a new final follows at the n
 
 Decodes run on worker threads; their results come back to the stage's own task
 (:meth:`~dhanvantri.pipeline.processor.FrameProcessor.when_done`), which alone pushes frames.
+
+With a :class:`Hearing` the stage listens like a clinician: each :class:`ListeningFrame` (the
+question just asked, sent upstream by the clinical logic) becomes the decoder's prompt, and the
+final words are checked against the clinical vocabulary; terms corrected or heard with low
+confidence travel on as ``TranscriptionFrame.unsure`` for the patient to confirm.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,6 +32,7 @@ from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
     InputAudioFrame,
+    ListeningFrame,
     MetricsFrame,
     TranscriptionFrame,
     TurnEndFrame,
@@ -33,7 +42,25 @@ from dhanvantri.pipeline.frames import (
     now,
 )
 from dhanvantri.pipeline.processor import FrameProcessor
-from dhanvantri.pipeline.services import SpeechToText, Transcript
+from dhanvantri.pipeline.services import HeardWord, SpeechToText, Transcript
+
+
+class Heard(Protocol):
+    """Final words after the vocabulary check (``dhanvantri.knowledge.hearing.Hearing``)."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def unsure(self) -> tuple[str, ...]: ...
+
+
+class Hearing(Protocol):
+    """What to listen for, and how to check what was heard (``dhanvantri.knowledge.hearing``)."""
+
+    def listening_prompt(self, topic: str, question: str = "") -> str: ...
+
+    def correct(self, words: Sequence[HeardWord], topic: str = "") -> Heard: ...
 
 
 def agreed_prefix(
@@ -70,6 +97,34 @@ def without_restart(text: str) -> str:
     return text
 
 
+MAX_WORDS_PER_SECOND = 4.5  # brisk speech is ~3; more is text the audio cannot hold
+ECHO_RUN = 4  # words in a row shared with the prompt
+
+
+def echoes_prompt(text: str, prompt: str, seconds: float) -> bool:
+    """Whether a decode copied its prompt instead of hearing the audio.
+
+    Whisper sometimes continues its previous text: "Not allergic." came out as "I am allergic
+    to any medicine or food." after the question "Are you allergic to any medicine or food?",
+    the negation lost. Four words in a row from the prompt, or more words than the audio can
+    hold, mark such a decode.
+    """
+    words = _WORD.findall(text.lower())
+    if len(words) >= 4 and len(words) > MAX_WORDS_PER_SECOND * seconds:
+        return True
+    said = _WORD.findall(prompt.lower())
+    runs = {tuple(said[i:i + ECHO_RUN]) for i in range(len(said) - ECHO_RUN + 1)}
+    return any(tuple(words[i:i + ECHO_RUN]) in runs for i in range(len(words) - ECHO_RUN + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """A turn's final transcript and the clinical terms in it to read back."""
+
+    text: str = field(repr=False)
+    unsure: tuple[str, ...] = field(default=(), repr=False)
+
+
 class Transcriber(FrameProcessor):
     """Emits partial and final :class:`TranscriptionFrame` for each patient turn.
 
@@ -77,6 +132,7 @@ class Transcriber(FrameProcessor):
         stt: the speech-to-text model (blocking). Partial decodes run on their own worker
             thread, so a final decode never queues behind one.
         partial_interval_ms: how much new audio triggers another partial decode.
+        hearing: the clinical vocabulary to prompt and check the decodes with (None: plain).
     """
 
     interruptible = False
@@ -88,9 +144,13 @@ class Transcriber(FrameProcessor):
         partial_interval_ms: int = 400,
         sample_rate: int = 16000,
         executor: Executor | None = None,
+        hearing: Hearing | None = None,
     ) -> None:
         super().__init__()
         self.stt = stt
+        self.hearing = hearing
+        self._topic = "complaint"  # the consultation opens by asking what the trouble is
+        self._prompt = hearing.listening_prompt(self._topic) if hearing else ""
         self.sample_rate = sample_rate
         self._interval = partial_interval_ms * sample_rate // 1000
         self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="stt")
@@ -105,7 +165,7 @@ class Transcriber(FrameProcessor):
         self._previous: tuple[int, ...] = ()
         self._agreed: tuple[int, ...] = ()
         self._partial_job: asyncio.Future[Transcript] | None = None
-        self._speculative: asyncio.Future[Transcript] | None = None
+        self._speculative: asyncio.Future[Final] | None = None
         self._paused = False
         self._final_sent = False
 
@@ -114,22 +174,37 @@ class Transcriber(FrameProcessor):
         self._chunks = [audio]
         return audio.astype(np.float32) / 32768.0
 
-    def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Transcript]:
+    def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         if partial:
             return loop.run_in_executor(self._partial_executor, functools.partial(
-                self.stt.transcribe, audio, self._agreed, partial=True))
-        return loop.run_in_executor(self._executor, self._final, audio, self._agreed)
+                self.stt.transcribe, audio, self._agreed, partial=True, prompt=self._prompt))
+        return loop.run_in_executor(
+            self._executor, self._final, audio, self._agreed, self._prompt, self._topic)
 
-    def _final(self, audio: np.ndarray, prefix: tuple[int, ...]) -> Transcript:
-        """The turn's final words (worker thread), without a decode's second time round:
-        the record keeps them."""
-        result = self.stt.transcribe(audio, prefix)
-        text = without_restart(result.text)
-        return result if text == result.text else Transcript(text=text)
+    def _final(
+        self, audio: np.ndarray, prefix: tuple[int, ...], prompt: str, topic: str
+    ) -> Final:
+        """The turn's final words (worker thread): checked against the clinical vocabulary,
+        and without a decode's second time round (the record keeps them)."""
+        result = self.stt.transcribe(audio, prefix, prompt=prompt)
+        if prompt and echoes_prompt(result.text, prompt, len(audio) / self.sample_rate):
+            # Heard again without the prompt (nor a prefix partials may have taken from it).
+            result = self.stt.transcribe(audio)
+        text, unsure = result.text, ()
+        if self.hearing is not None and result.words:
+            heard = self.hearing.correct(result.words, topic)
+            text, unsure = heard.text, heard.unsure
+        text = without_restart(text)
+        return Final(text, tuple(t for t in unsure if t.lower() in text.lower()))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
-        if isinstance(frame, UserStartedSpeakingFrame):
+        if isinstance(frame, ListeningFrame):
+            if self.hearing is not None:
+                self._topic = frame.topic
+                self._prompt = self.hearing.listening_prompt(frame.topic, frame.question)
+            await self.push_frame(frame, direction)
+        elif isinstance(frame, UserStartedSpeakingFrame):
             self._reset(frame.turn)
             await self.push_frame(frame, direction)
         elif isinstance(frame, InputAudioFrame):
@@ -172,7 +247,7 @@ class Transcriber(FrameProcessor):
         if result.text and not self._paused:
             await self.push_frame(TranscriptionFrame(text=result.text, final=False, turn=turn))
 
-    async def _on_speculative(self, job: asyncio.Future[Transcript]) -> None:
+    async def _on_speculative(self, job: asyncio.Future[Final]) -> None:
         """Send the pause's transcript on at once if the patient is still quiet."""
         if job is not self._speculative or not self._paused or self._final_sent:
             return
@@ -180,12 +255,13 @@ class Transcriber(FrameProcessor):
             return
         await self._send_final(job.result(), self._turn)
 
-    async def _send_final(self, result: Transcript, turn: int) -> None:
+    async def _send_final(self, result: Final, turn: int) -> None:
         if self._final_sent:
             return  # the pause's result already went on
         self._final_sent = True
         if result.text:
-            await self.push_frame(TranscriptionFrame(text=result.text, final=True, turn=turn))
+            await self.push_frame(TranscriptionFrame(
+                text=result.text, final=True, turn=turn, unsure=result.unsure))
 
     async def _finish(self, frame: TurnEndFrame) -> None:
         if self._final_sent:
@@ -199,10 +275,10 @@ class Transcriber(FrameProcessor):
             elif self._samples:
                 result = await self._decode(self._audio())
             else:
-                result = Transcript(text="")
+                result = Final(text="")
         except Exception:
             await self.push_error("STT_FAILED", "speech-to-text failed on this turn")
-            result = Transcript(text="")
+            result = Final(text="")
         await self.push_frame(
             MetricsFrame(name="stt_final_wait", turn=frame.turn, value_ms=(now() - started) * 1e3)
         )

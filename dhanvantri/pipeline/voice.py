@@ -177,6 +177,7 @@ class VoiceSession:
         observers: list[Any] | None = None,
         on_reply_audio: Callable[[TurnTimes], None] | None = None,
     ) -> None:
+        from dhanvantri.knowledge import hearing
         from dhanvantri.pipeline.clinical_guide import ClinicalGuide
         from dhanvantri.privacy import TokenVault
 
@@ -200,7 +201,11 @@ class VoiceSession:
         self.reidentifier = Reidentifier(self.vault)
         stages: list[FrameProcessor] = [
             self.turn_detector,
-            Transcriber(models.stt, partial_interval_ms=settings.stt_partial_interval_ms),
+            Transcriber(
+                models.stt,
+                partial_interval_ms=settings.stt_partial_interval_ms,
+                hearing=hearing if settings.stt_clinical_hearing else None,
+            ),
             Redactor(self.vault),
             Retriever(models.knowledge, k=settings.kb_top_k),
             self.guide,

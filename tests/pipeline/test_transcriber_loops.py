@@ -56,7 +56,7 @@ class LoopingSTT:
         self.finals: list[tuple[int, ...]] = []  # the prefix each final decode was given
 
     def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
-                   partial: bool = False) -> Transcript:
+                   partial: bool = False, prompt: str = "") -> Transcript:
         prefix = tuple(prefix_tokens)
         tokens = SAID
         if not partial:

@@ -49,7 +49,7 @@ class EnergySTT:
     """
 
     def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
-                   partial: bool = False) -> Transcript:
+                   partial: bool = False, prompt: str = "") -> Transcript:
         loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
         return Transcript("I have a fever" if loud else "")
 

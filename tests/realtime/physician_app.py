@@ -80,7 +80,7 @@ class EmergencySTT:
     """Speech-recognition stand-in that hears the emergency sentence in any audible buffer."""
 
     def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
-                   partial: bool = False) -> Transcript:
+                   partial: bool = False, prompt: str = "") -> Transcript:
         loud = len(audio) and float(np.sqrt(np.mean(np.square(audio)))) > 0.01
         return Transcript(EMERGENCY if loud else "")
 
