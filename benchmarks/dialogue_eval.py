@@ -44,7 +44,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[1:1] = [str(HERE.parent)]  # the package from a checkout
 
-from dhanvantri.knowledge.acknowledgement import problems  # noqa: E402
+from dhanvantri.knowledge.acknowledgement_check import problems  # noqa: E402
 from dhanvantri.pipeline.frames import (  # noqa: E402
     Direction,
     EscalationFrame,

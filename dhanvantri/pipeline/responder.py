@@ -29,7 +29,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from dhanvantri.knowledge.acknowledgement import problems
+from dhanvantri.knowledge.acknowledgement_check import problems
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,

@@ -146,6 +146,11 @@ async def warm_up(models: VoiceModels) -> None:
 
     silence = np.zeros(16000, dtype=np.float32)
     await asyncio.to_thread(models.stt.transcribe, silence)
+    if models.settings.stt_clinical_hearing:
+        from dhanvantri.knowledge import hearing
+
+        # The vocabulary's sound keys (~1 s); before any speech: it starts espeak-ng afresh.
+        await asyncio.to_thread(hearing.prepare)
     await asyncio.to_thread(models.tts.synthesize, "Hello.")
     await asyncio.to_thread(models.detector.detect, "warm up")
     await asyncio.to_thread(models.knowledge.search, "fever", 1)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from dhanvantri.knowledge.acknowledgement import acknowledge, problems
+from dhanvantri.knowledge.acknowledgement import acknowledge
+from dhanvantri.knowledge.acknowledgement_check import problems
 from dhanvantri.knowledge.intake import IntakeState
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dhanvantri.knowledge.intake import IntakeState, confirm_question
 
-
 ANSWERS = {"complaint": "i have fever since 3 days, it is mild", "age": "i am 30",
            "sex": "male"}
 

@@ -262,7 +262,7 @@ async def test_the_guide_acknowledges_each_answer_and_a_read_back_term_once_conf
 async def test_converse_on_the_embedded_model_speaks_only_checked_words() -> None:
     """The 135M model served as an endpoint is weak: what reaches the patient is either a
     sentence the check passed or the template, and the question is always asked."""
-    from dhanvantri.knowledge.acknowledgement import problems
+    from dhanvantri.knowledge.acknowledgement_check import problems
     from dhanvantri.models import smollm2_path
     from dhanvantri.pipeline.llm_embedded import EmbeddedLlamaServer
     from dhanvantri.pipeline.llm_openai import OpenAIChat
