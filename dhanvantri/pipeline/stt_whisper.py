@@ -2,8 +2,9 @@
 
 faster-whisper pads every input to Whisper's 30 s window; the encoder accepts shorter inputs,
 and encoding only the speech plus a little padding costs a fraction (31 ms instead of 579 ms on
-4 s of speech here). Decoding can start from an agreed prefix of token ids, so when partial
-results have already settled most of the words only the tail is decoded at the end of the turn.
+4 s of speech here). Decoding can start from an agreed prefix of token ids, so the final words
+keep what the partial results settled on; CTranslate2 still steps through the forced tokens,
+so this saves little time (0.94 to 1.02 times the time of a whole decode, on 2-4 s turns).
 A prompt (the question just asked, expected clinical words) goes before the start sequence as
 Whisper's previous text, and final decodes can report how sure the model was of each word.
 """
@@ -195,7 +196,9 @@ class WhisperSTT:
 
         A word's probability is the minimum of its tokens', punctuation left out: once the
         first piece of a word is chosen the rest follow at ~0.99 (" fem" then "ur"), so a mean
-        would hide the guess; the minimum is the word's weakest piece.
+        would hide the guess; the minimum is the word's weakest piece. (Most words are one
+        token: on 28 clips min, geometric mean and mean told words said from words misheard
+        alike, AUC 0.82.)
         """
         groups: list[list[int]] = []
         for index, token in enumerate(tokens):
@@ -206,7 +209,7 @@ class WhisperSTT:
         for group in groups:
             word = self.tokenizer.decode([tokens[i] for i in group]).strip()
             pieces = [i for i in group if _spelled(self.tokenizer.decode([tokens[i]]))]
-            # Never 0 (a consumer may take its logarithm), whatever a forced token scored.
+            # Never 0 (a consumer may take its logarithm), however unlikely the token was.
             probability = max(1e-6, min(float(probabilities[i]) for i in pieces or group))
             heard.append(HeardWord(text=word, probability=probability))
         return tuple(w for w in heard if w.text)

@@ -108,7 +108,11 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         timed,
         "stt",
         lambda: WhisperSTT(
-            settings.stt_model_dir, threads=settings.stt_threads, language=settings.stt_language
+            settings.stt_model_dir,
+            threads=settings.stt_threads,
+            language=settings.stt_language,
+            # The clinical check weighs each word by how sure Whisper was of it.
+            word_probabilities=settings.stt_clinical_hearing,
         ),
     )
     tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
