@@ -153,9 +153,13 @@ def score(utterance: Utterance, heard: str) -> dict[str, Any]:
             for kind, terms in utterance.terms.items()}
     missed = {kind: [t for t in terms if t not in kept[kind]]
               for kind, terms in utterance.terms.items()}
+    # Terms heard that were never said ("fever, cough" after a prompt; an invented "not").
+    inserted = {k: [t for t in found if t not in utterance.terms[k]]
+                for k, found in annotate(heard).items() if k in KINDS}
     return {"words": len(reference), "edits": edits(reference, words),
             "said": {k: len(utterance.terms[k]) for k in KINDS},
             "kept": {k: len(kept[k]) for k in KINDS},
+            "inserted": {k: len(v) for k, v in inserted.items()},
             "missed": {k: v for k, v in missed.items() if v}}
 
 

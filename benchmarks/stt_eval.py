@@ -45,7 +45,11 @@ from make_speech import make_noisy  # noqa: E402
 from stt_corpus import KINDS, Utterance, corpus, score  # noqa: E402
 
 from dhanvantri.pipeline.bench import percentile, read_wav  # noqa: E402
-from dhanvantri.pipeline.transcriber import agreed_prefix, without_restart  # noqa: E402
+from dhanvantri.pipeline.transcriber import (  # noqa: E402
+    agreed_prefix,
+    hear_final,
+    without_restart,
+)
 
 RATE = 16000
 CACHE = HERE / "out" / "stt_eval"
@@ -98,6 +102,9 @@ CONFIGS = {
     "correct": Config("pipeline, then the lexicon correction", stt=WORDS, correct=True),
     "prompt+correct": Config("pipeline prompted, then corrected", stt=WORDS, prompt=True,
                              correct=True),
+    "server": Config("what the server does now: the final decode alone, prompted, rechecked "
+                     "without the prompt if it copied it, then corrected", mode="server",
+                     stt=WORDS),
     "levers": Config("30 s window, beam 5, prompt and correction",
                      stt={"final_window_seconds": 30.0, "beam_size": 5, **WORDS}, prompt=True,
                      correct=True),
@@ -183,6 +190,9 @@ class Decoder:
         if config.mode == "stock":
             segments, _ = stt.model.transcribe(audio, language="en")
             text = " ".join(s.text.strip() for s in segments)
+        elif config.mode == "server":
+            text = hear_final(stt, audio, prompt=_hearing().listening_prompt(about), topic=about,
+                              hearing=_hearing(), sample_rate=RATE).text
         else:
             prefix: tuple[int, ...] = ()
             if config.mode == "streaming":
@@ -233,6 +243,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "wer": _ratio(sum(r["edits"] for r in rows), sum(r["words"] for r in rows)),
         "recall": {k: _ratio(kept[k], said[k]) for k in said},
         "terms": {k: [kept[k], said[k]] for k in said},
+        "inserted": {k: sum(r.get("inserted", {}).get(k, 0) for r in rows) for k in KINDS},
         "final_ms_p50": percentile(final, 50) if final else None,
         "final_ms_p95": percentile(final, 95) if final else None,
         "rtf": round(compute / 1000 / audio, 3) if audio else None,
@@ -332,13 +343,13 @@ def _decode_clip(decoder: Decoder, names: list[str], utterance: Utterance, audio
 def table(result: dict[str, Any]) -> str:
     """Per voice, each configuration's WER, term recall and decode time (stderr)."""
     kinds = (*KINDS, "any-clinical")
-    head = f"{'voice':<16}{'config':<12}{'WER':>6}" + "".join(f"{k[:8]:>9}" for k in kinds)
+    head = f"{'voice':<16}{'config':<16}{'WER':>6}" + "".join(f"{k[:8]:>9}" for k in kinds)
     lines = [head + f"{'p50 ms':>9}{'p95 ms':>9}{'RTF':>7}"]
 
     def row(voice: str, name: str, s: dict[str, Any]) -> str:
         cells = "".join("        -" if s["recall"][k] is None else f"{s['recall'][k]:>9.2f}"
                         for k in kinds)
-        return (f"{voice:<16}{name:<12}{s['wer']:>6.3f}{cells}{s['final_ms_p50']:>9.0f}"
+        return (f"{voice:<16}{name:<16}{s['wer']:>6.3f}{cells}{s['final_ms_p50']:>9.0f}"
                 f"{s['final_ms_p95']:>9.0f}{s['rtf']:>7.2f}")
 
     configs = result["configs"]

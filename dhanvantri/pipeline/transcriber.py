@@ -125,6 +125,29 @@ class Final:
     unsure: tuple[str, ...] = field(default=(), repr=False)
 
 
+def hear_final(
+    stt: SpeechToText,
+    audio: np.ndarray,
+    *,
+    prompt: str = "",
+    topic: str = "",
+    hearing: Hearing | None = None,
+    sample_rate: int = 16000,
+) -> Final:
+    """A turn's final words (blocking): decoded with the listening ``prompt`` (once more
+    without it if the decode copied it), checked against the clinical vocabulary, and without a
+    decode's second time round (the record keeps them)."""
+    result = stt.transcribe(audio, prompt=prompt)
+    if prompt and echoes_prompt(result.text, prompt, len(audio) / sample_rate):
+        result = stt.transcribe(audio)
+    text, unsure = result.text, ()
+    if hearing is not None and result.words:
+        heard = hearing.correct(result.words, topic)
+        text, unsure = heard.text, heard.unsure
+    text = without_restart(text)
+    return Final(text, tuple(t for t in unsure if t.lower() in text.lower()))
+
+
 class Transcriber(FrameProcessor):
     """Emits partial and final :class:`TranscriptionFrame` for each patient turn.
 
@@ -179,24 +202,12 @@ class Transcriber(FrameProcessor):
         if partial:
             return loop.run_in_executor(self._partial_executor, functools.partial(
                 self.stt.transcribe, audio, self._agreed, partial=True, prompt=self._prompt))
-        return loop.run_in_executor(
-            self._executor, self._final, audio, self._agreed, self._prompt, self._topic)
-
-    def _final(
-        self, audio: np.ndarray, prefix: tuple[int, ...], prompt: str, topic: str
-    ) -> Final:
-        """The turn's final words (worker thread): checked against the clinical vocabulary,
-        and without a decode's second time round (the record keeps them)."""
-        result = self.stt.transcribe(audio, prefix, prompt=prompt)
-        if prompt and echoes_prompt(result.text, prompt, len(audio) / self.sample_rate):
-            # Heard again without the prompt (nor a prefix partials may have taken from it).
-            result = self.stt.transcribe(audio)
-        text, unsure = result.text, ()
-        if self.hearing is not None and result.words:
-            heard = self.hearing.correct(result.words, topic)
-            text, unsure = heard.text, heard.unsure
-        text = without_restart(text)
-        return Final(text, tuple(t for t in unsure if t.lower() in text.lower()))
+        # The final decode starts afresh: forcing the partials' agreed prefix saved no time
+        # (CTranslate2 steps through forced tokens too) and kept their early mishearings
+        # (benchmarks/stt_eval.py: word error 0.58 with it, 0.54 without).
+        return loop.run_in_executor(self._executor, functools.partial(
+            hear_final, self.stt, audio, prompt=self._prompt, topic=self._topic,
+            hearing=self.hearing, sample_rate=self.sample_rate))
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, ListeningFrame):
