@@ -106,13 +106,16 @@ def echoes_prompt(text: str, prompt: str, seconds: float) -> bool:
 
     Whisper sometimes continues its previous text: "Not allergic." came out as "I am allergic
     to any medicine or food." after the question "Are you allergic to any medicine or food?",
-    the negation lost. Four words in a row from the prompt, or more words than the audio can
-    hold, mark such a decode.
+    the negation lost. Four words in a row from the prompt, one of its words three times over,
+    or more words than the audio can hold, mark such a decode.
     """
     words = _WORD.findall(text.lower())
     if len(words) >= 4 and len(words) > MAX_WORDS_PER_SECOND * seconds:
         return True
     said = _WORD.findall(prompt.lower())
+    # A word of the prompt three times in a row: "cough, cough, cough" for Hindi words.
+    if any(a == b == c and a in said for a, b, c in zip(words, words[1:], words[2:], strict=False)):
+        return True
     runs = {tuple(said[i:i + ECHO_RUN]) for i in range(len(said) - ECHO_RUN + 1)}
     return any(tuple(words[i:i + ECHO_RUN]) in runs for i in range(len(words) - ECHO_RUN + 1))
 

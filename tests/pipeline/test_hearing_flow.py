@@ -119,3 +119,6 @@ def test_a_decode_that_copies_its_prompt_is_caught() -> None:
     assert not echoes_prompt("I am allergic to penicillin.", prompt, 1.6)
     assert not echoes_prompt("Not allergic.", prompt, 1.2)
     assert not echoes_prompt("I am allergic to anything else at all.", prompt, 3.0)
+    symptoms = "What is troubling you today? Fever, cough, headache, loose motions."
+    assert echoes_prompt("Doctor, cough, cough, cough, only come worried.", symptoms, 3.0)
+    assert not echoes_prompt("No, no, no, I have no cough.", symptoms, 3.0)
