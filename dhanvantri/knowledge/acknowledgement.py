@@ -153,8 +153,8 @@ def _history(before: dict[str, Any], after: dict[str, Any], topic: str, turn: in
             ("allergies", "allergy", "no_allergies", "no_allergy"),
             ("medications", "medicine", "no_medications", "no_medicine"),
             ("conditions", "condition", "no_conditions", "no_condition")):
-        if names := _added(before, after, key):
-            said.append((kind, _listed([_PLAIN_CONDITIONS.get(n, n) for n in names])))
+        if added := _added(before, after, key):
+            said.append((kind, _listed([_PLAIN_CONDITIONS.get(n, n) for n in added])))
         # "No, nothing else" says none only of what was asked: the record may read more in it.
         elif _changed(before, after, none_key) and topic in ("", key):
             said.append((none_kind, ""))

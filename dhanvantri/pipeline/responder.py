@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from dhanvantri.knowledge.acknowledgement_check import problems
@@ -318,7 +318,9 @@ class Responder(FrameProcessor):
         match = _SENTENCE.match(text.strip())
         return (match.group(1) if match else text.split("\n")[0]).strip()
 
-    async def _sentences(self, messages: list[ChatMessage], turn: int) -> AsyncIterator[str]:
+    async def _sentences(
+        self, messages: list[ChatMessage], turn: int
+    ) -> AsyncGenerator[str, None]:
         """The model's reply, one whole sentence at a time."""
         buffer = ""
         async for piece in self._stream(messages, turn):

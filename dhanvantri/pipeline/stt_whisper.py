@@ -189,7 +189,9 @@ class WhisperSTT:
         chosen = steps[np.arange(len(tokens)), tokens]
         return np.exp(chosen - np.logaddexp.reduce(steps, axis=1))
 
-    def words(self, tokens: Sequence[int], probabilities: Sequence[float]) -> tuple[HeardWord, ...]:
+    def words(
+        self, tokens: Sequence[int], probabilities: Sequence[float] | np.ndarray
+    ) -> tuple[HeardWord, ...]:
         """Tokens grouped into words, faster-whisper's way: a token that starts with a space
         starts a word; punctuation stays on its word, so the words joined with spaces give the
         text.

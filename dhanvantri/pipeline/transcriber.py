@@ -143,7 +143,7 @@ def hear_final(
     result = stt.transcribe(audio, prompt=prompt)
     if prompt and echoes_prompt(result.text, prompt, len(audio) / sample_rate):
         result = stt.transcribe(audio)
-    text, unsure = result.text, ()
+    text, unsure = result.text, tuple[str, ...]()
     if hearing is not None and result.words:
         heard = hearing.correct(result.words, topic)
         text, unsure = heard.text, heard.unsure
