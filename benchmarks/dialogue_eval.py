@@ -57,6 +57,7 @@ from dhanvantri.pipeline.frames import (  # noqa: E402
     TurnEndFrame,
 )
 from dhanvantri.pipeline.reply_guard import violations  # noqa: E402
+from tests.support.knowledge import SymptomOnlyKB  # noqa: E402
 
 SCRIPTS = HERE / "dialogue_scripts.json"
 TARGET_GROUNDED = 0.95
@@ -96,22 +97,6 @@ class NoModel:
         self.calls += 1
         for piece in ():
             yield piece
-
-
-class SymptomOnlyKB:
-    """The conditions without embeddings: ranking by the explicit symptom match only."""
-
-    def __init__(self) -> None:
-        from dhanvantri.knowledge.conditions import load_conditions
-
-        self.conditions = load_conditions()
-        self._by_id = {c.id: c for c in self.conditions}
-
-    def search(self, query: str, k: int = 3) -> list[Any]:
-        return []
-
-    def condition(self, condition_id: str) -> Any:
-        return self._by_id[condition_id]
 
 
 class Output:

@@ -109,8 +109,11 @@ class LiveSession:
         """Deliver one JSON event to the patient (and to a physician on the call)."""
         if event.get("type") == "state":
             speaking = event.get("value") == "speaking"
-            (self._audible if speaking else self._silent).set()
-            (self._silent if speaking else self._audible).clear()
+            # "thinking" (a turn just ended) can come while a reply still plays: silence is
+            # when the playout stops, or a state change finds it stopped.
+            if speaking or not self.output.playout.playing:
+                (self._audible if speaking else self._silent).set()
+                (self._silent if speaking else self._audible).clear()
         self._event_sink(event)
         if self._physician is not None:
             self._physician.forward(event)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.knowledge import SymptomOnlyKB
+
 HERE = Path(__file__).parent
 
 
@@ -32,22 +34,6 @@ def kb(kb_settings: Any, embedder: Any) -> Any:
     from dhanvantri.knowledge import KnowledgeBase
 
     return KnowledgeBase.open(kb_settings, embedder=embedder)
-
-
-class SymptomOnlyKB:
-    """Same conditions, no embeddings: ranking falls back to the explicit symptom match."""
-
-    def __init__(self) -> None:
-        from dhanvantri.knowledge.conditions import load_conditions
-
-        self.conditions = load_conditions()
-        self._by_id = {c.id: c for c in self.conditions}
-
-    def search(self, query: str, k: int = 3) -> list[Any]:
-        return []
-
-    def condition(self, condition_id: str) -> Any:
-        return self._by_id[condition_id]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from dhanvantri.pipeline.redactor import Redactor
 from dhanvantri.pipeline.task import PipelineTask
 from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
-from tests.knowledge.conftest import SymptomOnlyKB
+from tests.support.knowledge import SymptomOnlyKB
 
 
 class UpstreamLog(FrameProcessor):

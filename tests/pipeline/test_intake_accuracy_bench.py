@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.speech import espeak_available
+from tests.support.scripts import assert_usage_error, run_script
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "intake_accuracy.py"
 EXPECTED = {"symptoms": {"fever": True, "cough": False}, "duration_days": 1, "age_years": 22,
@@ -103,8 +103,7 @@ def test_the_reply_has_played_once_it_started_and_stopped(bench: ModuleType) -> 
 
 
 def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return run_script(BENCH, *args, timeout=timeout)
 
 
 @pytest.mark.parametrize("args", [["--voices", "xx-nowhere"], ["--scripts", "nosuch"],
@@ -112,9 +111,7 @@ def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 def test_bad_usage_exits_2_before_loading_models(args: list[str]) -> None:
     if not espeak_available():
         pytest.skip("espeak-ng and sox are needed")
-    done = run_bench(*args, "--json", timeout=60)
-    assert done.returncode == 2 and done.stdout == "", done.stderr
-    assert args[0] in done.stderr
+    assert_usage_error(BENCH, *args)
 
 
 @pytest.mark.models

@@ -227,7 +227,7 @@ async def test_converse_reply_is_cut_at_a_length_for_speech() -> None:
 
 async def test_the_guide_acknowledges_each_answer_and_a_read_back_term_once_confirmed() -> None:
     from dhanvantri.pipeline.clinical_guide import ClinicalGuide
-    from tests.knowledge.conftest import SymptomOnlyKB
+    from tests.support.knowledge import SymptomOnlyKB
 
     llm, out = ScriptedLLM("This must never be said."), []
     task = PipelineTask(

@@ -17,6 +17,7 @@ import pytest
 from dhanvantri.knowledge.lexicon import find_symptoms
 from dhanvantri.knowledge.medicines import load_medicines
 from tests.speech import espeak_available
+from tests.support.scripts import assert_usage_error, run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 BENCH = BENCHMARKS / "stt_eval.py"
@@ -140,8 +141,7 @@ def test_a_lever_under_the_reference_is_listed(bench: ModuleType) -> None:
 
 
 def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return run_script(BENCH, *args, timeout=timeout)
 
 
 @pytest.mark.parametrize("args", [["--configs", "nosuch"], ["--voices", "xx-nowhere"],
@@ -149,9 +149,7 @@ def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 def test_bad_usage_exits_2(args: list[str]) -> None:
     if not espeak_available():
         pytest.skip("espeak-ng and sox are needed")
-    done = run_bench(*args, "--json", timeout=60)
-    assert done.returncode == 2 and done.stdout == "", done.stderr
-    assert args[0] in done.stderr
+    assert_usage_error(BENCH, *args)
 
 
 @pytest.mark.models

@@ -22,7 +22,7 @@ from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.prescriptions import create_from_draft
 from dhanvantri.platform.record_cipher import RecordCipher, SealError
 from dhanvantri.platform.web.consultation_routes import CIPHER
-from tests.knowledge.conftest import SymptomOnlyKB
+from tests.support.knowledge import SymptomOnlyKB
 
 from .helpers import SAFE, Person, login_patient, make_staff
 
