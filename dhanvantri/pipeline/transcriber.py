@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -200,15 +200,16 @@ class Transcriber(FrameProcessor):
         self._chunks = [audio]
         return audio.astype(np.float32) / 32768.0
 
-    def _decode(self, audio: np.ndarray, *, partial: bool = False) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        if partial:
-            return loop.run_in_executor(self._partial_executor, functools.partial(
+    def _decode_partial(self, audio: np.ndarray) -> asyncio.Future[Transcript]:
+        return asyncio.get_running_loop().run_in_executor(
+            self._partial_executor, functools.partial(
                 self.stt.transcribe, audio, self._agreed, partial=True, prompt=self._prompt))
+
+    def _decode_final(self, audio: np.ndarray) -> asyncio.Future[Final]:
         # The final decode starts afresh: forcing the partials' agreed prefix saved no time
         # (CTranslate2 steps through forced tokens too) and kept their early mishearings
         # (benchmarks/stt_eval.py: word error 0.58 with it, 0.54 without).
-        return loop.run_in_executor(self._executor, functools.partial(
+        return asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(
             hear_final, self.stt, audio, prompt=self._prompt, topic=self._topic,
             hearing=self.hearing, sample_rate=self.sample_rate))
 
@@ -232,7 +233,7 @@ class Transcriber(FrameProcessor):
                 self._start_partial()
         elif isinstance(frame, UserPausedFrame):
             self._paused = True
-            job = self._speculative = self._decode(self._audio())
+            job = self._speculative = self._decode_final(self._audio())
             self.when_done(job, self._on_speculative)
         elif isinstance(frame, UserResumedFrame):
             self._paused, self._speculative, self._final_sent = False, None, False
@@ -246,7 +247,7 @@ class Transcriber(FrameProcessor):
 
     def _start_partial(self) -> None:
         self._decoded_at = self._samples
-        job = self._decode(self._audio(), partial=True)
+        job = self._decode_partial(self._audio())
         self._partial_job = job
         self.when_done(job, functools.partial(self._on_partial, turn=self._turn))
 
@@ -287,7 +288,7 @@ class Transcriber(FrameProcessor):
             if self._speculative is not None:
                 result = await self._speculative
             elif self._samples:
-                result = await self._decode(self._audio())
+                result = await self._decode_final(self._audio())
             else:
                 result = Final(text="")
         except Exception:
