@@ -68,6 +68,8 @@ class TriageResult:
     red_flags: list[str] = field(default_factory=list)
     advice: str = ""
     escalation_reason: str = ""
+    # The advice as its fixed texts, in the order said (each from :func:`fixed_advice`).
+    advice_parts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``dhanvantri triage --json``."""
@@ -128,9 +130,20 @@ def triage(text: str) -> TriageResult:
              if any(all(c in concepts for c in rule) for rule in flag.rules)]
     if not fired:
         return TriageResult(emergency=False)
+    reason = "Red flags: " + "; ".join(f.label for f in fired) + "."
+    parts = advice_for([f.id for f in fired])
+    return TriageResult(emergency=True, red_flags=[f.id for f in fired], advice=" ".join(parts),
+                        escalation_reason=reason, advice_parts=parts)
+
+
+def advice_for(red_flags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """What to say for these red flags (ids): the call for help first, then each first aid."""
+    fired = [flag for flag in RED_FLAGS if flag.id in red_flags]
     parts = [MENTAL_HEALTH_ADVICE] if any(f.id == "suicidal" for f in fired) else []
     parts.append(EMERGENCY_ADVICE)
-    parts += [f.first_aid for f in fired]
-    reason = "Red flags: " + "; ".join(f.label for f in fired) + "."
-    return TriageResult(emergency=True, red_flags=[f.id for f in fired], advice=" ".join(parts),
-                        escalation_reason=reason)
+    return (*parts, *(f.first_aid for f in fired))
+
+
+def fixed_advice() -> tuple[str, ...]:
+    """Every text an emergency's advice is made of, openings first (worth speaking in advance)."""
+    return (EMERGENCY_ADVICE, MENTAL_HEALTH_ADVICE, *(f.first_aid for f in RED_FLAGS))

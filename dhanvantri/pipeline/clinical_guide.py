@@ -1,11 +1,14 @@
 """The clinical logic's place in the pipeline: red flags first, then the next intake question.
 
 Every patient turn is checked for red flags deterministically. An emergency is answered at once
-with a fixed spoken instruction and an escalation, with no language model on that path. Other
-turns update the intake state, and the next question (chosen from the knowledge base) goes to
-the responder with an acknowledgement of what was understood from the turn (built from the
-intake record, so it restates only what the patient said). When intake is complete, the
-prescription draft is built for the physician and the patient is told a doctor will review it.
+with a fixed spoken instruction and an escalation, with no language model on that path: the
+raw final words are checked before their redaction (a :class:`RedFlagFrame` from
+``RedFlagWatch``), so the instruction goes out first and the redacted turn only joins the
+notes. Other turns update the intake state, and the next question (chosen from the knowledge
+base) goes to the responder with an acknowledgement of what was understood from the turn
+(built from the intake record, so it restates only what the patient said). When intake is
+complete, the prescription draft is built for the physician and the patient is told a doctor
+will review it.
 
 While a physician has the call (between :class:`HandOverFrame` and :class:`HandBackFrame`) the
 guide keeps the intake going but says nothing; the physician's notes (tokenised) join the draft.
@@ -29,6 +32,7 @@ from dhanvantri.pipeline.frames import (
     ListeningFrame,
     MetricsFrame,
     RedactedTranscriptionFrame,
+    RedFlagFrame,
     SpeakFrame,
     now,
 )
@@ -75,6 +79,8 @@ class ClinicalGuide(FrameProcessor):
         # The record from before a turn whose terms are being confirmed: once the patient says
         # yes, that turn is acknowledged; once they say no, nothing was learned.
         self._unconfirmed: dict[str, Any] | None = None
+        # The turn whose emergency was answered (from its raw words, before its redaction).
+        self._urgent_turn: int | None = None
 
     @property
     def paused(self) -> bool:
@@ -96,6 +102,8 @@ class ClinicalGuide(FrameProcessor):
             self._notes_listeners.remove(listener)
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, RedFlagFrame) and frame.confirmed:
+            await self._on_red_flags(frame)
         if self._physician.follow(frame):
             self._notes_changed()
         await self.push_frame(frame, direction)
@@ -156,20 +164,15 @@ class ClinicalGuide(FrameProcessor):
         await self.push_frame(
             MetricsFrame(name="triage", turn=frame.turn, value_ms=(now() - started) * 1e3)
         )
-        if result.emergency:
+        answered = frame.turn == self._urgent_turn
+        if result.emergency or answered:
             self.intake.update(frame.text)  # the physician's notes and queue show it too
-            self.red_flags.extend(f for f in result.red_flags if f not in self.red_flags)
-            await self.push_frame(
-                EscalationFrame(
-                    reason="red_flag",
-                    red_flags=tuple(result.red_flags),
-                    emergency=True,
-                    topics=self._topics(),
-                    turn=frame.turn,
-                )
-            )
+            self._flag(result.red_flags)
+            if not answered:
+                await self._answer_emergency(tuple(result.red_flags), result.advice_parts,
+                                             frame.turn)
+            # The responder hears that this turn was answered: no reply of its own.
             await self._say(GuidanceFrame(instruction="", topic=EMERGENCY_TOPIC, turn=frame.turn))
-            await self._say(SpeakFrame(text=result.advice, vetted=True, turn=frame.turn))
             return
         if asks_for_doctor(frame.text):
             await self.push_frame(
@@ -199,6 +202,32 @@ class ClinicalGuide(FrameProcessor):
             ListeningFrame(topic=step.topic, question=step.question, turn=frame.turn),
             Direction.UPSTREAM,
         )
+
+    async def _on_red_flags(self, frame: RedFlagFrame) -> None:
+        """The final words show an emergency: answer it before they are redacted."""
+        if frame.turn != self._urgent_turn:
+            self._flag(frame.red_flags)
+            await self._answer_emergency(frame.red_flags, frame.advice, frame.turn)
+
+    async def on_interrupt(self) -> None:
+        # The patient went on: the turn is heard again, and its emergency answered anew (the
+        # advice held for it was dropped with the rest of the reply).
+        self._urgent_turn = None
+
+    def _flag(self, red_flags: list[str] | tuple[str, ...]) -> None:
+        self.red_flags.extend(f for f in red_flags if f not in self.red_flags)
+
+    async def _answer_emergency(
+        self, red_flags: tuple[str, ...], advice: tuple[str, ...], turn: int
+    ) -> None:
+        """Escalate and say the fixed advice, one text a frame (each may be ready-made)."""
+        self._urgent_turn = turn
+        await self.push_frame(
+            EscalationFrame(reason="red_flag", red_flags=red_flags, emergency=True,
+                            topics=self._topics(), turn=turn)
+        )
+        for text in advice:
+            await self._say(SpeakFrame(text=text, vetted=True, turn=turn))
 
     def _acknowledgement(
         self, before: dict[str, Any], after: dict[str, Any], topic: str, turn: int

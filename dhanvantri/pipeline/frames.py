@@ -74,6 +74,35 @@ class UserStartedSpeakingFrame(SystemFrame):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SpeechOnsetFrame(SystemFrame):
+    """One chunk of speech outside a turn: the patient may be starting to talk.
+
+    Barge-in proper waits for enough speech to be sure (``min_speech_ms``); the reply audio is
+    held from this first chunk, so it stops within one chunk of the patient's voice. A
+    :class:`SpeechOnsetVoidFrame` releases it when the sound was too short to be a turn.
+    """
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SpeechOnsetVoidFrame(SystemFrame):
+    """The speech of the last :class:`SpeechOnsetFrame` stopped short of a turn: play on."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RedFlagFrame(SystemFrame):
+    """Red flags heard in the patient's words, as ids only (no text): the emergency path.
+
+    Checked on every partial transcript (``confirmed=False``: the advice's speech is made ready)
+    and on the final one before its redaction (``confirmed=True``: the advice is said at once).
+    ``advice`` is the fixed texts to say, in order (the same for everyone: no patient text).
+    """
+
+    red_flags: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ErrorFrame(SystemFrame):
     """A stage failed. ``fatal`` ends the session; otherwise the session carries on."""
 

@@ -1,7 +1,8 @@
 """What a transport does with the frames that leave the pipeline.
 
 Reply audio goes into a :class:`PlayoutBuffer` that the transport drains at its own pace;
-barge-in clears it; events go to the client as JSON; the state indicator follows the audio.
+the first chunk of the patient's speech holds it, barge-in clears it; events go to the client
+as JSON; the state indicator follows the audio.
 A reply prepared before its turn was certain is held here until the turn is committed.
 Both transports (WebRTC and WebSocket) and the benchmark use this one class.
 
@@ -24,6 +25,8 @@ from dhanvantri.pipeline.frames import (
     Frame,
     InterruptionFrame,
     OutputAudioFrame,
+    SpeechOnsetFrame,
+    SpeechOnsetVoidFrame,
     TurnCommittedFrame,
     TurnEndFrame,
     UserStartedSpeakingFrame,
@@ -146,6 +149,10 @@ class ClientOutput:
         elif isinstance(frame, InterruptionFrame):
             self._held.clear()
             self.playout.clear()
+        elif isinstance(frame, SpeechOnsetFrame):
+            self.playout.hold()  # the patient may be talking over the reply
+        elif isinstance(frame, SpeechOnsetVoidFrame):
+            self.playout.release()
         elif isinstance(frame, UserStartedSpeakingFrame):
             self._state("listening")
         elif isinstance(frame, TurnEndFrame):

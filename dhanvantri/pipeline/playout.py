@@ -2,7 +2,8 @@
 
 Text-to-speech runs many times faster than real time, so reply audio piles up here and the
 transport (a WebRTC track, a WebSocket sender) pulls one frame per tick. Barge-in clears it at
-once: audio that was never pulled is never heard.
+once: audio that was never pulled is never heard. While the patient may be starting to speak the
+buffer is held (pulls return nothing, the audio waits): released, it plays on where it stopped.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PlayoutBuffer:
         self.on_stopped = on_stopped
         self.cleared_at: float | None = None
         self.samples_played = 0
+        self._held = False
 
     @property
     def queued_samples(self) -> int:
@@ -63,16 +65,36 @@ class PlayoutBuffer:
             self._markers.append(marker)
             self._queued += len(audio)
 
+    @property
+    def held(self) -> bool:
+        """True while :meth:`hold` keeps the audio back."""
+        return self._held
+
+    def hold(self) -> None:
+        """Play nothing until :meth:`release` or :meth:`clear`; the audio waits.
+
+        The playing state does not change: the reply is paused, not over.
+        """
+        self._held = True
+
+    def release(self) -> None:
+        """Play on from where :meth:`hold` stopped."""
+        self._held = False
+
     def clear(self) -> None:
-        """Drop everything not yet played (barge-in)."""
+        """Drop everything not yet played (barge-in); a hold ends with it."""
         self._chunks.clear()
         self._markers.clear()
         self._queued = 0
+        self._held = False
         self.cleared_at = time.monotonic()
         self._set_playing(False)
 
     def pull(self, samples: int) -> np.ndarray | None:
-        """The next ``samples`` of reply audio, zero-padded at the end, or None when empty."""
+        """The next ``samples`` of reply audio, zero-padded at the end, or None when empty or
+        held."""
+        if self._held:
+            return None
         if not self._queued:
             self._set_playing(False)
             return None

@@ -1,12 +1,15 @@
 """Text-to-speech by phrase, resampled for the transport.
 
 Each phrase is synthesised in a worker thread as soon as it arrives; barge-in cancels the wait
-and drops the phrases still queued, so speech stops mid-sentence.
+and drops the phrases still queued, so speech stops mid-sentence. Fixed sentences of the
+clinical logic come from the :class:`Phrasebook` when it has them (no synthesis on the turn),
+and a suspected red flag has its advice spoken into the book before the turn ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import numpy as np
 
@@ -15,12 +18,16 @@ from dhanvantri.pipeline.frames import (
     Frame,
     MetricsFrame,
     OutputAudioFrame,
+    RedFlagFrame,
     SpeakFrame,
     StartFrame,
     now,
 )
+from dhanvantri.pipeline.phrasebook import Phrasebook
 from dhanvantri.pipeline.processor import FrameProcessor
-from dhanvantri.pipeline.services import TextToSpeech
+from dhanvantri.pipeline.services import SpeechChunk, TextToSpeech
+
+log = logging.getLogger(__name__)
 
 
 def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
@@ -34,25 +41,36 @@ def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarra
 
 
 class Speaker(FrameProcessor):
-    """Turns :class:`SpeakFrame` phrases into :class:`OutputAudioFrame` audio."""
+    """Turns :class:`SpeakFrame` phrases into :class:`OutputAudioFrame` audio.
 
-    def __init__(self, tts: TextToSpeech, *, output_sample_rate: int = 48000) -> None:
+    Args:
+        tts: the synthesiser.
+        output_sample_rate: the rate until the StartFrame says otherwise.
+        phrasebook: ready speech for fixed (vetted) sentences, shared by every consultation.
+    """
+
+    def __init__(
+        self,
+        tts: TextToSpeech,
+        *,
+        output_sample_rate: int = 48000,
+        phrasebook: Phrasebook | None = None,
+    ) -> None:
         super().__init__()
         self.tts = tts
         self.output_sample_rate = output_sample_rate
+        self.phrasebook = phrasebook
 
     async def start(self, frame: StartFrame) -> None:
         self.output_sample_rate = frame.output_sample_rate
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
+        if isinstance(frame, RedFlagFrame) and not frame.confirmed:
+            self._prepare(frame.advice)
         if not isinstance(frame, SpeakFrame):
             await self.push_frame(frame, direction)
             return
-        started = now()
-        chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
-        await self.push_frame(
-            MetricsFrame(name="tts", turn=frame.turn, value_ms=(now() - started) * 1e3)
-        )
+        chunks = await self._speech(frame)
         for chunk in chunks:
             audio = resample(chunk.audio, chunk.sample_rate, self.output_sample_rate)
             await self.push_frame(
@@ -65,3 +83,28 @@ class Speaker(FrameProcessor):
                     turn=frame.turn,
                 )
             )
+
+    async def _speech(self, frame: SpeakFrame) -> list[SpeechChunk]:
+        book = self.phrasebook if frame.vetted else None
+        if book is not None and (ready := book.speech(frame.text)) is not None:
+            return ready
+        started = now()
+        chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
+        await self.push_frame(
+            MetricsFrame(name="tts", turn=frame.turn, value_ms=(now() - started) * 1e3)
+        )
+        if book is not None:
+            book.keep(frame.text, chunks)
+        return chunks
+
+    def _prepare(self, texts: tuple[str, ...]) -> None:
+        """Speak ``texts`` into the phrasebook in the background (an emergency may follow)."""
+        if self.phrasebook is None or all(t not in self.phrasebook for t in texts):
+            return
+        job = asyncio.get_running_loop().run_in_executor(None, self.phrasebook.prepare, texts)
+        job.add_done_callback(_log_failure)
+
+
+def _log_failure(job: asyncio.Future[None]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.warning("preparing fixed speech failed: %r", job.exception())

@@ -2,7 +2,10 @@
 
 States: quiet → speaking (after ``min_speech_ms`` of speech) → paused (after ``pause_ms`` of
 silence; stages may start final work speculatively) → turn end (after ``hangover_ms``). Speech
-start pushes an :class:`InterruptionFrame` first, so a reply that is playing stops at once.
+start pushes an :class:`InterruptionFrame` first, so a reply that is playing stops at once; even
+before that, the first chunk of speech holds the reply (:class:`SpeechOnsetFrame`) and a sound
+too short to start a turn lets it play on (:class:`SpeechOnsetVoidFrame`), so the patient's
+voice silences the avatar within one chunk, not ``min_speech_ms``.
 Audio is passed on only while the patient speaks, with ``preroll_ms`` of audio before the start.
 """
 
@@ -17,6 +20,8 @@ from dhanvantri.pipeline.frames import (
     Frame,
     InputAudioFrame,
     InterruptionFrame,
+    SpeechOnsetFrame,
+    SpeechOnsetVoidFrame,
     TurnCommittedFrame,
     TurnEndFrame,
     UserPausedFrame,
@@ -83,9 +88,13 @@ class TurnDetector(FrameProcessor):
         is_speech = probability >= self.threshold
         if not self._speaking:
             self._preroll.append(chunk)
-            self._speech_run = self._speech_run + 1 if is_speech else 0
+            run, self._speech_run = self._speech_run, self._speech_run + 1 if is_speech else 0
             if self._speech_run >= self._min_speech:
                 await self._start_turn(at)
+            elif self._speech_run == 1:
+                await self.push_frame(SpeechOnsetFrame(turn=self.turn))
+            elif run and not self._speech_run:
+                await self.push_frame(SpeechOnsetVoidFrame(turn=self.turn))
             return
         await self._forward(chunk, at)
         if is_speech:

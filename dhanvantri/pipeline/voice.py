@@ -1,7 +1,7 @@
 """Assembles the voice pipeline: models loaded once per process, one pipeline per consultation.
 
-audio → TurnDetector → Transcriber → Redactor → Retriever → ClinicalGuide → Responder →
-PhraseChunker → ReplyGuard → Reidentifier → Speaker → LipSync → the transport.
+audio → TurnDetector → Transcriber → RedFlagWatch → Redactor → Retriever → ClinicalGuide →
+Responder → PhraseChunker → ReplyGuard → Reidentifier → Speaker → LipSync → the transport.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from dhanvantri.pipeline.frames import (
 from dhanvantri.pipeline.latency import LatencyObserver, TurnTimes
 from dhanvantri.pipeline.lip_sync import LipSync
 from dhanvantri.pipeline.phrase_chunker import PhraseChunker
+from dhanvantri.pipeline.phrasebook import Phrasebook
 from dhanvantri.pipeline.processor import FrameProcessor
+from dhanvantri.pipeline.red_flag_watch import RedFlagWatch
 from dhanvantri.pipeline.redactor import Redactor
 from dhanvantri.pipeline.reidentifier import Reidentifier
 from dhanvantri.pipeline.reply_guard import ReplyGuard
@@ -61,6 +63,7 @@ class VoiceModels:
     vault_key: bytes
     load_seconds: dict[str, float] = field(default_factory=dict)
     embedded_llm: Any = None  # EmbeddedLlamaServer when we started one
+    phrasebook: Phrasebook | None = None  # speech of the fixed emergency advice
 
     async def close(self) -> None:
         """Stop the embedded LLM server and close clients."""
@@ -74,6 +77,7 @@ class VoiceModels:
 async def load_models(settings: Settings, progress: ProgressFn | None = None) -> VoiceModels:
     """Load every model (timed, reported through ``progress``) and start the LLM if embedded."""
     from dhanvantri.knowledge import KnowledgeBase
+    from dhanvantri.knowledge.triage import fixed_advice
     from dhanvantri.models import smollm2_path
     from dhanvantri.pipeline.llm_embedded import EmbeddedLlamaServer
     from dhanvantri.pipeline.llm_openai import OpenAIChat
@@ -116,6 +120,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         ),
     )
     tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
+    phrasebook = Phrasebook(tts, fixed_advice())
     detector = await asyncio.to_thread(timed, "phi", PhiDetector)
     knowledge = await asyncio.to_thread(timed, "knowledge", lambda: KnowledgeBase.open(settings))
     if embedded is not None:
@@ -139,6 +144,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         vault_key=vault_key_from_settings(settings),
         load_seconds=seconds,
         embedded_llm=embedded,
+        phrasebook=phrasebook,
     )
     await warm_up(models)
     return models
@@ -156,6 +162,15 @@ async def warm_up(models: VoiceModels) -> None:
         # The vocabulary's sound keys (~1 s); before any speech: it starts espeak-ng afresh.
         await asyncio.to_thread(hearing.prepare)
     await asyncio.to_thread(models.tts.synthesize, "Hello.")
+    if models.phrasebook is not None:
+        from dhanvantri.knowledge.triage import EMERGENCY_ADVICE, MENTAL_HEALTH_ADVICE
+
+        # The openings of every emergency's advice, ready before the first patient; each first
+        # aid is spoken into the book when its red flag is first suspected (while it still
+        # waits behind the opening's ~8 s of speech).
+        await asyncio.to_thread(
+            models.phrasebook.prepare, (EMERGENCY_ADVICE, MENTAL_HEALTH_ADVICE)
+        )
     await asyncio.to_thread(models.detector.detect, "warm up")
     await asyncio.to_thread(models.knowledge.search, "fever", 1)
     # Also fills the LLM server's prompt cache with the fixed start of every request.
@@ -215,6 +230,7 @@ class VoiceSession:
                 partial_interval_ms=settings.stt_partial_interval_ms,
                 hearing=hearing if settings.stt_clinical_hearing else None,
             ),
+            RedFlagWatch(),
             Redactor(self.vault),
             Retriever(models.knowledge, k=settings.kb_top_k),
             self.guide,
@@ -222,7 +238,11 @@ class VoiceSession:
             PhraseChunker(),
             ReplyGuard(),
             self.reidentifier,
-            Speaker(models.tts, output_sample_rate=settings.output_sample_rate),
+            Speaker(
+                models.tts,
+                output_sample_rate=settings.output_sample_rate,
+                phrasebook=models.phrasebook,
+            ),
             LipSync(),
         ]
         self.task = PipelineTask(

@@ -134,10 +134,14 @@ async def test_speaker_makes_audio_with_a_matching_viseme_timeline(tts) -> None:
 
 
 async def test_barge_in_stops_reply_audio_within_100ms_of_speech(speech, tts) -> None:
-    """Audio in and out advance in lockstep, 20 ms per step, as on a live call."""
+    """Audio in and out advance in lockstep, 20 ms per step, as on a live call. The server's
+    own speech minimum (120 ms) applies: the first chunk of speech holds the reply before it."""
+    from dhanvantri.settings import Settings
+
     events: list[dict] = []
     output = ClientOutput(16000, events.append)
-    task = PipelineTask([TurnDetector(vad(), min_speech_ms=64), Speaker(tts)], on_output=output)
+    detector = TurnDetector(vad(), min_speech_ms=Settings().vad_min_speech_ms)
+    task = PipelineTask([detector, Speaker(tts)], on_output=output)
     await task.start(output_sample_rate=16000)
     await task.queue_frame(
         SpeakFrame(
