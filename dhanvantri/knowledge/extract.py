@@ -30,6 +30,8 @@ _DURATION = re.compile(rf"\b(\d+(?:\.\d+)?|{_WORDS})\s+({_UNITS})\b(?!\s+(?:old|
 _RELATIVE = (
     (re.compile(r"\b(since|from) (this morning|today|last night|morning|tonight)\b|\baaj se\b"),
      0.5, "since today"),
+    (re.compile(r"\b(since|from) (the )?day before yesterday\b|\bparso se\b"), 2.0,
+     "since the day before yesterday"),
     (re.compile(r"\b(since|from) yesterday\b|\byesterday\b|\bkal se\b|\bkal raat se\b"),
      1.0, "since yesterday"),
     (re.compile(r"\b(since|from) (last|past) week\b|\bpichle hafte\b"), 7.0, "since last week"),
@@ -61,12 +63,15 @@ _BARE_NUMBER = re.compile(r"^\D*(\d{1,3})\D*$")
 _FEMALE = re.compile(r"\b(female|woman|lady|my periods?|my menses|pregnant|aurat|mahila)\b|"
                      r"\bi am a girl\b")
 _MALE = re.compile(r"\b(male|man|gentleman|aadmi|purush)\b|\bi am a boy\b")
-_PREGNANT_YES = re.compile(r"\b(i am|i'm|im|currently) (\d+ (weeks?|months?) )?pregnant\b|"
+# "I am 31 years old and pregnant": a few words may come between.
+_PREGNANT_YES = re.compile(r"\b(i am|i'm|im|currently|and|also|now)( [a-z0-9]+){0,4}? pregnant\b|"
                            r"\bexpecting a baby\b|\bweeks pregnant\b|\bmonths pregnant\b|"
                            r"\bgarbhvati\b|\bpregnant hoon\b")
 _PREGNANT_NO = re.compile(r"\b(not|no chance of being|no chance of|never been) pregnant\b|"
                           r"\bno (chance of )?pregnancy\b|\bnot expecting\b|\bmenopause\b|"
                           r"\bmy periods? (came|is on|are on|started)\b")
+_PREGNANT_UNSURE = re.compile(r"\b(not sure|don't know|dont know|maybe|might|may be|could be|"
+                              r"chance|if|whether|trying|planning|want)\b[^.!?]*\bpregnant\b")
 
 _NO_ALLERGY = re.compile(r"\b(no|not any|don't have any|dont have any|no known|none)\s+"
                          r"(known )?(drug |medicine )?allerg(y|ies)\b|\bnot allergic\b|"
@@ -79,14 +84,50 @@ _NOT_ALLERGENS = {"no", "any", "dust", "skin", "food", "drug", "medicine", "some
 
 _NO_MEDS = re.compile(r"\b(not taking any|no medicines?|no medications?|no tablets?|"
                       r"not on any|don't take any|dont take any|nothing regularly|no regular|"
-                      r"koi dawai nahi|koi dawa nahi|not taking anything)\b")
-_MEDS = re.compile(r"\b(?:i take|i am taking|i'm taking|im taking|taking|i am on|i'm on|"
-                   r"i use|using|on)\s+([a-z0-9 \-+]+?)\s*(?:tablets?|tabs?|medicines?|"
-                   r"daily|regularly|every day|for\b|[,.;!?]|$)")
+                      r"koi dawai nahi|koi dawa nahi|not taking anything|"
+                      r"nothing (yet|so far|till now)|(haven't|have not|havent|not|didn't|did not|"
+                      r"didnt) (given|taken|take|give) ((him|her|them) )?(any|anything))\b|"
+                      r"\b(gave|given|give|giving|took|taken|take|taking) ((him|her|them) )?"
+                      r"nothing\b")
+# A sentence that asks ("Can I take paracetamol?") names no medicine the patient takes. Speech
+# to text often drops the question mark, so a leading question word counts as well.
+_QUESTION = re.compile(r"\?\s*$|^\W*(can|could|should|shall|may|will|would|is|are|am|do|does|"
+                       r"which|what|how|when|why|kya)\b")
+_SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+(?:[.!?]|$)")  # "2.5 mg" stays in its sentence
+# "take" says what is taken wherever it is heard; "on", "using", "took" and "gave" ("I am on
+# insulin", "I gave him syrup") only in answer to the question about medicines.
+_TAKE = r"take|takes|taking"
+_TAKE_IF_ASKED = (r"i am on|i'm on|im on|she is on|he is on|on|use|uses|using|took|taken|"
+                  r"gave|given|give|giving|applied|apply|applying")
+_NOT_TAKING = re.compile(r"\b(not|don't|dont|do not|doesn't|doesnt|never|stopped|no longer|"
+                         r"didn't|didnt|can't|cannot|should i|can i|could i)\s+$")
+_MED_END = (r"\s*(?:\btablets?\b|\btabs?\b|\bmedicines?\b|\bdaily\b|\bregularly\b|\bevery\b|"
+            r"\bfor\b|\bsince\b|\bat\b|\bin the\b|\bwhen\b|\bwhich\b|\bbut\b|\bsometimes\b|"
+            r"\bthis\b|\blast\b|\byesterday\b|\btoday\b|"
+            r"(?:,\s*|\band\s+)(?:i|i'm|my|she|he|it|also|then|no|not|am|is|but)\b|[;:.!?]|$)")
+_TAKEN = {asked: re.compile(rf"\b(?:{verbs})\s+([a-z0-9][a-z0-9 .,&/\-+]*?)(?={_MED_END})")
+          for asked, verbs in ((False, _TAKE), (True, f"{_TAKE}|{_TAKE_IF_ASKED}"))}
+_MED_ITEM_SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b)\s*")
+_MED_LEAD = re.compile(r"^(?:(?:a|an|the|some|only|just|my|his|her|also|one|two|regular)\s+)+")
+_NOT_MEDICINES = {"any", "nothing", "anything", "it", "them", "the", "that", "this", "rest",
+                  "medicine", "medicines", "tablet", "tablets", "bath", "leave",
+                  "care", "time", "food", "water"}
+_FILLER = re.compile(r"^\W*(?:(?:yes|yeah|haan|ha|ji|ok|okay|well|only|just|some|currently|"
+                     r"right now|at the moment|i give|we give|she gets|he gets)\b\W*)+")
+# A short answer with a person or a verb in it is a sentence, not the name of a medicine.
+_NOT_A_NAME = re.compile(r"\b(no|not|nothing|none|i|i'm|im|me|my|he|she|it|we|they|is|am|are|"
+                         r"was|were|have|has|had|feel|feels|did|do|does|don't|dont)\b")
+_UNSURE = re.compile(r"\b(not sure|don't know|dont know|do not know|don't remember|"
+                     r"dont remember|can't remember|cannot remember|no idea|pata nahi|maybe)\b")
 
-_NO_CONDITIONS = re.compile(r"\b(no (other )?(medical |health )?(problems?|illness(es)?|"
-                            r"diseases?|conditions?)|nothing else|healthy otherwise|"
-                            r"no history|no chronic|koi bimari nahi)\b")
+_NO_CONDITIONS = re.compile(r"\b(no (other )?(medical|health) (problems?|issues?)|"
+                            r"no (other )?(long[- ]standing |chronic )?(illness(es)?|diseases?|"
+                            r"conditions?)|healthy otherwise|otherwise healthy|no history|"
+                            r"no chronic|koi bimari nahi)\b")
+# Said in answer to the question about illnesses, these say there are none; said to "any
+# other symptoms?" they are about symptoms.
+_NO_CONDITIONS_IF_ASKED = re.compile(r"\b(nothing else|no other problems?|no problems?|"
+                                     r"nothing like that|none of (these|them|those))\b")
 KNOWN_CONDITIONS = {
     "diabetes": r"diabet\w*|sugar (patient|problem)|i have sugar|madhumeh",
     "hypertension": r"hypertension|high (bp|blood pressure)|bp (patient|problem)|i have bp",
@@ -101,6 +142,19 @@ KNOWN_CONDITIONS = {
     "g6pd deficiency": r"g6pd",
 }
 _CONDITION_PATTERNS = {name: re.compile(rf"\b(?:{rx})") for name, rx in KNOWN_CONDITIONS.items()}
+# In Indian English "I have blood pressure" or "I have sugar" names the illness. A bare
+# "blood pressure" is the illness when something is had, taken for or listed with it ("tablets
+# for sugar", "diabetes and blood pressure"), or when it answers the question about illnesses;
+# never when a reading, a check or a low pressure follows or comes before.
+_BARE_CONDITIONS = {"hypertension": r"blood pressure|bp|b\.?p\.?", "diabetes": r"sugar"}
+_NOT_THE_ILLNESS = (r"(?<!low )(?<!my )(?<!his )(?<!her )(?<!the )(?<!your )"
+                    r"(?:{names})\b(?!\s*(?:is|was|were|are|of|level|levels|reading|readings|"
+                    r"check\w*|test\w*|machine|normal|low|went|goes|came|dropped|\d))")
+_BARE_HAD = {name: re.compile(rf"\b(?:have|has|had|got|for|from|of|with|and)\s+"
+                              rf"(?:a |some |the |also )?{_NOT_THE_ILLNESS.format(names=rx)}")
+             for name, rx in _BARE_CONDITIONS.items()}
+_BARE_ASKED = {name: re.compile(rf"\b{_NOT_THE_ILLNESS.format(names=rx)}")
+               for name, rx in _BARE_CONDITIONS.items()}
 
 
 def duration(text: str) -> tuple[float, str] | None:
@@ -155,6 +209,8 @@ def pregnancy(text: str) -> bool | None:
     """True when the text says pregnant, False when it rules it out, else None."""
     if _PREGNANT_NO.search(text):
         return False
+    if _PREGNANT_UNSURE.search(text):
+        return None  # "not sure if I am pregnant" is for the physician to ask about
     if _PREGNANT_YES.search(text):
         return True
     return None
@@ -176,22 +232,49 @@ def allergies(text: str) -> tuple[list[str], bool]:
     return found, False
 
 
-def medications(text: str) -> tuple[list[str], bool]:
-    """``(medicine phrases named, said to take none)``."""
+def medications(text: str, expecting: bool = False) -> tuple[list[str], bool]:
+    """``(medicine phrases named, said to take none)``.
+
+    ``expecting`` when the question asked was about medicines: then "I am on ...", "I gave
+    him ..." and a short answer naming only what is taken ("Only salt water gargles") count.
+    A question ("Can I take paracetamol?") never names a medicine the patient takes.
+    """
     if _NO_MEDS.search(text):
         return [], True
-    found = []
-    for match in _MEDS.finditer(text):
-        # "metformin 500 twice" -> "metformin": strength and schedule are not the name
-        phrase = re.sub(r"\s+(\d.*|once.*|twice.*|thrice.*)$", "", match.group(1).strip())
-        if phrase and phrase not in {"any", "nothing", "anything", "it", "them", "the"}:
-            found.append(phrase)
+    found: list[str] = []
+    statements = [s.strip() for s in _SENTENCE.findall(text) if not _QUESTION.search(s.strip())]
+    for sentence in statements:
+        for match in _TAKEN[expecting].finditer(sentence):
+            if not _NOT_TAKING.search(sentence[:match.start()]):
+                _add_medicines(found, match.group(1))
+    if expecting and not found and statements and not _UNSURE.search(text):
+        answer = re.split(r"[,;]", _FILLER.sub("", statements[0]))[0]
+        if len(answer.split()) <= 5 and not _NOT_A_NAME.search(answer):
+            _add_medicines(found, answer)
     return found, False
 
 
-def known_conditions(text: str) -> tuple[list[str], bool]:
-    """``(long-standing conditions named, said to have none)``."""
+def _add_medicines(found: list[str], phrase: str) -> None:
+    """The medicines in one phrase ("metformin and amlodipine"), without article, strength or
+    schedule: "a metformin 500 twice" -> "metformin"."""
+    for item in _MED_ITEM_SPLIT.split(phrase.strip()):
+        item = _MED_LEAD.sub("", item.strip(" .!?-"))
+        item = re.sub(r"\s*\b(\d.*|once.*|twice.*|thrice.*)$", "", item).strip()
+        if item and item not in _NOT_MEDICINES and len(item.split()) <= 4 and item not in found:
+            found.append(item)
+
+
+def known_conditions(text: str, expecting: bool = False) -> tuple[list[str], bool]:
+    """``(long-standing conditions named, said to have none)``.
+
+    ``expecting`` when the question asked was about long-standing illnesses: a bare "blood
+    pressure" or "sugar" then names the illness, and "nothing else" says there is none.
+    """
     found = [name for name, pattern in _CONDITION_PATTERNS.items() if pattern.search(text)]
-    if not found and _NO_CONDITIONS.search(text):
-        return [], True
-    return found, False
+    bare = _BARE_ASKED if expecting else _BARE_HAD
+    found += [name for name, pattern in bare.items()
+              if name not in found and pattern.search(text)]
+    if found:
+        return found, False
+    return [], bool(_NO_CONDITIONS.search(text) or (
+        expecting and _NO_CONDITIONS_IF_ASKED.search(text)))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
-from dhanvantri.knowledge import extract, readings
+from dhanvantri.knowledge import extract, intake_record, readings
 from dhanvantri.knowledge.character import character as character_of
 from dhanvantri.knowledge.character import onset as onset_of
 from dhanvantri.knowledge.lexicon import answer_polarity, find_symptoms, normalise, symptom
@@ -214,13 +214,11 @@ class IntakeState:
         said_no = polarity is False
         self.no_allergies = (self.no_allergies or none or (pending == "allergies" and said_no)
                              ) and not self.allergies
-        names, none = extract.medications(text)
-        if pending != "medications" and "tak" not in text:  # "take", "taking"
-            names = []  # "on ..." names a medicine only in answer to the question
+        names, none = extract.medications(text, expecting=pending == "medications")
         self._merge(self.medications, names)
         self.no_medications = (self.no_medications or none or (
             pending == "medications" and polarity is False)) and not self.medications
-        names, none = extract.known_conditions(text)
+        names, none = extract.known_conditions(text, expecting=pending == "conditions")
         self._merge(self.conditions, names)
         self.no_conditions = (self.no_conditions or none or (
             pending == "conditions" and polarity is False)) and not self.conditions
@@ -336,38 +334,17 @@ class IntakeState:
     # --- as data ---------------------------------------------------------------------------
 
     def as_record(self) -> dict[str, Any]:
-        """The intake as plain JSON-ready data, for the consultation's clinical record.
+        """The intake as plain JSON-ready data, for the consultation's clinical record (see
+        :func:`dhanvantri.knowledge.intake_record.record`)."""
+        return intake_record.record(self)
 
-        Duration and severity are known for the complaint as a whole (the extraction does not
-        tie them to one symptom), so each reported symptom carries them; its ``character``
-        ("dry", "throbbing") is its own, None when not said. ``vitals`` holds the readings the
-        patient reported (keys as :func:`~dhanvantri.knowledge.readings.vitals`). ``unanswered``
-        lists the questions asked that got no usable answer (left for the physician).
-        """
-        # Copies first: the next question is chosen in a worker thread that updates these.
-        symptoms, attempts = dict(self.symptoms), dict(self.attempts)
-        character = dict(self.character)
-        return {
-            "complaint": self.complaint,
-            "symptoms": [{"key": key, "name": symptom(key).label, "present": present,
-                          "duration": self.duration_text if present else None,
-                          "severity": self.severity if present else None,
-                          "character": character.get(key) if present else None}
-                         for key, present in symptoms.items()],
-            "duration_days": self.duration_days, "duration": self.duration_text,
-            "severity": self.severity, "severity_score": self.severity_score,
-            "onset": self.onset, "age_years": self.age_years, "sex": self.sex,
-            "pregnant": self.pregnant,
-            "weight_kg": self.weight_kg, "vitals": dict(self.vitals),
-            "allergies": list(self.allergies), "no_allergies": self.no_allergies,
-            "medications": list(self.medications), "no_medications": self.no_medications,
-            "conditions": list(self.conditions), "no_conditions": self.no_conditions,
-            "summary_confirmed": self.summary_confirmed,
-            "unanswered": self._unanswered(attempts, symptoms),
-            "missing": self.missing_for_draft(), "turns": self.turns,
-        }
+    def summary(self) -> str:
+        """A plain read-back of what the patient said (no diagnosis, no medicines)."""
+        return intake_record.summary(self)
 
-    def _unanswered(self, attempts: dict[str, int], symptoms: dict[str, bool]) -> list[str]:
+    def unanswered(self, attempts: dict[str, int], symptoms: dict[str, bool]) -> list[str]:
+        """The questions counted in ``attempts`` that got no usable answer (``symptoms``: the
+        symptoms known, as copied with ``attempts``)."""
         unanswered = [t for t in attempts if t in QUESTIONS and t != "correction"
                       and t != "associated_which" and not self.known(t)]
         # A probe is counted under "probe:<question id>:<symptom>"; answered once the symptom
@@ -377,33 +354,6 @@ class IntakeState:
         if attempts.get("summary") and not self.summary_confirmed:
             unanswered.append("summary")
         return unanswered
-
-    # --- summary --------------------------------------------------------------------------
-
-    def summary(self) -> str:
-        """A plain read-back of what the patient said (no diagnosis, no medicines)."""
-        present = [symptom(s).label for s, yes in self.symptoms.items() if yes]
-        absent = [symptom(s).label for s, yes in self.symptoms.items() if not yes]
-        parts = []
-        if present:
-            parts.append("you have " + ", ".join(present))
-        if self.duration_text:
-            parts.append(f"for {self.duration_text.removeprefix('for ')}")
-        if self.severity:
-            parts.append(f"and it is {self.severity}")
-        sentence = " ".join(parts) or "you are not feeling well"
-        extra = []
-        if (temperature := self.vitals.get("temperature_f")) is not None:
-            extra.append(f"temperature {temperature:g} degrees Fahrenheit")
-        if self.weight_kg is not None:
-            extra.append(f"weight {self.weight_kg:g} kilograms")
-        if absent:
-            extra.append("no " + ", no ".join(absent))
-        extra.append("allergies: " + (", ".join(self.allergies) or "none"))
-        extra.append("medicines: " + (", ".join(self.medications) or "none"))
-        if self.conditions:
-            extra.append("other illnesses: " + ", ".join(self.conditions))
-        return f"Let me check I have understood: {sentence}; {'; '.join(extra)}. Is that right?"
 
     def missing_for_draft(self) -> list[str]:
         """Topics still unknown that a prescription draft needs (empty when ready)."""

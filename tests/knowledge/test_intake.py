@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from dhanvantri.knowledge.conditions import load_conditions
 from dhanvantri.knowledge.intake import MAX_PROBES, IntakeState
 
@@ -250,3 +252,109 @@ def test_it_is_the_symptom_just_named() -> None:
     state.update("i have a headache since yesterday")
     state.update("now stomach pain also, it is cramping")
     assert state.character == {"abdominal_pain": "cramping"}
+
+
+# --- answers in everyday words (issue 17): each is taken the first time it is said ---------
+
+HEARD = {"complaint": "cough", "duration_days": 2, "severity": "mild", "associated_asked": True,
+         "symptoms": {"cough": True}, "probes": ["x"] * MAX_PROBES}
+
+
+def asking(kb, topic: str, **known) -> IntakeState:
+    """A real intake whose next question is ``topic``, asked."""
+    state = IntakeState(**{**HEARD, **known})
+    assert state.next_step(kb).topic == topic
+    return state
+
+
+@pytest.mark.parametrize(("answer", "medicines"), [
+    ("She takes amlodipine", ["amlodipine"]),
+    ("I take amlodipine for blood pressure", ["amlodipine"]),
+    ("Only some warm salt water gargles", ["warm salt water gargles"]),
+    ("I use a salbutamol inhaler", ["salbutamol inhaler"]),
+    ("I took paracetamol yesterday", ["paracetamol"]),
+    ("I take metformin, amlodipine and atorvastatin", ["metformin", "amlodipine", "atorvastatin"]),
+    ("I gave him nothing yet", []),
+])
+def test_the_medicines_answer_is_taken_the_first_time(fake_kb, answer, medicines) -> None:
+    state = asking(fake_kb, "medications", age_years=70, sex="female", no_allergies=True)
+    state.update(answer)
+    assert state.medications == medicines and state.no_medications == (not medicines)
+    assert state.next_step(fake_kb).topic != "medications"
+
+
+def test_a_second_clause_is_its_own_fact(fake_kb) -> None:
+    state = asking(fake_kb, "medications", age_years=70, sex="female", no_allergies=True)
+    state.update("I take metformin and I am allergic to sulfa")
+    assert state.medications == ["metformin"] and state.allergies == ["sulfa"]
+
+
+@pytest.mark.parametrize("question", ["Can I take paracetamol 650 for it?",
+                                      "should i take paracetamol for it",
+                                      "Which antibiotic should I take?"])
+def test_asking_about_a_medicine_is_not_taking_it(fake_kb, question) -> None:
+    state = IntakeState()
+    state.update("I have a bad headache since yesterday")
+    state.update(question)
+    assert state.medications == [] and not state.no_medications
+    state = asking(fake_kb, "medications", age_years=70, sex="female", no_allergies=True)
+    state.update(question)
+    assert state.medications == []
+
+
+@pytest.mark.parametrize(("answer", "conditions"), [
+    ("I have blood pressure", ["hypertension"]), ("Blood pressure", ["hypertension"]),
+    ("I have diabetes and blood pressure", ["diabetes", "hypertension"]),
+    ("Sugar", ["diabetes"]), ("I have thyroid", ["thyroid disease"]),
+])
+def test_an_illness_in_indian_english_is_taken(fake_kb, answer, conditions) -> None:
+    state = asking(fake_kb, "conditions", age_years=70, sex="male", no_allergies=True,
+                   no_medications=True)
+    state.update(answer)
+    assert state.conditions == conditions and "high_bp" not in state.symptoms
+    assert state.next_step(fake_kb).kind == "summarise"
+
+
+def test_a_reading_or_a_low_pressure_is_not_high_blood_pressure(fake_kb) -> None:
+    state = IntakeState()
+    state.update("I have a headache since morning, my bp was 160/100")
+    assert state.conditions == [] and state.vitals["bp_systolic"] == 160
+    state = asking(fake_kb, "conditions", age_years=70, sex="male", no_allergies=True,
+                   no_medications=True)
+    state.update("I have low blood pressure")
+    assert state.conditions == []
+
+
+def test_nothing_else_is_no_illness_only_when_illnesses_were_asked(fake_kb) -> None:
+    state = asking(fake_kb, "associated", associated_asked=False)
+    state.update("No, nothing else")
+    assert state.associated_asked and not state.no_conditions
+    state = asking(fake_kb, "conditions", age_years=70, sex="male", no_allergies=True,
+                   no_medications=True)
+    state.update("No, nothing else")
+    assert state.no_conditions and state.next_step(fake_kb).kind == "summarise"
+
+
+def test_a_duration_from_a_point_in_time_reads_back_as_said(fake_kb) -> None:
+    state = asking(fake_kb, "duration", duration_days=None)
+    state.update("for since yesterday")
+    assert state.duration_days == 1
+    summary = state.summary()
+    assert "since yesterday" in summary and "for since" not in summary
+
+
+@pytest.mark.parametrize(("said", "key"), [
+    ("It burns when I pass urine", "burning_urine"), ("I have lost my appetite", "appetite_loss"),
+    ("I pass urine very often", "frequent_urine"), ("She is not eating well", "appetite_loss"),
+])
+def test_a_symptom_in_everyday_words_is_heard(fake_kb, said, key) -> None:
+    state = asking(fake_kb, "associated", associated_asked=False)
+    state.update(said)
+    assert state.symptoms[key] is True and state.associated_asked
+
+
+def test_age_and_pregnancy_in_one_answer(fake_kb) -> None:
+    state = asking(fake_kb, "age")
+    state.update("31 years old and pregnant")
+    assert (state.age_years, state.pregnant, state.sex) == (31, True, "female")
+    assert state.next_step(fake_kb).topic == "allergies"

@@ -21,6 +21,9 @@ def found(text: str) -> dict[str, bool]:
      {"diarrhoea": True, "vomiting": True}),
     ("burning while passing urine and going to the toilet again and again",
      {"burning_urine": True, "frequent_urine": True}),
+    ("it burns when i pass urine and i pass urine very often",
+     {"burning_urine": True, "frequent_urine": True}),
+    ("i have lost my appetite", {"appetite_loss": True}),
     ("no fever and headache is there", {"fever": False, "headache": True}),
     ("SAR DARD and Pain Behind My Eyes", {"headache": True, "eye_pain": True}),
 ])
@@ -85,7 +88,8 @@ def test_medications_and_conditions() -> None:
     assert extract.medications("not taking any medicines") == ([], True)
     assert extract.known_conditions("i have diabetes and high bp") == (
         ["diabetes", "hypertension"], False)
-    assert extract.known_conditions("no other problems") == ([], True)
+    assert extract.known_conditions("no other health problems") == ([], True)
+    assert extract.known_conditions("no other problems", expecting=True) == ([], True)
 
 
 def test_pregnancy_and_sex() -> None:
@@ -213,3 +217,63 @@ def test_no_character(text: str, key: str) -> None:
 ])
 def test_onset(text: str, onset: str | None) -> None:
     assert character.onset(normalise(text)) == onset
+
+
+@pytest.mark.parametrize(("text", "expecting", "medicines"), [
+    ("she takes amlodipine", False, ["amlodipine"]),
+    ("i take metformin and i am allergic to sulfa", False, ["metformin"]),
+    ("i take amlodipine 2.5 mg daily", False, ["amlodipine"]),
+    ("i have diabetes and i take metformin 500 twice a day. no allergies.", False, ["metformin"]),
+    ("can i take paracetamol 650 for it?", False, []),
+    ("can i take paracetamol 650 for it", True, []),  # speech to text drops the question mark
+    ("i stopped taking metformin", False, []),
+    ("i am on insulin", False, []),  # "on" names a medicine only when medicines were asked
+    ("i am on insulin", True, ["insulin"]),
+    ("yes, dolo 650 sometimes", True, ["dolo"]),
+    ("i have a headache", True, []),  # a sentence, not a medicine's name
+    ("i am not sure", True, []),
+])
+def test_medicines_named_and_not_asked_about(text: str, expecting: bool,
+                                             medicines: list[str]) -> None:
+    assert extract.medications(text, expecting=expecting) == (medicines, False)
+
+
+@pytest.mark.parametrize("text", ["i gave him nothing yet", "nothing so far",
+                                  "i haven't taken anything"])
+def test_no_medicines_in_other_words(text: str) -> None:
+    assert extract.medications(text, expecting=True) == ([], True)
+
+
+@pytest.mark.parametrize(("text", "expecting", "conditions"), [
+    ("i have blood pressure", False, ["hypertension"]),
+    ("i take amlodipine for blood pressure", False, ["hypertension"]),
+    ("some pills for sugar, i take metformin", False, ["diabetes"]),
+    ("blood pressure", True, ["hypertension"]),
+    ("blood pressure", False, []),  # an illness only when illnesses were asked
+    ("my bp was 160/100", True, []), ("my sugar was 250", True, []),
+    ("i have low blood pressure", True, []), ("blood pressure is normal", True, []),
+])
+def test_conditions_in_indian_english(text: str, expecting: bool, conditions: list[str]) -> None:
+    assert extract.known_conditions(text, expecting=expecting)[0] == conditions
+
+
+def test_nothing_else_says_no_illness_only_when_asked() -> None:
+    assert extract.known_conditions("no, nothing else") == ([], False)
+    assert extract.known_conditions("no, nothing else", expecting=True) == ([], True)
+
+
+@pytest.mark.parametrize(("text", "pregnant"), [
+    ("i am 31 years old and pregnant", True), ("i am also pregnant", True),
+    ("i am not sure if i am pregnant", None), ("could i be pregnant?", None),
+    ("i am 31 years old and not pregnant", False),
+])
+def test_pregnancy_said_with_other_facts(text: str, pregnant: bool | None) -> None:
+    assert extract.pregnancy(text) is pregnant
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("for since yesterday", 1), ("since the day before yesterday", 2), ("parso se", 2),
+    ("since last 2 days", 2),
+])
+def test_duration_from_a_point_in_time(text: str, days: float) -> None:
+    assert extract.duration(normalise(text))[0] == pytest.approx(days)
