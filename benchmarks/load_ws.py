@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +54,31 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def speech_tools(program: str) -> bool:
+    """True when espeak-ng and sox are installed; else says so on stderr for ``program``."""
+    if shutil.which("espeak-ng") and shutil.which("sox"):
+        return True
+    log(f"{program}: espeak-ng and sox are required (apt-get install espeak-ng sox)")
+    return False
+
+
 # ------------------------------------------------------------------ speech and statistics
-def voiced_length(audio: np.ndarray, threshold: int = 300) -> int:
-    """Samples up to the end of the 20 ms frame holding the last audible sample."""
+def _frame_end(audio: np.ndarray, threshold: int, which: int) -> int:
     loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > threshold)
     if not len(loud):
         return len(audio)
-    return min(len(audio), (int(loud[-1]) // STEP + 1) * STEP)
+    return min(len(audio), (int(loud[which]) // STEP + 1) * STEP)
+
+
+def voiced_length(audio: np.ndarray, threshold: int = 300) -> int:
+    """Samples up to the end of the 20 ms frame holding the last audible sample."""
+    return _frame_end(audio, threshold, -1)
+
+
+def voiced_onset(audio: np.ndarray, threshold: int = 300) -> int:
+    """Samples up to the end of the 20 ms frame holding the first audible sample: that frame is
+    the speech onset, and the silence a clip starts with comes before it."""
+    return _frame_end(audio, threshold, 0)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -113,12 +133,31 @@ def launch(folder: Path, max_sessions: int) -> ServerProcess:
 
 
 # ------------------------------------------------------------------ one patient
+def first_after(times: list[float], since: float) -> float | None:
+    """The first of ``times`` (arrivals, in order) later than ``since``, or None."""
+    return next((t for t in times if t > since), None)
+
+
+def reply_settled(patient: Patient, since: float) -> bool:
+    """Reply audio came after ``since`` and none for ``REPLY_SETTLE_S`` since: it has played."""
+    heard = first_after(patient.audio_at, since)
+    return heard is not None and time.monotonic() - patient.audio_at[-1] > REPLY_SETTLE_S
+
+
+async def listen(patient: Patient, done: Callable[[], bool], deadline: float) -> bool:
+    """Send the silence a live microphone sends until ``done()`` or the ``deadline``
+    (``time.monotonic()``) passes; returns ``done()``."""
+    silence = np.zeros(STEP, dtype=np.int16)
+    while not done() and time.monotonic() < deadline:
+        await patient.say(silence)
+    return done()
+
+
 async def consult(http: Any, url: str, index: int, phrases: list[np.ndarray], turns: int,
                   rows: list[dict[str, Any]]) -> None:
     """One patient says ``turns`` phrases, each followed by the silence a live microphone sends
     until the reply has played; a row per turn goes to ``rows`` as it ends."""
     patient = await Patient.join(http, url)
-    silence = np.zeros(STEP, dtype=np.int16)
     try:
         await patient.say(np.zeros(RATE // 2, np.int16))
         for turn in range(turns):
@@ -126,14 +165,9 @@ async def consult(http: Any, url: str, index: int, phrases: list[np.ndarray], tu
             voiced = voiced_length(phrase)
             speech_end = await patient.say(phrase[:voiced])
             await patient.say(phrase[voiced:])
-            first = None
-            while time.monotonic() - speech_end < TURN_LIMIT_S:
-                await patient.say(silence)
-                heard = [t for t in patient.audio_at if t > speech_end]
-                if heard:
-                    first = first or heard[0]
-                    if time.monotonic() - heard[-1] > REPLY_SETTLE_S:
-                        break
+            await listen(patient, functools.partial(reply_settled, patient, speech_end),
+                         speech_end + TURN_LIMIT_S)
+            first = first_after(patient.audio_at, speech_end)
             rows.append({"client": index, "turn": turn + 1, "server_ms": None,
                          "v2v_ms": round((first - speech_end) * 1e3, 1) if first else None})
     finally:
@@ -232,8 +266,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        log("load_ws: espeak-ng and sox are required (apt-get install espeak-ng sox)")
+    if not speech_tools("load_ws"):
         return 2
     result = asyncio.run(main_async(args))
     if args.json:
