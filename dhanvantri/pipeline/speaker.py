@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import numpy as np
-
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
@@ -23,21 +21,12 @@ from dhanvantri.pipeline.frames import (
     StartFrame,
     now,
 )
-from dhanvantri.pipeline.phrasebook import Phrasebook
+from dhanvantri.pipeline.phrasebook import Phrasebook, Played
 from dhanvantri.pipeline.processor import FrameProcessor
-from dhanvantri.pipeline.services import SpeechChunk, TextToSpeech
+from dhanvantri.pipeline.resampling import resample
+from dhanvantri.pipeline.services import TextToSpeech
 
 log = logging.getLogger(__name__)
-
-
-def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """int16 mono audio at ``target_rate`` (soxr, high quality)."""
-    if source_rate == target_rate:
-        return audio
-    import soxr
-
-    out = soxr.resample(audio.astype(np.float32) / 32768.0, source_rate, target_rate)
-    return np.clip(out * 32768.0, -32768, 32767).astype(np.int16)
 
 
 class Speaker(FrameProcessor):
@@ -70,9 +59,7 @@ class Speaker(FrameProcessor):
         if not isinstance(frame, SpeakFrame):
             await self.push_frame(frame, direction)
             return
-        chunks = await self._speech(frame)
-        for chunk in chunks:
-            audio = resample(chunk.audio, chunk.sample_rate, self.output_sample_rate)
+        for audio, chunk in await self._speech(frame):
             await self.push_frame(
                 OutputAudioFrame(
                     audio=audio,
@@ -84,9 +71,11 @@ class Speaker(FrameProcessor):
                 )
             )
 
-    async def _speech(self, frame: SpeakFrame) -> list[SpeechChunk]:
+    async def _speech(self, frame: SpeakFrame) -> Played:
+        """The phrase's audio at the output rate, each piece with its synthesised chunk."""
+        rate = self.output_sample_rate
         book = self.phrasebook if frame.vetted else None
-        if book is not None and (ready := book.speech(frame.text)) is not None:
+        if book is not None and (ready := book.played(frame.text, rate)) is not None:
             return ready
         started = now()
         chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
@@ -95,7 +84,7 @@ class Speaker(FrameProcessor):
         )
         if book is not None:
             book.keep(frame.text, chunks)
-        return chunks
+        return [(resample(c.audio, c.sample_rate, rate), c) for c in chunks]
 
     def _prepare(self, texts: tuple[str, ...]) -> None:
         """Speak ``texts`` into the phrasebook in the background (an emergency may follow)."""

@@ -168,8 +168,9 @@ async def warm_up(models: VoiceModels) -> None:
         # The openings of every emergency's advice, ready before the first patient; each first
         # aid is spoken into the book when its red flag is first suspected (while it still
         # waits behind the opening's ~8 s of speech).
+        rates = {models.settings.output_sample_rate, models.settings.sample_rate}
         await asyncio.to_thread(
-            models.phrasebook.prepare, (EMERGENCY_ADVICE, MENTAL_HEALTH_ADVICE)
+            models.phrasebook.prepare, (EMERGENCY_ADVICE, MENTAL_HEALTH_ADVICE), rates
         )
     await asyncio.to_thread(models.detector.detect, "warm up")
     await asyncio.to_thread(models.knowledge.search, "fever", 1)

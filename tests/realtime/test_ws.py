@@ -105,7 +105,7 @@ async def test_second_join_is_409(client: TestClient) -> None:
 @pytest.mark.parametrize("rate", [16000, 8000])
 async def test_a_turn_gives_events_and_real_time_reply_audio(client: TestClient, speech: Any,
                                                              rate: int) -> None:
-    from dhanvantri.pipeline.speaker import resample
+    from dhanvantri.pipeline.resampling import resample
 
     cid, ws = await join(client)
     await ws.send_json({"type": "start", "sample_rate": rate, "encoding": "pcm_s16le"})
