@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # A request body not received in full by then is answered 408 (a slow client holds no
     # handler); generous for a 512 KB body on a poor mobile link.
     request_body_timeout_s: float = Field(default=30.0, gt=0)
+    # On SIGTERM the server takes no new consultation and waits this long for the live ones to
+    # hang up before it cuts them (0: at once). 10 minutes covers a long consultation; the
+    # orchestrator's grace period must be longer (deploy/k8s: 660 s).
+    drain_seconds: float = Field(default=600.0, ge=0)
 
     # --- avatar video (dhanvantri.avatar) ---
     avatar_size: int = Field(default=256, ge=64, le=1024)  # square frame, pixels

@@ -82,7 +82,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
             response = error_response(400, "BAD_REQUEST", "incomplete request body")
     except ApiError as exc:
         headers = None
-        if exc.status == 429 and isinstance(exc.details, dict):
+        # Too many attempts, or a server that is draining or full: when to try again.
+        if isinstance(exc.details, dict) and (exc.status == 429 or "retry_after" in exc.details):
             headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
         response = error_response(exc.status, exc.code, exc.message, exc.details, headers)
     except web.HTTPException as exc:

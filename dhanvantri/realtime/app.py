@@ -128,9 +128,14 @@ async def healthz(request: web.Request) -> web.Response:
     """``GET /healthz``: 200 once models are loaded, 503 before (or after a failed load).
 
     Once ready it also says whether guests may consult (``DHANVANTRI_REQUIRE_AUTH=0``): the
-    patient page offers "Continue as guest" only then.
+    patient page offers "Continue as guest" only then. While the server drains before it
+    stops it answers 503 ``{"status": "draining"}``: load balancers and readiness probes send
+    new consultations elsewhere while the live ones finish here.
     """
     runtime = request.app[RUNTIME]
+    if runtime.registry.draining:
+        return web.json_response({"status": "draining", "sessions": len(runtime.registry)},
+                                 status=503)
     status = runtime.status
     body: dict[str, Any] = {"status": status}
     if status == "ready":

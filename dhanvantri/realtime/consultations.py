@@ -5,11 +5,16 @@ bounds the work the server takes on. One created but never joined gives its slot
 ``consultation_connect_timeout_s``, and one whose start failed gives it back at once. A
 signed-in patient holds at most ``consultations_per_patient`` slots, a guest's address
 ``consultations_per_address``: one caller cannot take every slot.
+
+When the process is told to stop (``dhanvantri serve`` on SIGTERM) the registry drains: it
+takes no new consultation, and :meth:`ConsultationRegistry.wait_empty` returns once the live
+ones have hung up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import secrets
@@ -31,6 +36,23 @@ class ServerBusy(ApiError):
 
     status = 503
     code = "SERVER_BUSY"
+
+
+class Draining(ApiError):
+    """The server is shutting down: new consultations go to another server.
+
+    The code of a full server, as the client does the same (retries; the proxy sends the retry
+    elsewhere); ``details.draining`` tells the two apart. Not a :class:`ServerBusy`: it is not
+    counted as a consultation refused for want of room.
+    """
+
+    status = 503
+    code = "SERVER_BUSY"
+
+
+# The proxy stops sending new consultations here after one failed health check (every 2 s in
+# deploy/haproxy.cfg).
+DRAIN_RETRY_AFTER_S = 2
 
 
 class NotReady(ApiError):
@@ -102,6 +124,8 @@ class ConsultationRegistry:
         self.max_sessions = max_sessions
         self.connect_timeout = connect_timeout
         self._items: dict[str, Consultation] = {}
+        self.draining = False
+        self._closed_one = asyncio.Event()  # wakes wait_empty when a consultation closes
 
     def __len__(self) -> int:
         return len(self._items)
@@ -122,7 +146,11 @@ class ConsultationRegistry:
         Raises:
             ServerBusy: every slot is taken.
             RateLimited: the patient (or the guest's address) holds its share already.
+            Draining: the server is shutting down.
         """
+        if self.draining:
+            raise Draining("this server is shutting down; try again",
+                           details={"draining": True, "retry_after": DRAIN_RETRY_AFTER_S})
         self._expire_unjoined()
         if len(self._items) >= self.max_sessions:
             raise ServerBusy("too many live consultations; try again shortly",
@@ -146,6 +174,7 @@ class ConsultationRegistry:
         if consultation is None or consultation.closed.is_set():
             return
         consultation.closed.set()
+        self._closed_one.set()
         closer, consultation._closer = consultation._closer, None
         if closer is not None:
             try:
@@ -153,6 +182,23 @@ class ConsultationRegistry:
             except Exception:
                 log.exception("consultation %s: error while closing", consultation_id)
         log.info("consultation %s closed (%d live)", consultation_id, len(self._items))
+
+    def drain(self) -> None:
+        """Take no new consultation from now on; the live ones (and those created but not yet
+        joined) carry on."""
+        self.draining = True
+
+    async def wait_empty(self) -> None:
+        """Return once no consultation is left: every live one hung up, every unjoined one
+        joined and hung up, or expired."""
+        while True:
+            self._expire_unjoined()
+            if not self._items:
+                return
+            self._closed_one.clear()
+            # Expiry is checked, not scheduled: wake at the next one if nothing closes first.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed_one.wait(), self._next_expiry())
 
     async def close_all(self) -> None:
         """Close every consultation (server shutdown)."""
@@ -171,6 +217,13 @@ class ConsultationRegistry:
             raise RateLimited(f"at most {limit} consultations at once per {per}; hang up first",
                               details={"limit": limit, "per": per,
                                        "retry_after": max(1, math.ceil(self.connect_timeout))})
+
+    def _next_expiry(self) -> float | None:
+        """Seconds until the first unjoined consultation expires (None: all are joined)."""
+        unjoined = [c.created for c in self._items.values() if c.transport is None]
+        if not unjoined:
+            return None
+        return max(0.0, min(unjoined) + self.connect_timeout - time.monotonic())
 
     def _expire_unjoined(self) -> None:
         deadline = time.monotonic() - self.connect_timeout

@@ -55,8 +55,11 @@ async def create_consultation(request: web.Request) -> web.Response:
         raise
     http_base, ws_base = _bases(request, runtime.settings.public_base_url)
     path = f"{openapi.PREFIX}{BASE}/{consultation.id}"
+    # Location names the new consultation (plain REST); a proxy in front of several servers
+    # also learns from it which server holds it, and pins the joins there (deploy/haproxy.cfg).
     return web.json_response({"id": consultation.id, "webrtc_url": f"{http_base}{path}/webrtc",
-                              "ws_url": f"{ws_base}{path}/ws"}, status=201)
+                              "ws_url": f"{ws_base}{path}/ws"}, status=201,
+                             headers={"Location": f"{http_base}{path}"})
 
 
 async def end_consultation(request: web.Request) -> web.Response:

@@ -1,0 +1,160 @@
+"""deploy/haproxy.cfg in front of two real server processes: consultations spread across them,
+each one's joins reach the process that holds it, and a draining server gets no new ones while a
+consultation it holds can still be joined.
+
+Needs the Debian package ``haproxy`` (2.6); the servers run the real ``serve`` loop with
+stand-in models (tests/deploy/drain_server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.patient import Patient
+from tests.support.server import HOST, ServerProcess, free_port, get
+from tests.support.waiting import wait_until, wait_until_async
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "deploy" / "haproxy.cfg"
+API = "/api/v1/consultations"
+HAPROXY = shutil.which("haproxy")
+needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="install the Debian package haproxy")
+
+
+@needs_haproxy
+def test_the_config_is_valid() -> None:
+    checked = subprocess.run([str(HAPROXY), "-c", "-f", str(CONFIG)], capture_output=True,
+                             text=True, env={**os.environ, "DHANVANTRI_UPSTREAM": "server:8080"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "[WARNING]" not in checked.stdout + checked.stderr
+
+
+def local_config(folder: Path, servers: list[ServerProcess]) -> Path:
+    """The deployed config with its DNS-filled server slots replaced by fixed loopback servers
+    (same ids, same checks) and an admin socket for the test to read server states."""
+    text = CONFIG.read_text()
+    template = re.compile(r"^\s*server-template .*$", re.MULTILINE)
+    assert template.search(text), "the config fills its servers from DNS"
+    fixed = "\n".join(f"    server app{i} {HOST}:{s.port}" for i, s in enumerate(servers, 1))
+    text = template.sub(fixed, text)
+    text = text.replace(" resolvers dns init-addr none resolve-prefer ipv4", "")
+    text = text.replace("global\n", f"global\n    stats socket {folder / 'admin.sock'}\n", 1)
+    path = folder / "haproxy.cfg"
+    path.write_text(text)
+    return path
+
+
+def server_states(folder: Path) -> dict[str, str]:
+    """Each server's state as HAProxy sees it (UP, DOWN, ...)."""
+    with socket.socket(socket.AF_UNIX) as admin:
+        admin.connect(str(folder / "admin.sock"))
+        admin.sendall(b"show stat\n")
+        text = b"".join(iter(lambda: admin.recv(65536), b"")).decode()
+    rows = [line.split(",") for line in text.splitlines() if line.startswith("servers,app")]
+    return {row[1]: row[17] for row in rows}
+
+
+def start_server(folder: Path, name: str) -> ServerProcess:
+    (folder / name).mkdir()
+    return ServerProcess(
+        lambda port: [sys.executable, "-m", "tests.deploy.drain_server", "--port", str(port),
+                      "--folder", str(folder / name)],
+        log=folder / f"{name}.log", cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[str, list[ServerProcess]]]:
+    """Two servers behind HAProxy with deploy/haproxy.cfg: (the proxy's URL, the servers)."""
+    servers = [start_server(tmp_path, name) for name in ("one", "two")]
+    proxy = None
+    try:
+        for server in servers:
+            server.wait_healthy(90)
+        port = free_port()
+        env = {**os.environ, "DHANVANTRI_PROXY_PORT": str(port)}
+        with (tmp_path / "haproxy.log").open("wb") as log:
+            proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(local_config(tmp_path,
+                                      servers))], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+        def up() -> bool:
+            assert proxy is not None and proxy.poll() is None, \
+                (tmp_path / "haproxy.log").read_text()
+            sock = tmp_path / "admin.sock"
+            return sock.exists() and set(server_states(tmp_path).values()) == {"UP"}
+
+        wait_until(up, 30, what=lambda: (tmp_path / "haproxy.log").read_text())
+        yield f"http://{HOST}:{port}", servers
+    finally:
+        if proxy is not None:
+            proxy.terminate()
+            proxy.wait(10)
+        for server in servers:
+            server.stop()
+
+
+def sessions(server: ServerProcess) -> int:
+    """Consultations the server holds (``/healthz`` while ready)."""
+    code, body = get(server.url + "/healthz")
+    return int(json.loads(body).get("sessions", -1)) if code == 200 else -1
+
+
+@needs_haproxy
+@pytest.mark.timeout(240)
+async def test_consultations_spread_pin_to_their_server_and_survive_its_drain(
+        tmp_path: Path, cluster: tuple[str, list[ServerProcess]]) -> None:
+    url, servers = cluster
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url + "/metrics") as metrics:
+            assert metrics.status == 404  # Prometheus scrapes the servers, not the proxy
+        # Created and joined through the one address: every join lands where it was created
+        # (a join on the other process would be refused as an unknown consultation).
+        patients = [await Patient.join(http, url) for _ in range(4)]
+        held = [sessions(s) for s in servers]
+        assert sorted(held) == [2, 2], held  # a live call counts against its server
+
+        # One more, created but not joined yet when its server is told to stop.
+        before = [sessions(s) for s in servers]
+        async with http.post(url + API) as created:
+            assert created.status == 201
+            late = await created.json()
+        after = [sessions(s) for s in servers]
+        holder = next(i for i in range(2) if after[i] == before[i] + 1)
+        draining, other = servers[holder], servers[1 - holder]
+        draining.process.send_signal(signal.SIGTERM)
+        name = f"app{holder + 1}"
+        await wait_until_async(lambda: server_states(tmp_path)[name] != "UP", 30,
+                               what="HAProxy to see the draining server's health fail")
+
+        # New consultations all go to the other server now.
+        for _ in range(3):
+            async with http.post(url + API) as created:
+                assert created.status == 201, await created.text()
+                await created.json()
+        assert sessions(other) == 2 + 3
+        # The late one still reaches its draining server, and works.
+        ws = await http.ws_connect(late["ws_url"])
+        await ws.send_json({"type": "start", "sample_rate": 16000, "encoding": "pcm_s16le"})
+        joined = Patient(ws)
+        await joined.wait_for(lambda e: e.get("type") == "ready", 10)
+
+        # Once its calls hang up, the draining server exits cleanly. Hanging up over HTTP
+        # reaches the holder too.
+        for patient in patients:
+            async with http.delete(f"{url}{API}/{patient.consultation_id}") as ended:
+                assert ended.status == 204
+            await patient.hang_up()
+        await joined.hang_up()
+        assert await asyncio.to_thread(draining.process.wait, 60) == 0
