@@ -3,9 +3,10 @@
 States: quiet → speaking (after ``min_speech_ms`` of speech) → paused (after ``pause_ms`` of
 silence; stages may start final work speculatively) → turn end (after ``hangover_ms``). Speech
 start pushes an :class:`InterruptionFrame` first, so a reply that is playing stops at once; even
-before that, the first chunk of speech holds the reply (:class:`SpeechOnsetFrame`) and a sound
-too short to start a turn lets it play on (:class:`SpeechOnsetVoidFrame`), so the patient's
-voice silences the avatar within one chunk, not ``min_speech_ms``.
+before that, the first chunk of speech or of sudden sound holds the reply
+(:class:`SpeechOnsetFrame`, see :mod:`~dhanvantri.pipeline.onset`) and a sound that does not
+become a turn lets it play on (:class:`SpeechOnsetVoidFrame`), so the patient's voice silences
+the avatar within a chunk or two, not ``min_speech_ms``.
 Audio is passed on only while the patient speaks, with ``preroll_ms`` of audio before the start.
 """
 
@@ -28,6 +29,7 @@ from dhanvantri.pipeline.frames import (
     UserResumedFrame,
     UserStartedSpeakingFrame,
 )
+from dhanvantri.pipeline.onset import OnsetWatch, level_dbfs
 from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.services import VoiceActivity
 
@@ -72,6 +74,7 @@ class TurnDetector(FrameProcessor):
         self._silence_run = 0
         self._paused = False
         self._last_speech_at = 0.0
+        self._onset = OnsetWatch(chunk_ms)
         self.turn = 0
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
@@ -88,12 +91,14 @@ class TurnDetector(FrameProcessor):
         is_speech = probability >= self.threshold
         if not self._speaking:
             self._preroll.append(chunk)
-            run, self._speech_run = self._speech_run, self._speech_run + 1 if is_speech else 0
+            self._speech_run = self._speech_run + 1 if is_speech else 0
+            change = self._onset.step(level_dbfs(chunk), is_speech)
             if self._speech_run >= self._min_speech:
+                self._onset.turn_started()
                 await self._start_turn(at)
-            elif self._speech_run == 1:
+            elif change == "hold":
                 await self.push_frame(SpeechOnsetFrame(turn=self.turn))
-            elif run and not self._speech_run:
+            elif change == "release":
                 await self.push_frame(SpeechOnsetVoidFrame(turn=self.turn))
             return
         await self._forward(chunk, at)

@@ -204,3 +204,40 @@ async def test_speaker_uses_the_phrasebook_for_fixed_text_only() -> None:
     assert by_turn == {1, 3}
     first = [f for f in out if isinstance(f, OutputAudioFrame) and f.turn == 1]
     assert sum(len(f.audio) for f in first) / 16000 > 4  # the whole opening, resampled
+
+
+def test_a_sudden_sound_holds_before_the_vad_hears_speech_and_noise_cannot_stutter_it() -> None:
+    from dhanvantri.pipeline.onset import OnsetWatch
+
+    watch = OnsetWatch(32)
+    room = [watch.step(-65.0, False) for _ in range(30)]
+    assert room == [None] * 30
+    # The /s/ of "Sorry": loud at once, speech to the VAD only from the vowel.
+    assert [watch.step(lvl, sp) for lvl, sp in [(-30, False), (-28, False), (-20, True)]] == [
+        "hold", None, None]
+    watch.turn_started()
+    assert not watch.holding
+    # A click: held, then let go after two quiet chunks.
+    assert [watch.step(lvl, False) for lvl in (-25, -65, -65)] == ["hold", None, "release"]
+    # A steady loud noise the VAD never calls speech is let go after max_hold_ms, and is the
+    # room's level from then on.
+    steps = [watch.step(-30, False) for _ in range(12)]
+    assert steps == ["hold", *[None] * 7, "release", None, None, None]
+    # That was the second false hold; a third in the window mutes loudness alone for a while.
+    for _ in range(5):
+        watch.step(-65, False)
+    assert [watch.step(lvl, False) for lvl in (-25, -65, -65)] == ["hold", None, "release"]
+    assert [watch.step(-25, False) for _ in range(3)] == [None, None, None]
+    assert watch.step(-25, True) == "hold"  # speech still holds
+
+
+def test_the_background_level_rises_slowly_and_falls_at_once() -> None:
+    from dhanvantri.pipeline.onset import OnsetWatch, level_dbfs
+
+    assert level_dbfs(np.zeros(512, np.int16)) == -120.0
+    assert abs(level_dbfs(np.full(512, 3277, np.int16)) + 20.0) < 0.1
+    watch = OnsetWatch(32)
+    for _ in range(10):
+        watch.step(-70, False)
+    watch.step(-60, False)  # 10 dB up: not sudden, and the background climbs only a little
+    assert watch.step(-48, False) == "hold"  # still 20 dB above the background
