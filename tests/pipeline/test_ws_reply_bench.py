@@ -62,12 +62,17 @@ def test_onset_and_end_are_the_frames_holding_the_first_and_last_voiced_samples(
 
 
 def test_first_audio_is_timed_from_the_last_voiced_frame(bench: ModuleType) -> None:
-    log = heard(bench, [*frames(8.0, 10), *frames(11.8, 50)], [])
+    server = {"type": "metrics", "turn": 2, "ms": {"stt_final": 412.0}}
+    log = heard(bench, [*frames(8.0, 10), *frames(11.8, 50)],
+                [(8.5, {"type": "metrics", "turn": 1, "ms": {}}), (11.85, server)])
     row = bench.first_audio_row("routine", log, onset_at=10.0, speech_end=11.0)
-    assert row == {"kind": "routine", "first_audio_ms": 800.0, "answered": True}
+    # The server's own milestones of this turn come with it (not the last turn's).
+    assert row == {"kind": "routine", "first_audio_ms": 800.0, "answered": True,
+                   "server_ms": {"stt_final": 412.0}}
     # Earlier audio (the last reply) is not this turn's answer.
     silent = bench.first_audio_row("emergency", heard(bench, frames(8.0, 10), []), 10.0, 11.0)
-    assert silent == {"kind": "emergency", "first_audio_ms": None, "answered": False}
+    assert silent == {"kind": "emergency", "first_audio_ms": None, "answered": False,
+                      "server_ms": None}
     early = bench.first_audio_row("emergency", heard(bench, frames(10.9, 5), []), 10.0, 11.0)
     assert early["first_audio_ms"] == -100.0  # began before the words ended: still counted
 
