@@ -9,6 +9,8 @@ const STORE = "dhanvantri.patient";
 // Refresh this long before the access token expires: enough for a slow network, and never more
 // than a quarter of a (short) lifetime, so that a fresh token is not refreshed at once.
 const REFRESH_MARGIN_MS = 60000;
+// The longest delay setTimeout takes (~24.8 days): a token that lives longer is refreshed early.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 // A refresh that failed on the network is tried again after this long.
 const RETRY_REFRESH_MS = 15000;
 // 401 codes after which one refresh may help; others (a locked account) need a new sign-in.
@@ -176,7 +178,8 @@ export class PatientSession {
   // refresh) still carries a valid token after a long consultation.
   schedule(delay) {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh().catch(() => {}), delay);
+    // setTimeout keeps its delay in 32 bits: a longer one wraps round and may fire at once.
+    this.timer = setTimeout(() => this.refresh().catch(() => {}), Math.min(delay, MAX_TIMER_MS));
   }
 
   restore() {
