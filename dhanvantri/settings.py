@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     # which leave no record for a physician.
     require_auth: bool = True
     public_base_url: str = ""
+    # The proxies in front (comma-separated addresses or CIDR blocks) whose X-Forwarded-For is
+    # believed: behind a proxy every client comes from its address, and the limits kept per
+    # address (login and OTP requests, guests' consultations) would count all patients
+    # together. Empty: trust none, since any client can write that header itself.
+    trusted_proxies: str = ""
 
     # --- persistence and scale ---
     database_url: str = ""  # empty: SQLite file under data_dir
@@ -121,6 +127,17 @@ class Settings(BaseSettings):
     escalation_timeout_s: float = Field(default=60.0, gt=0)  # then the patient is told what to do
     emergency_number: str = "112"  # India's emergency response number, spoken on timeout
     bus_prefix: str = "dhanvantri:"  # Redis channel and key namespace (one per deployment)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        # A typo fails at start-up, not later as a proxy silently left untrusted.
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {entry!r}") from exc
+        return value
 
     def resolved_data_dir(self) -> Path:
         """The data directory, created if missing."""

@@ -7,10 +7,11 @@ adds one later lands in the same document).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -286,6 +287,77 @@ def ok(body: Any, status: int = 200) -> web.Response:
     return web.json_response(body, status=status)
 
 
+# ------------------------------------------------------------------ the client's address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# The proxies whose X-Forwarded-For is believed (DHANVANTRI_TRUSTED_PROXIES); none when unset.
+TRUSTED_PROXIES = web.AppKey("dhanvantri.http.trusted_proxies", tuple[Network, ...])
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """``DHANVANTRI_TRUSTED_PROXIES`` read: comma-separated addresses or CIDR blocks.
+
+    Raises:
+        ValueError: an entry is neither.
+    """
+    return tuple(ipaddress.ip_network(entry, strict=False)
+                 for entry in (part.strip() for part in text.split(",")) if entry)
+
+
 def client_ip(request: web.Request) -> str:
-    """The peer address (proxies are not trusted by default)."""
-    return request.remote or "unknown"
+    """The client's address, as the per-address limits count it.
+
+    The peer's address, unless the peer is a trusted proxy (``app[TRUSTED_PROXIES]``): then
+    :func:`forwarded_client` reads ``X-Forwarded-For``.
+    """
+    peer = request.remote or "unknown"
+    trusted = request.config_dict.get(TRUSTED_PROXIES, ())
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getall("X-Forwarded-For", ()), trusted)
+
+
+def forwarded_client(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Network]
+                     ) -> str:
+    """The right-most address of ``X-Forwarded-For`` that is not a trusted proxy.
+
+    Each proxy appends the address it received the request from, so the list is read from the
+    right, hop by hop, while the hop that wrote the entry is trusted; whatever lies further left
+    was written by the client and may be anything. A peer that is not trusted gets no say.
+
+    Args:
+        peer: the direct peer's address.
+        forwarded_for: the header's values in the order received (several lines are one list).
+        trusted: the trusted proxies.
+
+    Returns:
+        ``peer`` when it is not trusted; else the first untrusted hop from the right; if every
+        hop is trusted, the left-most; at an entry that is not an address, the last trusted
+        hop (the proxy that passed it on).
+    """
+    nearest = _address(peer)
+    if nearest is None or not _is_trusted(nearest, trusted):
+        return peer
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        address = _address(hop)
+        if address is None:
+            break
+        nearest = address
+        if not _is_trusted(address, trusted):
+            break
+    return str(nearest)
+
+
+def _address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+    # An IPv4 client seen through an IPv6 socket is the same client.
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return mapped or address
+
+
+def _is_trusted(address: Address, trusted: Sequence[Network]) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)

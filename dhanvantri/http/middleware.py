@@ -20,7 +20,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from .auth import REQUEST_ID
-from .endpoint import MAX_BODY
+from .endpoint import MAX_BODY, TRUSTED_PROXIES, trusted_networks
 from .errors import ApiError, NotFound, PayloadTooLarge, RequestTimeout
 
 if TYPE_CHECKING:
@@ -150,9 +150,11 @@ def harden(app: web.Application, settings: Settings) -> None:
 
     HSTS goes out when the request came over TLS, or when the server's public address is
     https (TLS ends at a proxy; browsers ignore HSTS received over plain http anyway).
-    ``X-Forwarded-Proto`` is not trusted: any client could send it.
+    ``X-Forwarded-Proto`` is not trusted: any client could send it. ``X-Forwarded-For`` is,
+    from the proxies ``settings.trusted_proxies`` names (:func:`~.endpoint.client_ip`).
     """
     app[BODY_TIMEOUT_S] = settings.request_body_timeout_s
+    app[TRUSTED_PROXIES] = trusted_networks(settings.trusted_proxies)
     public_https = settings.public_base_url.lower().startswith("https://")
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
