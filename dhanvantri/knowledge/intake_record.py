@@ -6,12 +6,13 @@ what to ask; this module only presents what it knows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dhanvantri.knowledge.lexicon import symptom
 
-if TYPE_CHECKING:
-    from dhanvantri.knowledge.intake import IntakeState
+# An ``IntakeState``: typed loosely, since naming it here would make an import circle (the
+# intake presents itself through this module).
+IntakeState = Any
 
 
 def record(state: IntakeState) -> dict[str, Any]:
