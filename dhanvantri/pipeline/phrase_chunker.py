@@ -34,6 +34,20 @@ def split_phrase(buffer: str, *, first: bool, min_words: int = 3) -> tuple[str, 
     return None
 
 
+def phrases_of(text: str, *, min_words: int = 3) -> set[str]:
+    """Every phrase :class:`PhraseChunker` may cut ``text`` into, first in a reply or later."""
+    found = set()
+    for first in (True, False):
+        rest = text
+        while (cut := split_phrase(rest, first=first, min_words=min_words)) is not None:
+            phrase, rest = cut
+            found.add(phrase)
+            first = False
+        if rest.strip():
+            found.add(rest.strip())
+    return found
+
+
 class PhraseChunker(FrameProcessor):
     """Turns streamed LLM text into :class:`SpeakFrame` phrases."""
 

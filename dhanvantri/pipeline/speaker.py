@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from dhanvantri.pipeline.decode_gate import DecodeGate
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
@@ -36,6 +37,7 @@ class Speaker(FrameProcessor):
         tts: the synthesiser.
         output_sample_rate: the rate until the StartFrame says otherwise.
         phrasebook: ready speech for fixed (vetted) sentences, shared by every consultation.
+        gate: the process's :class:`DecodeGate`: no partial decode starts while this speaks.
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class Speaker(FrameProcessor):
         *,
         output_sample_rate: int = 48000,
         phrasebook: Phrasebook | None = None,
+        gate: DecodeGate | None = None,
     ) -> None:
         super().__init__()
+        self.gate = gate or DecodeGate()
         self.tts = tts
         self.output_sample_rate = output_sample_rate
         self.phrasebook = phrasebook
@@ -74,11 +78,12 @@ class Speaker(FrameProcessor):
     async def _speech(self, frame: SpeakFrame) -> Played:
         """The phrase's audio at the output rate, each piece with its synthesised chunk."""
         rate = self.output_sample_rate
-        book = self.phrasebook if frame.vetted else None
+        book = self.phrasebook  # the same words sound the same, vetted or not
         if book is not None and (ready := book.played(frame.text, rate)) is not None:
             return ready
         started = now()
-        chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
+        with self.gate.critical():
+            chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
         await self.push_frame(
             MetricsFrame(name="tts", turn=frame.turn, value_ms=(now() - started) * 1e3)
         )

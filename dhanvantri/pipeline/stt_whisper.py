@@ -12,16 +12,32 @@ Whisper's previous text, and final decodes can report how sure the model was of 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dhanvantri.pipeline.batching import Batcher
 from dhanvantri.pipeline.services import HeardWord, Transcript
 
 SAMPLE_RATE = 16000
 MAX_FRAMES = 3000  # Whisper's 30 s window, in 10 ms mel frames
 MAX_TOKENS = 448  # Whisper's decoder positions, prompt included
+
+
+@dataclass(frozen=True, slots=True)
+class _Decode:
+    """One decode's inputs: log-mel features, the prompt (previous text and start of
+    transcript), forced tokens, beam, whether words are scored, and its token budget."""
+
+    features: np.ndarray
+    speech_frames: int
+    start: list[int]
+    forced: list[int]
+    beam: int
+    scored: bool
+    budget: int
 
 
 class WhisperSTT:
@@ -55,6 +71,7 @@ class WhisperSTT:
             times the time; 128 tokens heard 56 at 1.10.
         prompt_partials: pass the prompt to partial decodes too, so the prefix they agree on
             was heard with it (55 key words with the forced prefix, 54 without).
+        max_batch: most final decodes merged into one call.
     """
 
     def __init__(
@@ -71,6 +88,7 @@ class WhisperSTT:
         word_probabilities: bool = False,
         prompt_tokens: int = 64,
         prompt_partials: bool = True,
+        max_batch: int = 8,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -95,6 +113,8 @@ class WhisperSTT:
             language=language,
         )
         self.start = [*self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        self.space = self.tokenizer.encode(" ")[0]
+        self.finals: Batcher[_Decode, Transcript] = Batcher(self._run_finals, max_batch=max_batch)
         self.min_window = int(min_window_seconds * SAMPLE_RATE)
         self.long_window = int(long_window_seconds * SAMPLE_RATE)
         final = long_window_seconds if final_window_seconds is None else final_window_seconds
@@ -116,42 +136,87 @@ class WhisperSTT:
         """Transcribe float32 16 kHz mono ``audio``, forcing the decode to start with
         ``prefix_tokens``. ``partial`` decodes on one thread only (live captions while the
         patient speaks), leaving the other core to a final decode that may start meanwhile.
-        ``prompt`` is text the speech likely follows; it biases the words heard."""
+        ``prompt`` is text the speech likely follows; it biases the words heard.
+
+        Final decodes from several threads at once are merged into one batch
+        (:class:`~dhanvantri.pipeline.batching.Batcher`); a lone one runs at once."""
+        decode = self._decode(audio, prefix_tokens, partial=partial, prompt=prompt)
+        if partial:
+            return self._run([decode], self.partials, self.partials)[0]
+        # Greedy decodes share a call; a beam is scored on its own (see _transcript).
+        return self.finals.submit(decode, kind="greedy" if decode.beam == 1 else object())
+
+    def _decode(
+        self, audio: np.ndarray, prefix_tokens: Sequence[int], *, partial: bool, prompt: str
+    ) -> _Decode:
         audio = audio[-(MAX_FRAMES - 100) * 160 :].astype(np.float32)
         features, speech_frames = self.features(audio, partial=partial)
-        encoder, decoder = (self.partials, self.partials) if partial else (self.model, self.single)
-        encoded = encoder.encode(features)
         start = self.context(prompt) if prompt and (self.prompt_partials or not partial) else []
         start += self.start
-        forced = list(prefix_tokens)
         beam = 1 if partial else self.beam_size or (1 if prompt else 3)
-        scored = self.word_probabilities and not partial
         # Speech runs ~3 tokens a second; the cap stops the loops Whisper falls into on noise.
         budget = int(len(audio) / SAMPLE_RATE * 6) + 8
-        result = decoder.model.generate(
+        return _Decode(features, speech_frames, start, list(prefix_tokens), beam,
+                       self.word_probabilities and not partial, budget)
+
+    def _run_finals(self, decodes: Sequence[_Decode]) -> list[Transcript]:
+        return self._run(decodes, self.model, self.single)
+
+    def _run(self, decodes: Sequence[_Decode], encoder: Any, decoder: Any) -> list[Transcript]:
+        """Decode a batch of one beam size: features padded to the longest, prompts to the
+        same length (CTranslate2 wants the start of transcript at one position)."""
+        frames = max(d.features.shape[-1] for d in decodes)
+        features = np.stack([np.pad(d.features, ((0, 0), (0, frames - d.features.shape[-1])))
+                             for d in decodes])
+        encoded = encoder.encode(features)
+        context = max(len(d.start) for d in decodes)
+        prompts = [self._aligned(d.start, context) + d.forced for d in decodes]
+        beam = decodes[0].beam
+        scored = any(d.scored for d in decodes)
+        longest = max(len(p) + d.budget for p, d in zip(prompts, decodes, strict=True))
+        results = decoder.model.generate(
             encoded,
-            [start + forced],
+            prompts,
             beam_size=beam,
-            max_length=min(MAX_TOKENS, len(start) + len(forced) + budget),
+            max_length=min(MAX_TOKENS, longest),
             # Greedy decoding hands back the logits of every step, the forced prefix's too
             # (CTranslate2 steps through it), at no measurable cost; beams do not.
             return_logits_vocab=scored and beam == 1,
             suppress_blank=True,
             suppress_tokens=[-1],
-        )[0]
+        )
+        return [self._transcript(d, r, encoded, decoder, len(decodes))
+                for d, r in zip(decodes, results, strict=True)]
+
+    def _aligned(self, start: list[int], length: int) -> list[int]:
+        """``start`` padded to ``length`` with spaces after ``<|startofprev|>`` (a prompt's
+        words came out the same that way as alone)."""
+        missing = length - len(start)
+        if not missing:
+            return start
+        if start[0] != self.tokenizer.sot_prev:
+            return [self.tokenizer.sot_prev, *[self.space] * (missing - 1), *start]
+        return [start[0], *[self.space] * missing, *start[1:]]
+
+    def _transcript(
+        self, decode: _Decode, result: Any, encoded: Any, decoder: Any, batch: int
+    ) -> Transcript:
         # The result repeats the forced prefix; the special tokens are dropped.
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
+        tokens = tokens[: len(decode.forced) + decode.budget]
         text = self.tokenizer.decode(tokens).strip()
-        if not scored or not tokens:
+        if not decode.scored or not tokens:
             return Transcript(text=text, tokens=tuple(tokens))
-        if beam == 1:
+        if decode.beam == 1:
             probabilities = self.step_probabilities(result.logits[0], tokens)
         else:
             # A beam's steps come without logits: one teacher-forced pass scores the tokens, at
             # a cost (141 ms against 277 for the decode itself, with a 64-token prompt, on the
-            # shared 2-core machine).
+            # shared 2-core machine). Beams run one at a time (their kind is their own).
+            assert batch == 1
             probabilities = np.asarray(
-                decoder.model.align(encoded, start, [tokens], speech_frames)[0].text_token_probs
+                decoder.model.align(encoded, decode.start, [tokens], decode.speech_frames)[0]
+                .text_token_probs
             )
         return Transcript(
             text=text, tokens=tuple(tokens), words=self.words(tokens, probabilities)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dhanvantri.pipeline.decode_gate import DecodeGate
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
@@ -159,6 +161,8 @@ class Transcriber(FrameProcessor):
             thread, so a final decode never queues behind one.
         partial_interval_ms: how much new audio triggers another partial decode.
         hearing: the clinical vocabulary to prompt and check the decodes with (None: plain).
+        gate: the process's :class:`DecodeGate` (None: one of the stage's own), which holds
+            partial decodes back while a final decode or a synthesis runs in the process.
     """
 
     interruptible = False
@@ -171,9 +175,11 @@ class Transcriber(FrameProcessor):
         sample_rate: int = 16000,
         executor: Executor | None = None,
         hearing: Hearing | None = None,
+        gate: DecodeGate | None = None,
     ) -> None:
         super().__init__()
         self.stt = stt
+        self.gate = gate or DecodeGate()
         self.hearing = hearing
         self._topic = "complaint"  # the consultation opens by asking what the trouble is
         self._prompt = hearing.listening_prompt(self._topic) if hearing else ""
@@ -201,17 +207,23 @@ class Transcriber(FrameProcessor):
         return audio.astype(np.float32) / 32768.0
 
     def _decode_partial(self, audio: np.ndarray) -> asyncio.Future[Transcript]:
-        return asyncio.get_running_loop().run_in_executor(
+        started = time.monotonic()
+        job = asyncio.get_running_loop().run_in_executor(
             self._partial_executor, functools.partial(
                 self.stt.transcribe, audio, self._agreed, partial=True, prompt=self._prompt))
+        job.add_done_callback(lambda _: self.gate.partial_done(time.monotonic() - started))
+        return job
 
     def _decode_final(self, audio: np.ndarray) -> asyncio.Future[Final]:
         # The final decode starts afresh: forcing the partials' agreed prefix saved no time
         # (CTranslate2 steps through forced tokens too) and kept their early mishearings
         # (benchmarks/stt_eval.py: word error 0.58 with it, 0.54 without).
-        return asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(
+        self.gate.begin()
+        job = asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(
             hear_final, self.stt, audio, prompt=self._prompt, topic=self._topic,
             hearing=self.hearing, sample_rate=self.sample_rate))
+        job.add_done_callback(lambda _: self.gate.end())
+        return job
 
     async def process_frame(self, frame: Frame, direction: Direction) -> None:
         if isinstance(frame, ListeningFrame):
@@ -246,6 +258,8 @@ class Transcriber(FrameProcessor):
         self._partial_executor.shutdown(wait=False, cancel_futures=True)
 
     def _start_partial(self) -> None:
+        if not self.gate.try_partial():
+            return  # tried again with the next audio
         self._decoded_at = self._samples
         job = self._decode_partial(self._audio())
         self._partial_job = job

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from dhanvantri.pipeline.decode_gate import DecodeGate
 from dhanvantri.pipeline.frames import (
     Direction,
     Frame,
@@ -28,7 +29,7 @@ from dhanvantri.pipeline.frames import (
 )
 from dhanvantri.pipeline.latency import LatencyObserver, TurnTimes
 from dhanvantri.pipeline.lip_sync import LipSync
-from dhanvantri.pipeline.phrase_chunker import PhraseChunker
+from dhanvantri.pipeline.phrase_chunker import PhraseChunker, phrases_of
 from dhanvantri.pipeline.phrasebook import Phrasebook
 from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.red_flag_watch import RedFlagWatch
@@ -64,6 +65,7 @@ class VoiceModels:
     load_seconds: dict[str, float] = field(default_factory=dict)
     embedded_llm: Any = None  # EmbeddedLlamaServer when we started one
     phrasebook: Phrasebook | None = None  # speech of the fixed emergency advice
+    gate: DecodeGate = field(default_factory=DecodeGate)  # partial decodes only when idle
 
     async def close(self) -> None:
         """Stop the embedded LLM server and close clients."""
@@ -77,7 +79,6 @@ class VoiceModels:
 async def load_models(settings: Settings, progress: ProgressFn | None = None) -> VoiceModels:
     """Load every model (timed, reported through ``progress``) and start the LLM if embedded."""
     from dhanvantri.knowledge import KnowledgeBase
-    from dhanvantri.knowledge.triage import fixed_advice
     from dhanvantri.models import smollm2_path
     from dhanvantri.pipeline.llm_embedded import EmbeddedLlamaServer
     from dhanvantri.pipeline.llm_openai import OpenAIChat
@@ -120,7 +121,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         ),
     )
     tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
-    phrasebook = Phrasebook(tts, fixed_advice())
+    phrasebook = Phrasebook(tts, fixed_speech())
     detector = await asyncio.to_thread(timed, "phi", PhiDetector)
     knowledge = await asyncio.to_thread(timed, "knowledge", lambda: KnowledgeBase.open(settings))
     if embedded is not None:
@@ -148,6 +149,21 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
     )
     await warm_up(models)
     return models
+
+
+def fixed_speech() -> set[str]:
+    """The sentences the assistant says in the same words to every patient: the emergency
+    advice, the intake questions and the fixed acknowledgements, as the phrases they are
+    spoken in. Their speech is kept once made (no patient's words are among them)."""
+    from dhanvantri.knowledge.conditions import load_conditions
+    from dhanvantri.knowledge.intake import QUESTIONS
+    from dhanvantri.knowledge.triage import fixed_advice
+    from dhanvantri.pipeline import responder
+
+    probes = [q.text for c in load_conditions() for q in c.key_questions]
+    said = [*QUESTIONS.values(), *probes, responder.HEARD_NOTHING, responder.ASKED_SOMETHING,
+            responder.GREETED, responder.FALLBACK_ACK]
+    return {*fixed_advice(), *(p for text in said for p in phrases_of(text))}
 
 
 async def warm_up(models: VoiceModels) -> None:
@@ -230,6 +246,7 @@ class VoiceSession:
                 models.stt,
                 partial_interval_ms=settings.stt_partial_interval_ms,
                 hearing=hearing if settings.stt_clinical_hearing else None,
+                gate=models.gate,
             ),
             RedFlagWatch(),
             Redactor(self.vault),
@@ -243,6 +260,7 @@ class VoiceSession:
                 models.tts,
                 output_sample_rate=settings.output_sample_rate,
                 phrasebook=models.phrasebook,
+                gate=models.gate,
             ),
             LipSync(),
         ]

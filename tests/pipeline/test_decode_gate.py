@@ -1,0 +1,116 @@
+"""The process's DecodeGate: partial decodes wait while a final decode or a synthesis runs, one
+at a time, within their share of a core; the fixed phrases the assistant says are kept."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from dhanvantri.pipeline.decode_gate import DecodeGate
+from dhanvantri.pipeline.frames import (
+    Frame,
+    InputAudioFrame,
+    UserPausedFrame,
+    UserStartedSpeakingFrame,
+)
+from dhanvantri.pipeline.services import Transcript
+from dhanvantri.pipeline.task import PipelineTask
+from dhanvantri.pipeline.transcriber import Transcriber
+from tests.support.waiting import wait_until_async
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_partials_wait_for_critical_work_and_each_other() -> None:
+    gate = DecodeGate(share=0.5, window_s=2.0, clock=Clock())
+    assert gate.try_partial()
+    assert not gate.try_partial()  # one at a time
+    gate.partial_done(0.1)
+    with gate.critical():
+        assert not gate.try_partial()  # a final decode or a synthesis runs
+    assert gate.try_partial()
+    gate.partial_done(0.1)
+    assert (gate.allowed, gate.refused) == (2, 2)
+
+
+def test_partials_keep_to_their_share_of_a_core() -> None:
+    clock = Clock()
+    gate = DecodeGate(share=0.5, window_s=2.0, clock=clock)
+    assert gate.try_partial()
+    clock.now += 1.3
+    gate.partial_done(1.3)  # 1.0 saved up, 1.3 spent (the refill is capped at the window)
+    assert not gate.try_partial()
+    clock.now += 0.4  # 0.2 back: still short
+    assert not gate.try_partial()
+    clock.now += 0.4
+    assert gate.try_partial()
+
+
+class BlockingSTT:
+    """Final decodes wait for ``release``; partial decodes are counted."""
+
+    def __init__(self) -> None:
+        self.partials = 0
+        self.release = threading.Event()
+
+    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
+                   partial: bool = False, prompt: str = "") -> Transcript:
+        if partial:
+            self.partials += 1
+            return Transcript(text="partial words", tokens=(1, 2))
+        assert self.release.wait(10)
+        return Transcript(text="final words")
+
+
+async def speak(task: PipelineTask, seconds: float) -> None:
+    for _ in range(int(seconds * 50)):
+        await task.queue_frame(InputAudioFrame(audio=np.zeros(320, np.int16), turn=1))
+
+
+async def test_a_final_decode_elsewhere_holds_this_sessions_partials() -> None:
+    gate = DecodeGate()
+    stt = BlockingSTT()
+    out: list[Frame] = []
+    finishing = PipelineTask([Transcriber(stt, gate=gate)], on_output=out.append)
+    speaking = PipelineTask([Transcriber(stt, gate=gate)], on_output=out.append)
+    await finishing.start()
+    await speaking.start()
+    try:
+        await finishing.queue_frame(UserStartedSpeakingFrame(turn=1))
+        await finishing.queue_frame(UserPausedFrame(turn=1))  # its final decode starts
+        await speaking.queue_frame(UserStartedSpeakingFrame(turn=1))
+        await speak(speaking, 2.0)
+        await wait_until_async(lambda: gate.refused > 0, 10, what="a partial held back")
+        assert stt.partials == 0
+        stt.release.set()
+        await wait_until_async(lambda: gate._critical == 0, 10, what="the final decode's end")
+        await speak(speaking, 0.5)
+        await wait_until_async(lambda: stt.partials > 0, 10, what="a partial once it is free")
+    finally:
+        stt.release.set()
+        await finishing.stop()
+        await speaking.stop()
+
+
+def test_fixed_speech_holds_the_phrases_a_question_is_spoken_in() -> None:
+    from dhanvantri.knowledge.intake import QUESTIONS
+    from dhanvantri.knowledge.triage import EMERGENCY_ADVICE
+    from dhanvantri.pipeline.phrase_chunker import phrases_of, split_phrase
+    from dhanvantri.pipeline.voice import fixed_speech
+
+    book = fixed_speech()
+    assert EMERGENCY_ADVICE in book
+    duration = QUESTIONS["duration"]  # two sentences: spoken as two phrases
+    assert phrases_of(duration) <= book
+    later = split_phrase(duration, first=False)
+    assert later is not None and later[0] == "Since when have you had this?"
+    assert later[0] in book and "For example, how many days?" in book
+    assert not any("fever" in text.lower() and "sorry" in text.lower() for text in book)
