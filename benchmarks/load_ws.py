@@ -9,6 +9,10 @@ frame received (turns with no reply within 30 s are counted apart). CPU is the
 server process tree's (server + embedded LLM) user+system time from ``/proc``, per session.
 
     python benchmarks/load_ws.py --clients 1,2,4 --turns 2 --json
+    python benchmarks/load_ws.py --clients 4,8 --llm stand-in --json   # the LLM served elsewhere
+
+With ``--llm stand-in`` the server talks to :mod:`benchmarks.stand_in_llm` (in this process: it
+streams at a hosted model's pace and its CPU is not the server's), as it would to a hosted model.
 
 Loopback only; every wait is bounded.
 """
@@ -118,14 +122,18 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def launch(folder: Path, max_sessions: int) -> ServerProcess:
-    """Start ``dhanvantri serve`` on a free loopback port; its stderr goes to server.log."""
-    env = {**os.environ, "DHANVANTRI_DATA_DIR": str(folder / "data"),
+def launch(folder: Path, max_sessions: int, llm_url: str = "") -> ServerProcess:
+    """Start ``dhanvantri serve`` on a free loopback port; its stderr goes to server.log.
+    ``llm_url``: an OpenAI-compatible endpoint (empty: the embedded model)."""
+    env = {**os.environ, "DHANVANTRI_LLM_BASE_URL": llm_url, "DHANVANTRI_LLM_MODEL": "stand-in",
+           "DHANVANTRI_DATA_DIR": str(folder / "data"),
            "DHANVANTRI_MAX_SESSIONS": str(max_sessions), "DHANVANTRI_LOG_LEVEL": "WARNING",
            # Guests: the load is on the transports and the pipeline, not on sign-in.
            "DHANVANTRI_REQUIRE_AUTH": "0",
            # Every client comes from 127.0.0.1: lift the per-address limit on guests.
            "DHANVANTRI_CONSULTATIONS_PER_ADDRESS": "0",
+           # The capacity itself is measured: admission control would refuse the next level.
+           "DHANVANTRI_ADMISSION_SLOW_MS": "0",
            "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
     return ServerProcess(lambda port: [sys.executable, "-m", "dhanvantri.cli", "serve", "--host",
                                        "127.0.0.1", "--port", str(port)],
@@ -216,8 +224,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dhanvantri-load-") as tmp:
         folder = Path(tmp)
         phrases = [read_pcm(make_speech(folder, text)) for text in PHRASES]
-        log(f"starting server (max_sessions={max(levels)})")
-        server = launch(folder, max(levels))
+        stand_in = None
+        if args.llm == "stand-in":
+            from stand_in_llm import StandInLLM  # beside this file
+
+            stand_in = StandInLLM(ttft_ms=args.llm_ttft_ms, tokens_per_s=args.llm_tokens_per_s)
+            await stand_in.start()
+        log(f"starting server (max_sessions={max(levels)}, llm={args.llm})")
+        server = launch(folder, max(levels), stand_in.base_url if stand_in else "")
         url = server.url
         try:
             started = time.monotonic()
@@ -237,11 +251,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 results.append(level)
         finally:
             server.stop(30)
+            if stand_in is not None:
+                await stand_in.stop()
     ok = [r["clients"] for r in results if r["v2v_ms_p95"] is not None and not r["failures"]
           and r["turns_without_reply"] == 0 and r["v2v_ms_p95"] <= TARGET_P95_MS]
     return {"levels": results, "target_p95_ms": TARGET_P95_MS,
             "largest_n_meeting_target": max(ok) if ok else 0, "server_ready_s": ready_s,
-            "cpu_count": os.cpu_count(), "turns_per_client": args.turns}
+            "cpu_count": os.cpu_count(), "turns_per_client": args.turns,
+            "llm": {"kind": args.llm, "requests": stand_in.requests if stand_in else None,
+                    **({"ttft_ms": args.llm_ttft_ms, "tokens_per_s": args.llm_tokens_per_s}
+                       if stand_in else {})}}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -251,6 +270,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--turns", type=int, default=2, help="phrases each patient says")
     parser.add_argument("--ready-limit", type=float, default=240.0,
                         help="seconds to wait for the server's models")
+    parser.add_argument("--llm", choices=("embedded", "stand-in"), default="embedded",
+                        help="the server's LLM: its embedded model, or a stand-in for a hosted "
+                             "one (benchmarks/stand_in_llm.py)")
+    parser.add_argument("--llm-ttft-ms", type=float, default=400.0,
+                        help="stand-in: first token after (ms)")
+    parser.add_argument("--llm-tokens-per-s", type=float, default=60.0,
+                        help="stand-in: tokens a second")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
     try:

@@ -26,6 +26,7 @@ from dhanvantri.http.middleware import harden
 from dhanvantri.live_updates import install_live_updates
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
+from dhanvantri.realtime.admission import ReplyPace
 from dhanvantri.realtime.consultations import ConsultationRegistry
 from dhanvantri.realtime.recorder import Recorders
 from dhanvantri.realtime.state import RUNTIME, Runtime
@@ -56,8 +57,10 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
     settings = settings or get_settings()
     app = web.Application(client_max_size=1 << 20)
     harden(app, settings)  # security headers, the request-body timeout
+    pace = ReplyPace(settings.admission_slow_ms)
     runtime = Runtime(settings=settings, registry=ConsultationRegistry(
-        settings.max_sessions, settings.consultation_connect_timeout_s))
+        settings.max_sessions, settings.consultation_connect_timeout_s, pace))
+    runtime.metrics.reply_listeners.append(pace.observe)
     app[RUNTIME] = runtime
     app[REQUIRE_AUTH] = settings.require_auth
     recorders = None

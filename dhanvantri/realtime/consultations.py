@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dhanvantri.http.errors import ApiError, Conflict, NotFound, RateLimited
+from dhanvantri.realtime.admission import RETRY_AFTER_S, ReplyPace
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,13 @@ class ConsultationRegistry:
     Args:
         max_sessions: consultations allowed at once.
         connect_timeout: seconds a created consultation may wait to be joined.
+        pace: the recent replies; while they are slow no consultation is taken.
     """
 
-    def __init__(self, max_sessions: int, connect_timeout: float = 60.0) -> None:
+    def __init__(self, max_sessions: int, connect_timeout: float = 60.0,
+                 pace: ReplyPace | None = None) -> None:
         self.max_sessions = max_sessions
+        self.pace = pace
         self.connect_timeout = connect_timeout
         self._items: dict[str, Consultation] = {}
         self.draining = False
@@ -144,7 +148,7 @@ class ConsultationRegistry:
             per_address: the same for guests from one address (0: no limit).
 
         Raises:
-            ServerBusy: every slot is taken.
+            ServerBusy: every slot is taken, or the recent replies are slow.
             RateLimited: the patient (or the guest's address) holds its share already.
             Draining: the server is shutting down.
         """
@@ -154,7 +158,12 @@ class ConsultationRegistry:
         self._expire_unjoined()
         if len(self._items) >= self.max_sessions:
             raise ServerBusy("too many live consultations; try again shortly",
-                             details={"max_sessions": self.max_sessions})
+                             details={"reason": "full", "max_sessions": self.max_sessions,
+                                      "retry_after": RETRY_AFTER_S})
+        if self.pace is not None and self.pace.slow():
+            raise ServerBusy("replies are slow here; try again shortly",
+                             details={"reason": "slow_replies", "p95_ms": self.pace.p95_ms(),
+                                      "retry_after": RETRY_AFTER_S})
         self._check_share(owner, address, per_owner, per_address)
         consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner, address=address)
         self._items[consultation.id] = consultation

@@ -6,6 +6,8 @@ owns its own registry so several apps in one process (tests) do not collide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +30,8 @@ class ServerMetrics:
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
+        # Also told each reply's voice-to-voice, in seconds (admission control's pace).
+        self.reply_listeners: list[Callable[[float], None]] = []
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self.sessions_active = Gauge(
@@ -62,7 +66,10 @@ class ServerMetrics:
                 self.stage.labels(stage=name).observe(max(0.0, at - times.speech_end))
         first_audio = times.at.get("tts_first_audio")
         if first_audio is not None and times.speech_end:
-            self.voice_to_voice.observe(max(0.0, first_audio - times.speech_end))
+            seconds = max(0.0, first_audio - times.speech_end)
+            self.voice_to_voice.observe(seconds)
+            for listener in self.reply_listeners:
+                listener(seconds)
 
     def render(self) -> bytes:
         """The text exposition format."""
