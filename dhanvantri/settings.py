@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # --- realtime server (dhanvantri.realtime) ---
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
     max_sessions: int = 8  # live consultations at once; more get 503 SERVER_BUSY
+    # A new consultation is refused (503, Retry-After) while the recent replies' p95
+    # voice-to-voice is above this (ms; 0: never): below the 1.5 s budget, so it trips in time.
+    admission_slow_ms: float = 1200.0
     # A consultation not joined by then expires: long enough for ICE gathering and an offer,
     # short enough that reserved-but-unused slots come back quickly.
     consultation_connect_timeout_s: float = 20.0
