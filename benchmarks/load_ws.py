@@ -11,6 +11,12 @@ server process tree's (server + embedded LLM) user+system time from ``/proc``, p
     python benchmarks/load_ws.py --clients 1,2,4 --turns 2 --json
     python benchmarks/load_ws.py --clients 4,8 --llm stand-in --json   # the LLM served elsewhere
 
+With ``--cluster`` the servers run as deployed (docs/deploy.md): ``--servers`` processes on one
+PostgreSQL database and one Redis bus, behind HAProxy with deploy/haproxy.cfg; the patients speak
+to the proxy, and the CPU of the servers, the proxy, Redis and PostgreSQL is reported apart.
+
+    python benchmarks/load_ws.py --cluster --servers 3 --clients 6 --json
+
 With ``--llm stand-in`` the server talks to :mod:`benchmarks.stand_in_llm` (in this process: it
 streams at a hosted model's pace and its CPU is not the server's), as it would to a hosted model.
 
@@ -21,15 +27,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
+import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,11 +131,31 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def launch(folder: Path, max_sessions: int, llm_url: str = "") -> ServerProcess:
-    """Start ``dhanvantri serve`` on a free loopback port; its stderr goes to server.log.
-    ``llm_url``: an OpenAI-compatible endpoint (empty: the embedded model)."""
-    env = {**os.environ, "DHANVANTRI_LLM_BASE_URL": llm_url, "DHANVANTRI_LLM_MODEL": "stand-in",
-           "DHANVANTRI_DATA_DIR": str(folder / "data"),
+def named(command: str) -> list[int]:
+    """Processes whose command name is ``command`` (PostgreSQL's, Redis's)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == command:
+                pids.append(int(stat.parent.name))
+        except OSError:
+            pass
+    return pids
+
+
+def group_cpu(groups: dict[str, Callable[[], list[int]]]) -> dict[str, float]:
+    """CPU seconds of each group's processes (and their descendants) now."""
+    return {name: sum(cpu_seconds(pid) for pid in pids()) for name, pids in groups.items()}
+
+
+def launch(folder: Path, max_sessions: int, llm_url: str = "",
+           extra: dict[str, str] | None = None, name: str = "server") -> ServerProcess:
+    """Start ``dhanvantri serve`` on a free loopback port; its stderr goes to ``name``.log.
+    ``llm_url``: an OpenAI-compatible endpoint (empty: the embedded model); ``extra``: more
+    settings."""
+    env = {**os.environ, **(extra or {}), "DHANVANTRI_LLM_BASE_URL": llm_url,
+           "DHANVANTRI_LLM_MODEL": "stand-in",
+           "DHANVANTRI_DATA_DIR": str(folder / name / "data"),
            "DHANVANTRI_MAX_SESSIONS": str(max_sessions), "DHANVANTRI_LOG_LEVEL": "WARNING",
            # Guests: the load is on the transports and the pipeline, not on sign-in.
            "DHANVANTRI_REQUIRE_AUTH": "0",
@@ -137,7 +166,7 @@ def launch(folder: Path, max_sessions: int, llm_url: str = "") -> ServerProcess:
            "HF_HUB_OFFLINE": "1", "ORT_DISABLE_TELEMETRY": "1"}
     return ServerProcess(lambda port: [sys.executable, "-m", "dhanvantri.cli", "serve", "--host",
                                        "127.0.0.1", "--port", str(port)],
-                         log=folder / "server.log", env=env)
+                         log=folder / f"{name}.log", env=env)
 
 
 # ------------------------------------------------------------------ one patient
@@ -186,13 +215,14 @@ async def consult(http: Any, url: str, index: int, phrases: list[np.ndarray], tu
             row["server_ms"] = match["ms"] if match else None
 
 
-async def run_level(url: str, pid: int | None, n: int, phrases: list[np.ndarray],
-                    turns: int) -> dict[str, Any]:
-    """N patients at once; latency percentiles and CPU per session."""
+async def run_level(url: str, groups: dict[str, Callable[[], list[int]]], n: int,
+                    phrases: list[np.ndarray], turns: int) -> dict[str, Any]:
+    """N patients at once; latency percentiles and CPU per session (of every group of
+    processes: the servers, and in a cluster the proxy, Redis and PostgreSQL)."""
     import aiohttp
 
     per_patient: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-    cpu_before = cpu_seconds(pid) if pid else None
+    cpu_before = group_cpu(groups)
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -212,11 +242,69 @@ async def run_level(url: str, pid: int | None, n: int, phrases: list[np.ndarray]
         "server_tts_first_audio_ms_p95": percentile(server, 95),
         "wall_s": round(wall, 2), "turn_rows": rows,
     }
-    if pid:
-        used = cpu_seconds(pid) - cpu_before
-        level["server_cpu_s"] = round(used, 2)
-        level["cpu_cores_per_session"] = round(used / wall / n, 3)
+    used = {name: round(cpu - cpu_before[name], 2) for name, cpu in group_cpu(groups).items()}
+    level["cpu_s"] = used
+    level["server_cpu_s"] = used["servers"]
+    level["cpu_cores_per_session"] = round(sum(used.values()) / wall / n, 3)
     return level
+
+
+@contextlib.asynccontextmanager
+async def deployment(folder: Path, args: argparse.Namespace, max_sessions: int, llm_url: str
+                     ) -> AsyncIterator[tuple[str, dict[str, Callable[[], list[int]]], float]]:
+    """The server(s) to load, ready: (the URL patients use, the process groups whose CPU is
+    counted, seconds to ready)."""
+    extra: dict[str, str] = {}
+    schema = prefix = ""
+    if args.cluster:
+        schema, prefix = f"load_{secrets.token_hex(6)}", f"load-{secrets.token_hex(6)}:"
+        # As compose.yaml configures its servers: one database, one bus, one secret, the proxy.
+        extra = {"DHANVANTRI_DATABASE_URL": args.database_url,
+                 "DHANVANTRI_DATABASE_SCHEMA": schema, "DHANVANTRI_BUS": "redis",
+                 "DHANVANTRI_REDIS_URL": args.redis_url, "DHANVANTRI_BUS_PREFIX": prefix,
+                 "DHANVANTRI_JWT_SECRET": secrets.token_urlsafe(48),
+                 "DHANVANTRI_TRUSTED_PROXIES": "127.0.0.1"}
+        # Migrated once, before the servers start (as compose's migrate job does).
+        await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "dhanvantri.cli", "db", "upgrade"], check=True,
+            env={**os.environ, **extra, "DHANVANTRI_DATA_DIR": str(folder / "db")},
+            stdout=subprocess.DEVNULL)
+    log(f"starting {args.servers} server(s) (max_sessions={max_sessions}, llm={args.llm}, "
+        f"cluster={args.cluster})")
+    started = time.monotonic()
+    servers = [launch(folder, max_sessions, llm_url, extra, f"server{i}")
+               for i in range(1, args.servers + 1)]
+    try:
+        for server in servers:
+            await asyncio.to_thread(server.wait_healthy, args.ready_limit)
+        ready_s = round(time.monotonic() - started, 2)
+        groups: dict[str, Callable[[], list[int]]] = {
+            "servers": lambda: [s.process.pid for s in servers]}
+        if not args.cluster:
+            log(f"server ready in {ready_s} s at {servers[0].url}")
+            yield servers[0].url, groups, ready_s
+            return
+        from tests.support.proxy import haproxy
+
+        with haproxy(folder, servers) as (url, proxy):
+            groups |= {"proxy": lambda: [proxy], "redis": lambda: named("redis-server"),
+                       "postgres": lambda: named("postgres")}
+            log(f"servers ready in {ready_s} s behind {url}")
+            yield url, groups, ready_s
+    finally:
+        for server in servers:
+            server.stop(30)
+        if schema:
+            await drop_schema(args.database_url, schema)
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await engine.dispose()
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -230,27 +318,22 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
             stand_in = StandInLLM(ttft_ms=args.llm_ttft_ms, tokens_per_s=args.llm_tokens_per_s)
             await stand_in.start()
-        log(f"starting server (max_sessions={max(levels)}, llm={args.llm})")
-        server = launch(folder, max(levels), stand_in.base_url if stand_in else "")
-        url = server.url
+        llm_url = stand_in.base_url if stand_in else ""
         try:
-            started = time.monotonic()
-            await asyncio.to_thread(server.wait_healthy, args.ready_limit)
-            ready_s = round(time.monotonic() - started, 2)
-            log(f"server ready in {ready_s} s at {url}")
-            results = []
-            for n in levels:
-                log(f"running {n} concurrent session(s) x {args.turns} turn(s)")
-                level = await asyncio.wait_for(run_level(url, server.process.pid, n, phrases,
-                                                         args.turns),
-                                               timeout=args.turns * (TURN_LIMIT_S + 10) + 30)
-                log(f"  N={n}: v2v p50 {level['v2v_ms_p50']} ms, p95 {level['v2v_ms_p95']} ms, "
-                    f"{level.get('cpu_cores_per_session')} cores/session, "
-                    f"{level['turns_without_reply']} without reply, "
-                    f"{len(level['failures'])} failed")
-                results.append(level)
+            async with deployment(folder, args, max(levels), llm_url) as (url, groups, ready_s):
+                results = []
+                for n in levels:
+                    log(f"running {n} concurrent session(s) x {args.turns} turn(s)")
+                    level = await asyncio.wait_for(
+                        run_level(url, groups, n, phrases, args.turns),
+                        timeout=args.turns * (TURN_LIMIT_S + 10) + 30)
+                    log(f"  N={n}: v2v p50 {level['v2v_ms_p50']} ms, "
+                        f"p95 {level['v2v_ms_p95']} ms, "
+                        f"{level['cpu_cores_per_session']} cores/session, "
+                        f"{level['turns_without_reply']} without reply, "
+                        f"{len(level['failures'])} failed")
+                    results.append(level)
         finally:
-            server.stop(30)
             if stand_in is not None:
                 await stand_in.stop()
     ok = [r["clients"] for r in results if r["v2v_ms_p95"] is not None and not r["failures"]
@@ -258,6 +341,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return {"levels": results, "target_p95_ms": TARGET_P95_MS,
             "largest_n_meeting_target": max(ok) if ok else 0, "server_ready_s": ready_s,
             "cpu_count": os.cpu_count(), "turns_per_client": args.turns,
+            "servers": args.servers, "cluster": args.cluster,
             "llm": {"kind": args.llm, "requests": stand_in.requests if stand_in else None,
                     **({"ttft_ms": args.llm_ttft_ms, "tokens_per_s": args.llm_tokens_per_s}
                        if stand_in else {})}}
@@ -277,8 +361,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="stand-in: first token after (ms)")
     parser.add_argument("--llm-tokens-per-s", type=float, default=60.0,
                         help="stand-in: tokens a second")
+    parser.add_argument("--cluster", action="store_true",
+                        help="run as deployed: PostgreSQL, Redis and HAProxy in front")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="server processes (more than one needs --cluster)")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "DHANVANTRI_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+                        help="--cluster: the PostgreSQL database")
+    parser.add_argument("--redis-url", default=os.environ.get(
+        "DHANVANTRI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), help="--cluster: the bus")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
+    if not 1 <= args.servers <= 8 or (args.servers > 1 and not args.cluster):
+        parser.error("--servers must be 1 to 8, and more than 1 needs --cluster")
+    if args.cluster and not shutil.which("haproxy"):
+        parser.error("--cluster needs haproxy (apt-get install haproxy)")
     try:
         args.clients = [int(n) for n in args.clients.split(",") if n.strip()]
     except ValueError:

@@ -27,11 +27,10 @@ import re
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,14 +43,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from dhanvantri.desk.cluster.bus import RedisBus
 from dhanvantri.settings import Settings
-from tests.deploy.test_haproxy import HAPROXY, local_config, needs_haproxy, server_states
+from tests.deploy.test_haproxy import needs_haproxy
 from tests.platform.conftest import postgres_url
 from tests.realtime.buses import drop_keys, require_redis, unique_prefix
 from tests.realtime.physician_app import EMERGENCY, add_physician
 from tests.realtime.test_physician_two_servers import join_call, next_of, of_type, peer_event
 from tests.support.patient import Patient
-from tests.support.server import HOST, ServerProcess, free_port, get
-from tests.support.waiting import wait_until, wait_until_async
+from tests.support.proxy import haproxy, server_states
+from tests.support.server import HOST, ServerProcess, get
+from tests.support.waiting import wait_until_async
 
 pytestmark = [needs_haproxy, pytest.mark.redis, pytest.mark.postgres, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,27 +94,6 @@ def require_postgres() -> str:
         pytest.skip(f"no PostgreSQL at {parsed.host}:{parsed.port}")
 
 
-@contextmanager
-def haproxy(folder: Path, servers: list[ServerProcess]) -> Iterator[str]:
-    """deploy/haproxy.cfg in front of ``servers``, once it sees them all up: its URL."""
-    port, log = free_port(), folder / "haproxy.log"
-    with log.open("wb") as out:
-        proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(local_config(folder, servers))],
-                                 env={**os.environ, "DHANVANTRI_PROXY_PORT": str(port)},
-                                 stdout=out, stderr=subprocess.STDOUT)
-    try:
-        def up() -> bool:
-            assert proxy.poll() is None, log.read_text()
-            return ((folder / "admin.sock").exists()
-                    and set(server_states(folder).values()) == {"UP"})
-
-        wait_until(up, 30, what=log.read_text)
-        yield f"http://{HOST}:{port}"
-    finally:
-        proxy.terminate()
-        proxy.wait(10)
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     redis, prefix = require_redis(), unique_prefix()
@@ -142,7 +121,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
                 log=tmp_path / f"{name}.log", cwd=ROOT, env=env))
         for server in servers:
             server.wait_healthy(90)
-        with haproxy(tmp_path, servers) as url:
+        with haproxy(tmp_path, servers) as (url, _):
             yield Cluster(url, servers, tmp_path)
     finally:
         for server in servers:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,13 +21,12 @@ import aiohttp
 import pytest
 
 from tests.support.patient import Patient
-from tests.support.server import HOST, ServerProcess, free_port, get
-from tests.support.waiting import wait_until, wait_until_async
+from tests.support.proxy import CONFIG, HAPROXY, haproxy, server_states
+from tests.support.server import ServerProcess, get
+from tests.support.waiting import wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "deploy" / "haproxy.cfg"
 API = "/api/v1/consultations"
-HAPROXY = shutil.which("haproxy")
 needs_haproxy = pytest.mark.skipif(HAPROXY is None, reason="install the Debian package haproxy")
 
 
@@ -40,31 +36,6 @@ def test_the_config_is_valid() -> None:
                              text=True, env={**os.environ, "DHANVANTRI_UPSTREAM": "server:8080"})
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "[WARNING]" not in checked.stdout + checked.stderr
-
-
-def local_config(folder: Path, servers: list[ServerProcess]) -> Path:
-    """The deployed config with its DNS-filled server slots replaced by fixed loopback servers
-    (same ids, same checks) and an admin socket for the test to read server states."""
-    text = CONFIG.read_text()
-    template = re.compile(r"^\s*server-template .*$", re.MULTILINE)
-    assert template.search(text), "the config fills its servers from DNS"
-    fixed = "\n".join(f"    server app{i} {HOST}:{s.port}" for i, s in enumerate(servers, 1))
-    text = template.sub(fixed, text)
-    text = text.replace(" resolvers dns init-addr none resolve-prefer ipv4", "")
-    text = text.replace("global\n", f"global\n    stats socket {folder / 'admin.sock'}\n", 1)
-    path = folder / "haproxy.cfg"
-    path.write_text(text)
-    return path
-
-
-def server_states(folder: Path) -> dict[str, str]:
-    """Each server's state as HAProxy sees it (UP, DOWN, ...)."""
-    with socket.socket(socket.AF_UNIX) as admin:
-        admin.connect(str(folder / "admin.sock"))
-        admin.sendall(b"show stat\n")
-        text = b"".join(iter(lambda: admin.recv(65536), b"")).decode()
-    rows = [line.split(",") for line in text.splitlines() if line.startswith("servers,app")]
-    return {row[1]: row[17] for row in rows}
 
 
 def start_server(folder: Path, name: str) -> ServerProcess:
@@ -79,28 +50,12 @@ def start_server(folder: Path, name: str) -> ServerProcess:
 def cluster(tmp_path: Path) -> Iterator[tuple[str, list[ServerProcess]]]:
     """Two servers behind HAProxy with deploy/haproxy.cfg: (the proxy's URL, the servers)."""
     servers = [start_server(tmp_path, name) for name in ("one", "two")]
-    proxy = None
     try:
         for server in servers:
             server.wait_healthy(90)
-        port = free_port()
-        env = {**os.environ, "DHANVANTRI_PROXY_PORT": str(port)}
-        with (tmp_path / "haproxy.log").open("wb") as log:
-            proxy = subprocess.Popen([str(HAPROXY), "-db", "-f", str(local_config(tmp_path,
-                                      servers))], env=env, stdout=log, stderr=subprocess.STDOUT)
-
-        def up() -> bool:
-            assert proxy is not None and proxy.poll() is None, \
-                (tmp_path / "haproxy.log").read_text()
-            sock = tmp_path / "admin.sock"
-            return sock.exists() and set(server_states(tmp_path).values()) == {"UP"}
-
-        wait_until(up, 30, what=lambda: (tmp_path / "haproxy.log").read_text())
-        yield f"http://{HOST}:{port}", servers
+        with haproxy(tmp_path, servers) as (url, _):
+            yield url, servers
     finally:
-        if proxy is not None:
-            proxy.terminate()
-            proxy.wait(10)
         for server in servers:
             server.stop()
 
