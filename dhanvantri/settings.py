@@ -101,6 +101,36 @@ class Settings(BaseSettings):
     delivery_otp_ttl_seconds: int = 600
     delivery_otp_max_attempts: int = 3
 
+    # --- the health record (dhanvantri.platform.record) ---
+    # A document a patient uploads, at most: it travels base64 in a JSON body, and every API
+    # body is capped at 512 KiB (http/endpoint.py MAX_BODY), so 380 KiB is the most that fits.
+    record_upload_max_bytes: int = Field(default=360 * 1024, ge=1024, le=380 * 1024)
+
+    # --- emergency cards and record shares (dhanvantri.platform.sharing) ---
+    # Per client address: a bystander opens a card once or twice; a crawler trying tokens
+    # gets nowhere faster than this (the tokens are 256-bit anyway).
+    emergency_card_rate_limit: str = "30/minute"
+    # Per client address: opening share links and trying their codes (3 wrong codes lock one).
+    share_rate_limit: str = "20/minute"
+
+    # --- appointments with physicians (dhanvantri.platform.scheduling) ---
+    # A patient cancelling this long before the start gets the whole fee back, later only
+    # appointment_late_refund_percent of it; a physician's cancellation refunds it all.
+    appointment_full_refund_hours: int = Field(default=24, ge=0)
+    appointment_late_refund_percent: Decimal = Field(default=Decimal("50"), ge=0, le=100)
+    appointment_booking_days: int = Field(default=60, ge=1, le=365)  # how far ahead to book
+    # Reminders before a booked appointment, minutes ahead, comma-separated: a day before and an
+    # hour before. Only the latest one due is sent (a booking made 2 hours ahead gets one).
+    appointment_reminder_minutes: str = Field(default="1440,60", pattern=r"^\d+(,\d+)*$")
+    appointment_reminder_interval_s: float = Field(default=60.0, ge=0)  # the sweep; 0: off
+    # Text messages (reminders): "console" (the server log) or "twilio" (SMS or WhatsApp).
+    sms_provider: str = Field(default="console", pattern=r"^(console|twilio)$")
+    sms_channel: str = Field(default="sms", pattern=r"^(sms|whatsapp)$")
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None  # the sending number (E.164) or WhatsApp sender
+    twilio_base_url: str = "https://api.twilio.com"
+
     # --- realtime server (dhanvantri.realtime) ---
     web_client_dir: Path | None = None  # the patient page; default: web_client/ beside the package
     max_sessions: int = 8  # live consultations at once; more get 503 SERVER_BUSY

@@ -11,7 +11,7 @@ import { ApiError, PatientSession, postJson } from "./auth.js";
 import { FallbackAvatar } from "./avatar_fallback.js";
 import { meter, openMicrophone } from "./microphone.js";
 import { PatientError } from "./patient_error.js";
-import { showDoctor, showEscalation, showEscalationNews } from "./notices.js";
+import { offerBooking, showDoctor, showEscalation, showEscalationNews } from "./notices.js";
 import { SignIn } from "./signin.js";
 import { transcript } from "./transcript.js";
 import { WsCall } from "./ws_call.js";
@@ -265,6 +265,10 @@ class Consultation {
       case "escalation_timeout":
       case "escalation_resolved": // the doctor is done, or nobody could come: what to do next
         showEscalationNews(String(event.advice ?? ""), Boolean(event.emergency));
+        // Nobody could join live: the patient books the next free time instead of waiting.
+        if (event.type === "escalation_timeout" && !event.emergency) {
+          offerBooking(event.consultation_id ?? this.id);
+        }
         break;
       case "doctor":
         showDoctor(event);

@@ -13,10 +13,14 @@ import { SignIn } from "./signin.js";
 
 const SECTIONS = {
   consultations: "./care_consultations.js",
+  appointments: "./care_appointments.js",
   prescriptions: "./care_prescriptions.js",
   orders: "./care_orders.js",
   labs: "./care_labs.js",
   wallet: "./care_wallet.js",
+  record: "./care_record.js",
+  family: "./care_family.js",
+  card: "./care_card.js",
 };
 const DEFAULT_SECTION = "prescriptions";
 const POLL_MS = 15000; // only while pushes cannot arrive

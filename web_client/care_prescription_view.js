@@ -91,6 +91,11 @@ export function prescriptionView(rx) {
     section.append(h("p", { class: "rx-follow-up" }, content.follow_up_days === 0
       ? "Follow up: when needed."
       : `Follow up in ${content.follow_up_days} day${content.follow_up_days === 1 ? "" : "s"}.`));
+    if (content.follow_up_days > 0 && rx.physician?.id) {
+      section.append(h("a", { class: "button small", id: "rx-book-follow-up",
+        href: `#appointments/follow-up/${rx.physician.id}/${content.follow_up_days}` },
+      "Book the follow-up"));
+    }
   }
   return section;
 }

@@ -25,6 +25,17 @@ export function showEscalation(event) {
   Boolean(event.emergency));
 }
 
+/** An intake that needs a doctor, with none free to join live: book the next free time (the
+ * care page's booking screen, which links the booking to this consultation). */
+export function offerBooking(consultationId) {
+  const link = document.createElement("a");
+  link.id = "book-doctor";
+  link.className = "button small primary";
+  link.href = `/care#appointments/book${consultationId ? `/${encodeURIComponent(consultationId)}` : ""}`;
+  link.textContent = "Book the next free time with a doctor";
+  $("escalation").append(" ", link);
+}
+
 /** A physician joined (listening), took over the call, or left. */
 export function showDoctor(event) {
   const badge = $("doctor-badge");

@@ -42,6 +42,20 @@ class Perm(StrEnum):
     # The physician desk: the escalation queue, accepting, joining and steering a live call.
     ESCALATIONS = "escalations:handle"
     ESCALATIONS_RESOLVE = "escalations:resolve"  # physicians (their own), admins (any)
+    # A patient's own sharing: the emergency card, family access, record shares. What a family
+    # member may do for another is decided per person by platform/sharing/access.py.
+    EMERGENCY_CARD = "emergency_card:manage"
+    FAMILY = "family:use"
+    SHARES = "shares:manage"
+    # Appointments with physicians: hours and leave, booking, the visit's outcome.
+    AVAILABILITY_WRITE = "availability:write"  # physicians: own; admins: any
+    APPOINTMENTS_BOOK = "appointments:book"  # patients: own; staff: for a patient (follow-up)
+    APPOINTMENTS_READ = "appointments:read"  # patients and physicians: own; admin, support: all
+    APPOINTMENTS_ATTEND = "appointments:attend"  # mark a visit completed or missed
+    # The health record: the timeline, uploaded documents, the FHIR export.
+    RECORD_READ = "record:read"  # patients: their own timeline, documents, FHIR export
+    RECORD_WRITE = "record:write"  # patients: upload and delete their own documents
+    RECORD_EXPORT = "record:export"  # physicians: FHIR of a patient they treat
 
 
 _ALL = frozenset({Perm.PROFILE_READ})
@@ -56,19 +70,23 @@ _ADMIN_SHOP = (_PHARMACY_SHOP | _LAB_SHOP | {Perm.MERCHANTS_MANAGE, Perm.PAYMENT
                                              Perm.PAYMENTS_REFUND})
 _SUPPORT_SHOP = {Perm.ORDERS_READ, Perm.ORDERS_CANCEL, Perm.DELIVERY_OTP_RESEND,
                  Perm.LAB_BOOKINGS_READ, Perm.PAYMENTS_READ, Perm.PAYMENTS_REFUND}
+_BOOKING = {Perm.APPOINTMENTS_BOOK, Perm.APPOINTMENTS_READ}
+_DESK_BOOKING = _BOOKING | {Perm.AVAILABILITY_WRITE, Perm.APPOINTMENTS_ATTEND}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: _ALL | {Perm.CONSULT, Perm.CONSULT_READ, Perm.PATIENT_PROFILE_WRITE, Perm.RX_READ,
-                          Perm.RX_ACKNOWLEDGE, Perm.RX_RELEASE} | _PATIENT_SHOP,
+                          Perm.RX_ACKNOWLEDGE, Perm.RX_RELEASE} | _PATIENT_SHOP
+    | {Perm.EMERGENCY_CARD, Perm.FAMILY, Perm.SHARES} | _BOOKING
+    | {Perm.RECORD_READ, Perm.RECORD_WRITE},
     Role.PHYSICIAN: _STAFF | {Perm.RX_QUEUE, Perm.RX_READ, Perm.RX_REVIEW, Perm.RX_SIGN,
                               Perm.RX_RELEASE, Perm.ESCALATIONS, Perm.ESCALATIONS_RESOLVE,
-                              Perm.CONSULT_READ},
+                              Perm.CONSULT_READ} | _DESK_BOOKING | {Perm.RECORD_EXPORT},
     Role.PHARMACY: _STAFF | {Perm.RX_READ} | _PHARMACY_SHOP,
     Role.LAB: _STAFF | {Perm.RX_READ} | _LAB_SHOP,
     Role.ADMIN: _STAFF | {Perm.USERS_READ, Perm.USERS_WRITE, Perm.AUDIT_READ, Perm.RX_READ,
                           Perm.RX_RELEASE, Perm.CONSULT_READ, Perm.ESCALATIONS_RESOLVE}
-    | _ADMIN_SHOP,
-    Role.SUPPORT: _STAFF | {Perm.USERS_READ} | _SUPPORT_SHOP,
+    | _ADMIN_SHOP | _DESK_BOOKING,
+    Role.SUPPORT: _STAFF | {Perm.USERS_READ} | _SUPPORT_SHOP | _BOOKING,
 }
 
 

@@ -11,18 +11,20 @@ pregnancy and age cautions are the union of their components' so that every chec
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from dhanvantri.knowledge.brands import NameIndex, name_key
+
 SEVERITIES = ("info", "warn", "block")
 PREGNANCY_RISKS = ("compatible", "caution", "avoid", "contraindicated")
 SCHEDULES = ("OTC", "H", "H1", "X", "NDPS")
 TPG_LISTS = ("O", "A", "B", "prohibited")
 CONTROLLED_SCHEDULES = frozenset({"X", "NDPS"})
+NLEM = "NLEM-2022"
 
 # Spoken and written unit spellings -> the unit names used in the table.
 UNIT_ALIASES = {
@@ -38,24 +40,9 @@ UNIT_ALIASES = {
 }
 _MASS_IN_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 
-# Words that follow a name on a prescription line but are not part of it.
-_FORM_WORDS = re.compile(
-    r"\b(tab|tabs|tablet|tablets|cap|caps|capsule|capsules|syrup|syp|susp|suspension|drops?|"
-    r"cream|gel|ointment|oint|lotion|inhaler|rotacaps?|respules|sachets?|injection|inj|dt|ip|"
-    r"bp|usp|oral|forte|mg|mcg|ml|iu)\b"
-)
-_STRENGTH = re.compile(r"\b\d+(?:\.\d+)?\s*(?:k\b)?")
-_COMBO_SPLIT = re.compile(r"\s*(?:\+|/|&|\band\b|\bwith\b|\bplus\b)\s*")
-
-
 def canonical_unit(unit: str) -> str | None:
     """The table's name for a unit spelling (``"Tabs"`` -> ``"tablet"``), or None if unknown."""
     return UNIT_ALIASES.get(unit.strip().lower())
-
-
-def name_key(name: str) -> str:
-    """Case-, space- and punctuation-insensitive key: ``"Pan-40"`` -> ``"pan40"``."""
-    return re.sub(r"[^a-z0-9+]", "", name.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +101,14 @@ class Caution:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganCaution:
+    """What kidney or liver impairment means for a medicine, and how loudly to say it."""
+
+    severity: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class AllergyGroup:
     """A drug-allergy class and the classes that cross-react with it, with the severity."""
 
@@ -144,11 +139,22 @@ class Medicine:
     contraindications: tuple[str, ...] = ()
     elderly: str = ""
     sources: tuple[str, ...] = ()
+    atc: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
+    lactation_risk: str = "caution"
+    lactation_note: str = ""
+    renal: OrganCaution | None = None
+    hepatic: OrganCaution | None = None
 
     @property
     def controlled(self) -> bool:
         """Schedule X or NDPS: never prescribed by teleconsultation (TPG 2020)."""
         return self.schedule in CONTROLLED_SCHEDULES or self.tpg_list == "prohibited"
+
+    @property
+    def nlem(self) -> bool:
+        """On India's National List of Essential Medicines 2022 (the entry cites it)."""
+        return NLEM in self.sources
 
     @property
     def ingredients(self) -> frozenset[str]:
@@ -180,21 +186,15 @@ class MedicineTable:
         self._by_generic = {m.generic: m for m in medicines}
         self.allergy_groups = allergy_groups
         self.sources = sources
-        self._index: dict[str, Medicine] = {}
+        self._names: NameIndex[Medicine] = NameIndex(lambda m: m.generic)
         for med in medicines:
             for name in (med.generic, *med.synonyms, *med.brands):
-                self._add(name_key(name), med)
+                self._names.add(name, med)
             if med.components:
-                self._add(_combo_key(name for name, _ in med.components), med)
+                self._names.add_combination((name for name, _ in med.components), med)
         self._group_index = {
             name_key(s): g.name for g in allergy_groups.values() for s in (g.name, *g.synonyms)
         }
-
-    def _add(self, key: str, med: Medicine) -> None:
-        existing = self._index.get(key)
-        if existing is not None and existing is not med:
-            raise ValueError(f"name {key!r} maps to both {existing.generic} and {med.generic}")
-        self._index[key] = med
 
     def __iter__(self) -> Iterator[Medicine]:
         return iter(self._by_generic.values())
@@ -216,33 +216,15 @@ class MedicineTable:
         Returns:
             The medicine, or None when the name is not in the table.
         """
-        text = name.lower().strip()
-        if not text:
-            return None
-        for candidate in (text, _FORM_WORDS.sub(" ", text)):
-            found = self._index.get(name_key(candidate))
-            if found is None:
-                found = self._index.get(name_key(_STRENGTH.sub(" ", candidate)))
-            if found is not None:
-                return found
-        if _COMBO_SPLIT.search(text):
-            # Components outside the table (clavulanic acid) still match a combination by name.
-            parts = [part.strip() for part in _COMBO_SPLIT.split(text) if part.strip()]
-            if len(parts) > 1:
-                names = []
-                for part in parts:
-                    found = self.lookup(part)
-                    names.append(found.generic if found else _STRENGTH.sub(" ", part))
-                return self._index.get(_combo_key(names))
-        return None
+        return self._names.lookup(name)
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Known names spelled most like an unknown ``name`` (``"Augmentine"`` -> Augmentin)."""
+        return self._names.suggest(name, limit)
 
     def allergy_group(self, name: str) -> str | None:
         """The allergy class a patient's allergy names (``"sulpha drugs"`` -> ``"sulfonamide"``)."""
         return self._group_index.get(name_key(name))
-
-
-def _combo_key(names: Any) -> str:
-    return "+".join(sorted(name_key(n) for n in names))
 
 
 @cache
@@ -293,11 +275,25 @@ def _medicine(e: dict[str, Any], sources: dict[str, str],
             contraindications=tuple(e.get("contraindications", ())),
             elderly=e.get("elderly", ""),
             sources=tuple(e.get("sources", ())),
+            atc=_strings(e.get("atc", ())),
+            forms=tuple(e.get("forms", ())),
+            lactation_risk=e.get("lactation", {}).get("risk", "caution"),
+            lactation_note=e.get("lactation", {}).get("note", ""),
+            renal=_organ(e.get("renal")),
+            hepatic=_organ(e.get("hepatic")),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{where}: missing or malformed field {exc}") from exc
     _validate(med, where, sources, groups)
     return med
+
+
+def _strings(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _organ(raw: dict[str, str] | None) -> OrganCaution | None:
+    return OrganCaution(raw["severity"], raw["note"]) if raw else None
 
 
 def _dose_form(d: dict[str, Any]) -> DoseForm:
@@ -334,6 +330,8 @@ def _combination(e: dict[str, Any], singles: dict[str, Medicine], sources: dict[
     risks = [own.pregnancy_risk if "pregnancy" in e else "compatible",
              *(p.pregnancy_risk for p in parts)]
     worst = max(risks, key=PREGNANCY_RISKS.index)
+    nursing = max([own.lactation_risk if "lactation" in e else "compatible",
+                   *(p.lactation_risk for p in parts)], key=PREGNANCY_RISKS.index)
     return Medicine(
         generic=own.generic, synonyms=own.synonyms, brands=own.brands,
         classes=union("classes"), allergy_groups=union("allergy_groups"), tags=union("tags"),
@@ -348,8 +346,19 @@ def _combination(e: dict[str, Any], singles: dict[str, Medicine], sources: dict[
             if p.pregnancy_risk == worst and p.pregnancy_note),
         contraindications=union("contraindications"),
         elderly="; ".join(x for x in (own.elderly, *(p.elderly for p in parts)) if x),
-        sources=union("sources"),
+        sources=union("sources"), atc=own.atc, forms=own.forms,
+        lactation_risk=nursing,
+        lactation_note=own.lactation_note if "lactation" in e else "; ".join(
+            f"{p.generic}: {p.lactation_note}" for p in parts
+            if p.lactation_risk == nursing and p.lactation_note),
+        renal=_worst_organ([own.renal, *(p.renal for p in parts)]),
+        hepatic=_worst_organ([own.hepatic, *(p.hepatic for p in parts)]),
     )
+
+
+def _worst_organ(cautions: list[OrganCaution | None]) -> OrganCaution | None:
+    known = [c for c in cautions if c is not None]
+    return max(known, key=lambda c: SEVERITIES.index(c.severity)) if known else None
 
 
 def _validate(med: Medicine, where: str, sources: dict[str, str],
@@ -361,6 +370,11 @@ def _validate(med: Medicine, where: str, sources: dict[str, str],
         problems.append(f"tpg_list {med.tpg_list!r}")
     if med.pregnancy_risk not in PREGNANCY_RISKS:
         problems.append(f"pregnancy.risk {med.pregnancy_risk!r}")
+    if med.lactation_risk not in PREGNANCY_RISKS:
+        problems.append(f"lactation.risk {med.lactation_risk!r}")
+    problems += [f"{organ} severity {c.severity!r}" for organ, c in
+                 (("renal", med.renal), ("hepatic", med.hepatic))
+                 if c is not None and c.severity not in SEVERITIES]
     if not med.sources or any(s not in sources for s in med.sources):
         problems.append(f"sources {med.sources!r}")
     problems += [f"allergy group {g!r}" for g in med.allergy_groups if g not in groups]

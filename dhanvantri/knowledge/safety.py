@@ -10,10 +10,15 @@ reports issues with a code and a severity:
 * ``DOSE_RANGE`` (block above a maximum; warn below the adult minimum or when it cannot be
   checked): single, daily and weekly limits, children's age, weight and per-kg limits, and one
   generic given in several lines.
-* ``CONTRAINDICATION`` (by the table's severity): pregnancy, age, weight, older age.
+* ``CONTRAINDICATION`` (by the table's severity): pregnancy, breastfeeding, age, weight,
+  kidney or liver impairment, older age.
 * ``DUPLICATE_THERAPY`` (warn): the same generic or therapeutic class twice, brand and generic
   of one drug included.
-* ``UNKNOWN_DRUG`` (warn for a prescribed name, info for a current medicine).
+* ``UNKNOWN_DRUG`` (warn for a prescribed name, info for a current medicine), with the
+  closest known names when the name looks like a misspelling.
+* ``TELECONSULTATION`` (block): a List A medicine at a first audio or text consultation, or a
+  List B one at any first consultation (Telemedicine Practice Guidelines 2020); only when the
+  request states the consultation.
 
 The verdict is the worst severity: ``block``, ``warn`` or ``ok`` (info alone is ``ok``).
 
@@ -42,6 +47,7 @@ from dhanvantri.knowledge.safety_rules import (
     check_contraindications,
     check_controlled,
 )
+from dhanvantri.knowledge.schedules import check_teleconsultation
 
 __all__ = [
     "CODES",
@@ -80,12 +86,11 @@ def check_prescription(
     for order in medications:
         med = table.lookup(order.name)
         if med is None:
-            issues.append(SafetyIssue("UNKNOWN_DRUG", "warn", order.name,
-                                      f"{order.name} is not in the medicine table: check its "
-                                      "dose, interactions and allergies by hand"))
+            issues.append(_unknown(order.name, table))
             continue
         new.append(Item(order.name, med, order))
         issues += check_controlled(order, med)
+        issues += check_teleconsultation(order, med, patient.consultation)
         issues += check_allergy(order, med, patient, table)
         issues += check_contraindications(order, med, patient)
         issues += check_dose(order, med, patient)
@@ -101,3 +106,11 @@ def check_prescription(
     issues += check_pairs(new, current, pairs_table)
     issues += check_combined_dose(new, table)
     return SafetyResult.from_issues(issues)
+
+
+def _unknown(name: str, table: MedicineTable) -> SafetyIssue:
+    close = table.suggest(name)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return SafetyIssue("UNKNOWN_DRUG", "warn", name,
+                       f"{name} is not in the medicine table{hint}: check its dose, "
+                       "interactions and allergies by hand")

@@ -2,11 +2,14 @@
 
 ``safety check`` reads one JSON object on stdin (or ``--input FILE``)::
 
-    {"patient": {"age_years", "sex", "weight_kg", "pregnant", "allergies", "current_medications"},
+    {"patient": {"age_years", "sex", "weight_kg", "pregnant", "breastfeeding",
+                 "renal_impairment", "hepatic_impairment", "allergies", "current_medications"},
      "medications": [{"name", "dose": "500 mg", "frequency": "OD|BD|TDS|QID|HS|SOS|1-0-1",
-                      "duration_days"}]}
+                      "duration_days"}],
+     "consultation": {"first": true|false, "mode": "video|audio|text|in_person"}}
 
-and prints ``{"verdict": "ok"|"warn"|"block", "issues": [...]}``. A malformed request exits 2
+and prints ``{"verdict": "ok"|"warn"|"block", "issues": [...]}``; ``consultation`` is optional
+and, when given, applies the Telemedicine Practice Guidelines lists. A malformed request exits 2
 with a message naming the field. ``triage "TEXT" --json`` prints
 ``{"emergency", "red_flags", "advice", "escalation_reason"}``.
 """
@@ -75,9 +78,12 @@ def run_lookup(args: argparse.Namespace) -> int:
     """Handler of ``dhanvantri safety lookup``: 0 when found, 1 when the name is unknown."""
     from dhanvantri.knowledge.medicines import load_medicines
 
-    med = load_medicines().lookup(args.name)
+    table = load_medicines()
+    med = table.lookup(args.name)
     if med is None:
-        print(f"dhanvantri safety lookup: {args.name!r} is not in the medicine table",
+        close = table.suggest(args.name)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        print(f"dhanvantri safety lookup: {args.name!r} is not in the medicine table{hint}",
               file=sys.stderr)
         return 1
     record = {
@@ -87,8 +93,12 @@ def run_lookup(args: argparse.Namespace) -> int:
         "components": [name for name, _ in med.components],
         "doses": [{"route": f.route, "unit": f.unit, "single": [f.single_min, f.single_max],
                    "max_daily": f.max_daily} for f in med.doses],
-        "pregnancy": med.pregnancy_risk, "contraindications": list(med.contraindications),
-        "brands": list(med.brands), "sources": list(med.sources),
+        "pregnancy": med.pregnancy_risk, "lactation": med.lactation_risk,
+        "renal": med.renal.note if med.renal else None,
+        "hepatic": med.hepatic.note if med.hepatic else None,
+        "contraindications": list(med.contraindications), "atc": list(med.atc),
+        "forms": list(med.forms), "nlem": med.nlem, "brands": list(med.brands),
+        "sources": list(med.sources),
     }
     print(json.dumps(record, ensure_ascii=False))
     return 0

@@ -8,7 +8,7 @@ strengths that exist.
 
 A count of tablets or capsules of a single medicine is converted with the strength in the
 written name, as Indian prescriptions put it ("Dolo 650, 1 tab TDS" is 650 mg; "Uprise D3 60K"
-is 60,000 IU).
+is 60,000 IU), and so is a combination dosed by its total mass ("Augmentin 625, 1 tab BD").
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ def resolve_dose(order: MedicationOrder, med: Medicine) -> tuple[DoseForm, float
     if form is not None:
         return form, float(form.convert(order.dose_amount, order.dose_unit) or 0.0), ""
     strength = strength_in_name(order.name)
-    if order.dose_unit in COUNT_UNITS and strength and not med.components:
+    # A combination dosed by its total mass ("Augmentin 625": 500 + 125 mg) carries that total in
+    # its name; one whose components have their own strengths ("Telma AM 40") does not.
+    by_total = not any(mg for _, mg in med.components)
+    if order.dose_unit in COUNT_UNITS and strength and by_total:
         form = next((f for f in med.doses if f.unit in ("mg", "mcg", "IU")), None)
         if form is not None:
             note = f" ({strength:g} {form.unit} per {order.dose_unit} from the name)"

@@ -20,6 +20,8 @@ FREQUENCIES: dict[str, float | None] = {
 # Indian slot notation: morning-afternoon-night (optionally a fourth slot), 1 = a dose.
 _SLOTS = re.compile(r"^[01](?:-[01]){2,3}$")
 SEXES = ("male", "female", "other")
+# How the consultation is held (Telemedicine Practice Guidelines 2020 set what each may prescribe).
+CONSULTATION_MODES = ("video", "audio", "text", "in_person")
 _DOSE = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([^\d\s].*?)\s*$")
 
 
@@ -33,6 +35,14 @@ class SafetyInputError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Consultation:
+    """The consultation a prescription comes from: first or follow-up, and its mode."""
+
+    first: bool
+    mode: str = "video"
+
+
+@dataclass(frozen=True, slots=True)
 class PatientContext:
     """What the gate needs to know about the patient."""
 
@@ -42,6 +52,11 @@ class PatientContext:
     pregnant: bool = False
     allergies: tuple[str, ...] = ()
     current_medications: tuple[str, ...] = ()
+    breastfeeding: bool = False
+    renal_impairment: bool = False
+    hepatic_impairment: bool = False
+    # None: not stated, so only the rules that hold in every consultation are applied.
+    consultation: Consultation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +111,36 @@ def parse_safety_request(obj: Any) -> tuple[PatientContext, list[MedicationOrder
     """
     if not isinstance(obj, dict):
         raise SafetyInputError("request", "expected a JSON object")
-    patient = _patient(obj.get("patient"))
+    patient = _patient(obj.get("patient"), _consultation(obj.get("consultation")))
     meds = obj.get("medications")
     if not isinstance(meds, list) or not meds:
         raise SafetyInputError("medications", "expected a non-empty list")
     return patient, [_order(item, f"medications[{i}]") for i, item in enumerate(meds)]
 
 
-def _patient(raw: Any) -> PatientContext:
+def _consultation(raw: Any) -> Consultation | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SafetyInputError("consultation", "expected an object")
+    first = raw.get("first")
+    if not isinstance(first, bool):
+        raise SafetyInputError("consultation.first", "expected true or false")
+    mode = raw.get("mode", "video")
+    if mode not in CONSULTATION_MODES:
+        raise SafetyInputError("consultation.mode",
+                               f"expected one of {', '.join(CONSULTATION_MODES)}")
+    return Consultation(first=first, mode=mode)
+
+
+def _flag(raw: dict[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise SafetyInputError(f"patient.{name}", "expected true or false")
+    return bool(value)
+
+
+def _patient(raw: Any, consultation: Consultation | None = None) -> PatientContext:
     if not isinstance(raw, dict):
         raise SafetyInputError("patient", "expected an object")
     age = _number(raw.get("age_years"), "patient.age_years", 0, 130, required=True)
@@ -113,11 +150,11 @@ def _patient(raw: Any) -> PatientContext:
             raise SafetyInputError("patient.sex", f"expected one of {', '.join(SEXES)}")
         sex = sex.strip().lower()
     weight = _number(raw.get("weight_kg"), "patient.weight_kg", 0.3, 400, required=False)
-    pregnant = raw.get("pregnant")
-    if pregnant is not None and not isinstance(pregnant, bool):
-        raise SafetyInputError("patient.pregnant", "expected true or false")
     return PatientContext(
-        age_years=age, sex=sex, weight_kg=weight, pregnant=bool(pregnant),
+        age_years=age, sex=sex, weight_kg=weight, pregnant=_flag(raw, "pregnant"),
+        breastfeeding=_flag(raw, "breastfeeding"),
+        renal_impairment=_flag(raw, "renal_impairment"),
+        hepatic_impairment=_flag(raw, "hepatic_impairment"), consultation=consultation,
         allergies=_names(raw.get("allergies"), "patient.allergies"),
         current_medications=_names(raw.get("current_medications"),
                                    "patient.current_medications"),

@@ -13,6 +13,7 @@ CODES = (
     "CONTRAINDICATION",
     "DUPLICATE_THERAPY",
     "UNKNOWN_DRUG",
+    "TELECONSULTATION",
 )
 # Severity order; "info" is shown to the doctor but does not change the verdict.
 SEVERITY_RANK = {"info": 0, "warn": 1, "block": 2}

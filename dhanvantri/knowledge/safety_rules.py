@@ -10,6 +10,9 @@ from dhanvantri.knowledge.safety_issue import SEVERITY_RANK, SafetyIssue
 
 ELDERLY_AGE = 65
 PREGNANCY_SEVERITY = {"contraindicated": "block", "avoid": "warn", "caution": "info"}
+# Breastfeeding uses the same scale; "caution" is left out because it would mark nearly every
+# medicine and drown the few that matter.
+LACTATION_SEVERITY = {"contraindicated": "block", "avoid": "warn"}
 _ALLERGY_FILLER = re.compile(
     r"\b(allergy|allergies|allergic|to|intolerance|intolerant|sensitivity|hypersensitivity|"
     r"reaction|reactions|drugs?|antibiotics?)\b", re.IGNORECASE)
@@ -91,6 +94,16 @@ def check_contraindications(order: MedicationOrder, med: Medicine,
             issues.append(SafetyIssue("CONTRAINDICATION", weight_rule.severity, order.name,
                                       f"weight {patient.weight_kg:g} kg with {med.generic}: "
                                       f"{weight_rule.reason}"))
+    if patient.breastfeeding and med.lactation_risk in LACTATION_SEVERITY:
+        note = f": {med.lactation_note}" if med.lactation_note else ""
+        issues.append(SafetyIssue("CONTRAINDICATION", LACTATION_SEVERITY[med.lactation_risk],
+                                  order.name, f"breastfeeding ({med.lactation_risk}) with "
+                                  f"{med.generic}{note}"))
+    for impaired, organ, caution in ((patient.renal_impairment, "kidney", med.renal),
+                                     (patient.hepatic_impairment, "liver", med.hepatic)):
+        if impaired and caution is not None:
+            issues.append(SafetyIssue("CONTRAINDICATION", caution.severity, order.name,
+                                      f"{organ} impairment with {med.generic}: {caution.note}"))
     if patient.age_years >= ELDERLY_AGE and med.elderly:
         issues.append(SafetyIssue("CONTRAINDICATION", "info", order.name,
                                   f"age {patient.age_years:g} years with {med.generic}: "

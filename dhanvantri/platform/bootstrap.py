@@ -27,6 +27,7 @@ from .notifier import ConsoleNotifier, Notifier
 from .otp import CodeHasher, OtpIssuer
 from .ratelimit import RateLimits
 from .safety import SafetyGate
+from .scheduling import bookings as appointments
 from .tables import start_mappers
 from .tokens import TokenService
 from .uow import UnitOfWork
@@ -114,9 +115,11 @@ class Services:
 def make_cashier(gateway: PaymentGateway) -> Cashier:
     """The cashier with every payment purpose that has something to fulfil.
 
-    Orders reserve stock and lab bookings a slot when paid; a wallet top-up needs nothing.
+    Orders reserve stock and lab bookings a slot when paid, appointments record their fee; a
+    wallet top-up needs nothing.
     """
-    return Cashier(gateway, {orders.ENTITY: orders.PURPOSE, labs.ENTITY: labs.PURPOSE})
+    return Cashier(gateway, {orders.ENTITY: orders.PURPOSE, labs.ENTITY: labs.PURPOSE,
+                             appointments.ENTITY: appointments.PURPOSE})
 
 
 SERVICES = web.AppKey("dhanvantri.platform.services", Services)

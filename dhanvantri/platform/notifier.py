@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger("dhanvantri.notify")
 
@@ -14,6 +14,16 @@ class Notifier(Protocol):
 
     async def send_code(self, destination: str, code: str, purpose: str) -> None:
         """Send ``code`` for ``purpose`` to ``destination`` (a phone number or e-mail)."""
+        ...
+
+
+@runtime_checkable
+class Messenger(Protocol):
+    """Delivers a text message (an appointment reminder) by SMS, WhatsApp or the console."""
+
+    async def send_message(self, destination: str, text: str, purpose: str) -> None:
+        """Send ``text`` to ``destination`` (an E.164 phone number); ``purpose`` names the kind
+        of message (e.g. ``appointment_reminder``) for logs."""
         ...
 
 
@@ -32,6 +42,11 @@ class ConsoleNotifier:
     async def send_code(self, destination: str, code: str, purpose: str) -> None:
         log.warning("one-time %s code for %s: %s", purpose, mask(destination), code)
 
+    async def send_message(self, destination: str, text: str, purpose: str) -> None:
+        # The text is the server's own wording (a time and a physician's name), never the
+        # patient's; the destination is masked as for codes.
+        log.warning("%s message for %s: %s", purpose, mask(destination), text)
+
 
 @dataclass
 class Sent:
@@ -42,11 +57,25 @@ class Sent:
     purpose: str
 
 
+@dataclass
+class Message:
+    """One delivered text message (kept by ``OutboxNotifier``)."""
+
+    destination: str
+    text: str
+    purpose: str
+
+
 class OutboxNotifier:
-    """Keeps codes in memory, for tests and for embedding in another process."""
+    """Keeps codes (and text messages) in memory, for tests and for embedding in another
+    process."""
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
+        self.messages: list[Message] = []
+
+    async def send_message(self, destination: str, text: str, purpose: str) -> None:
+        self.messages.append(Message(destination, text, purpose))
 
     async def send_code(self, destination: str, code: str, purpose: str) -> None:
         self.sent.append(Sent(destination, code, purpose))

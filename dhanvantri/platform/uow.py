@@ -13,6 +13,7 @@ from .changes import Change, ChangeFeed
 from .clock import Clock, utcnow
 from .domain.audit import Actor, AuditEvent, AuditKeys, canonical_json, mask_values
 from .repositories.accounts import CredentialRepository, UserRepository
+from .repositories.appointments import AppointmentRepository
 from .repositories.audit import AuditRepository
 from .repositories.catalog import MedicineRepository, MerchantRepository, StockRepository
 from .repositories.consultations import ConsultationRepository
@@ -50,6 +51,7 @@ class UnitOfWork:
     family: FamilyRepository
     idempotency: IdempotencyRepository
     consultations: ConsultationRepository
+    appointments: AppointmentRepository
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, audit_keys: AuditKeys,
@@ -77,6 +79,7 @@ class UnitOfWork:
         self.ledger, self.payouts = LedgerRepository(session), PayoutRepository(session)
         self.family, self.idempotency = FamilyRepository(session), IdempotencyRepository(session)
         self.consultations = ConsultationRepository(session)
+        self.appointments = AppointmentRepository(session)
         self._pending, self._committed = [], []
         return self
 

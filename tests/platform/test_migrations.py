@@ -23,7 +23,13 @@ TABLES = {"users", "patients", "physicians", "otp_challenges", "refresh_tokens",
           # consultations (0003)
           "consultations", "consultation_turns",
           # login lockouts (0004_lockouts)
-          "login_lockouts"}
+          "login_lockouts",
+          # the health record (0008_health_record)
+          "record_documents",
+          # appointments (0010_appointments)
+          "physician_availability", "physician_leave", "appointments",
+          # family access, emergency cards, shares (0009_family_shares)
+          "emergency_cards", "family_members", "record_shares"}
 
 
 def _tables(sync_conn) -> set[str]:

@@ -12,6 +12,9 @@ from . import (  # noqa: F401  (declare them)
     consultations,
     money,
     prescriptions,
+    records,
+    scheduling,
+    sharing,
 )
 from .base import metadata
 from .mappers import start_mappers

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import relationship
 
 from ..domain.accounts import OtpChallenge, PatientProfile, PhysicianProfile, RefreshToken, User
+from ..domain.appointments import Appointment, Availability, Leave
 from ..domain.audit import AuditEvent
 from ..domain.catalog import Medicine, Merchant, Stock
 from ..domain.consultations import Consultation, Turn
@@ -36,6 +37,7 @@ from .commerce import (
 from .consultations import consultation_turns, consultations
 from .money import family_links, payments, payouts, refunds
 from .prescriptions import acknowledgements, prescription_documents, prescriptions
+from .scheduling import appointments, physician_availability, physician_leave
 
 _started = False
 
@@ -55,6 +57,8 @@ def start_mappers() -> None:
         (LabBooking, lab_bookings), (Payment, payments), (Refund, refunds),
         (Payout, payouts), (FamilyLink, family_links),
         (Consultation, consultations), (Turn, consultation_turns),
+        (Availability, physician_availability), (Leave, physician_leave),
+        (Appointment, appointments),
     ]:
         mapper_registry.map_imperatively(cls, table)
     # An order's lines load with it in one extra query (async sessions cannot lazy-load).

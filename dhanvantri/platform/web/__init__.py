@@ -19,6 +19,7 @@ from ..notifier import Notifier
 from ..record_cipher import RecordCipher
 from ..safety import SafetyGate
 from . import (
+    appointment_routes,
     audit_routes,
     auth_routes,
     consultation_routes,
@@ -28,6 +29,8 @@ from . import (
     pharmacy_routes,
     prescription_routes,
     profile_routes,
+    record_routes,
+    sharing_routes,
     user_routes,
     wallet_routes,
 )
@@ -39,7 +42,9 @@ ENDPOINTS: list[Endpoint] = [*auth_routes.ENDPOINTS, *user_routes.ENDPOINTS,
                              *pharmacy_routes.ENDPOINTS, *order_routes.ENDPOINTS,
                              *lab_routes.ENDPOINTS, *payment_routes.ENDPOINTS,
                              *wallet_routes.ENDPOINTS, *consultation_routes.ENDPOINTS,
-                             *profile_routes.ENDPOINTS]
+                             *profile_routes.ENDPOINTS, *appointment_routes.ENDPOINTS]
+ENDPOINTS += sharing_routes.ENDPOINTS
+ENDPOINTS += record_routes.ENDPOINTS
 
 
 META = Endpoint("GET", "/openapi.json", openapi.openapi_document, "This OpenAPI document", "meta",
@@ -68,6 +73,8 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
     app[SERVICES] = services
     app[consultation_routes.CIPHER] = RecordCipher.from_settings(settings)
     app[AUTHENTICATOR] = authenticator(services.uow, services.tokens)
+    sharing_routes.install(app, services)
+    app.cleanup_ctx.append(sharing_routes.close_limits)
     app.middlewares.append(error_middleware)
     install_endpoints(app, [*ENDPOINTS, META])
 
@@ -78,4 +85,5 @@ def install(app: web.Application, settings: Settings, *, notifier: Notifier | No
 
     app.cleanup_ctx.append(lifecycle)
     app.cleanup_ctx.append(audit_routes.anchor_writer)  # after start-up: migrated
+    app.cleanup_ctx.append(appointment_routes.reminder_sweep)  # after start-up: migrated
     return services

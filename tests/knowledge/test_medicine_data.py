@@ -1,0 +1,160 @@
+"""The medicine and interaction data as shipped: every entry complete, sourced and unambiguous.
+
+These read the JSON files themselves (not only the parsed table) so that a field the loader
+would default, or a brand two entries both claim, fails here with the entry's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from dhanvantri.knowledge.brands import name_key
+from dhanvantri.knowledge.interactions import load_interactions
+from dhanvantri.knowledge.medicines import (
+    CONTROLLED_SCHEDULES,
+    PREGNANCY_RISKS,
+    SCHEDULES,
+    SEVERITIES,
+    canonical_unit,
+    load_medicines,
+)
+
+# WHO ATC: a letter, then two digits, a letter, a letter and two digits (any prefix of it).
+ATC = re.compile(r"^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$")
+FORM_WORDS = (
+    "tablet", "chewable tablet", "vaginal tablet", "capsule", "syrup", "suspension", "drops",
+    "injection", "infusion", "cream", "gel", "ointment", "lotion", "solution", "oral solution",
+    "buccal solution", "inhaler", "respules", "rotacap", "respimat", "sachet", "granules",
+    "spray", "nasal spray", "nasal drops", "eye drops", "eye/ear drops", "eye ointment",
+    "shampoo", "foam", "transdermal patch", "suppository", "rectal solution", "elixir",
+    "chewing gum", "mouth paint", "gargle", "husk powder",
+)
+STRENGTH = re.compile(r"\d+(?:\.\d+)?(?:\s*(?:mg|mcg|g|IU|ml)\b|%)")
+# Given once a week, so one dose is above the daily average the table limits
+# (alendronate 70 mg, vitamin D3 60,000 IU).
+WEEKLY = frozenset({"alendronate", "cholecalciferol"})
+FACTS = ("atc", "schedule", "tpg_list", "brands", "lactation")
+
+
+def _raw(name: str) -> dict[str, Any]:
+    path = resources.files("dhanvantri.knowledge") / "data" / name
+    return json.loads(path.read_text("utf-8"))
+
+
+RAW = _raw("medicines.json")
+ENTRIES = RAW["medicines"]
+IDS = [e["generic"] for e in ENTRIES]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_every_entry_has_its_required_fields(entry: dict[str, Any]) -> None:
+    for key in ("generic", "atc", "brands", "schedule", "tpg_list", "forms", "doses", "sources"):
+        assert key in entry, key
+    assert ATC.match(entry["atc"]), entry["atc"]
+    assert entry["schedule"] in SCHEDULES
+    assert entry["forms"] and entry["doses"] and entry["sources"]
+    assert set(entry["sources"]) <= set(RAW["sources"])
+    if "components" not in entry:
+        # A combination may inherit these from its components; a single medicine may not.
+        for key in ("classes", "allergy_groups", "tags", "pregnancy", "lactation",
+                    "contraindications"):
+            assert key in entry, key
+    for key in ("pregnancy", "lactation"):
+        if key in entry:
+            assert entry[key]["risk"] in PREGNANCY_RISKS and entry[key]["note"], key
+    for organ in ("renal", "hepatic"):
+        if organ in entry:
+            assert entry[organ]["severity"] in SEVERITIES and entry[organ]["note"], organ
+
+
+def test_the_facts_every_entry_carries_name_their_sources() -> None:
+    assert set(RAW["fact_sources"]) == set(FACTS)
+    for fact, keys in RAW["fact_sources"].items():
+        assert keys and set(keys) <= set(RAW["sources"]), fact
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_forms_name_a_dosage_form_and_a_strength(entry: dict[str, Any]) -> None:
+    for form in entry["forms"]:
+        assert form.startswith(FORM_WORDS), form
+        mixture = "components" in entry or "(" in form or form in ("husk powder",)
+        assert STRENGTH.search(form) or mixture, form
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_doses_parse_and_their_limits_are_consistent(entry: dict[str, Any]) -> None:
+    for dose in entry["doses"]:
+        assert canonical_unit(dose["unit"]) is not None, dose["unit"]
+        low, high = dose.get("single") or (None, None)
+        if low is not None and high is not None:
+            assert 0 < low <= high, dose
+        daily = dose.get("max_daily")
+        if high is not None and daily is not None and "max_weekly" not in dose:
+            assert high <= daily or entry["generic"] in WEEKLY, dose
+        for key in ("single", "daily"):
+            value = dose.get("per_kg", {}).get(key)
+            assert value is None or value > 0, dose
+
+
+def test_no_two_entries_claim_the_same_name() -> None:
+    owners: dict[str, set[str]] = defaultdict(set)
+    for entry in ENTRIES:
+        for name in (entry["generic"], *entry.get("synonyms", ()), *entry["brands"]):
+            owners[name_key(name)].add(entry["generic"])
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+
+
+def test_schedule_and_teleconsultation_list_agree() -> None:
+    for med in load_medicines():
+        controlled = med.schedule in CONTROLLED_SCHEDULES
+        assert controlled == (med.tpg_list == "prohibited"), med.generic
+
+
+def test_coverage_of_the_table() -> None:
+    table = load_medicines()
+    assert len(table) >= 300
+    assert sum(med.nlem for med in table) >= 170
+    assert sum(len(med.brands) for med in table) >= 600
+    schedules = {med.schedule for med in table}
+    assert schedules == set(SCHEDULES)
+    assert {med.tpg_list for med in table} == {"O", "A", "B", "prohibited"}
+    # Pregnancy category X and its like: each one must be in the table and contraindicated.
+    for generic in ("isotretinoin", "acitretin", "warfarin", "methotrexate", "sodium valproate",
+                    "atorvastatin", "simvastatin", "rosuvastatin", "ramipril", "enalapril",
+                    "lisinopril", "telmisartan", "losartan", "olmesartan", "misoprostol",
+                    "leflunomide", "mycophenolate mofetil", "finasteride", "dutasteride",
+                    "letrozole", "clomiphene", "griseofulvin", "thiocolchicoside"):
+        med = table.get(generic)
+        assert med is not None and med.pregnancy_risk == "contraindicated", generic
+
+
+def test_interactions_name_severity_and_sources() -> None:
+    table = load_interactions()
+    assert len(table) >= 100
+    raw = _raw("interactions.json")
+    pairs = [frozenset((e["a"], e["b"])) for e in raw["interactions"]]
+    assert len(pairs) == len(set(pairs)), "an interaction pair is listed twice"
+    for entry in table.entries:
+        assert entry.sources and set(entry.sources) <= set(table.sources)
+        assert entry.effect and entry.advice
+    meds = load_medicines()
+    # The classes the safety gate must know: each named pair resolves to its level.
+    for first, second, level in [
+        ("azithromycin", "haloperidol", "major"),  # QT prolongation
+        ("Linospan", "sertraline", "major"),  # serotonergic
+        ("Canditral", "simvastatin", "contraindicated"),  # CYP3A4 inhibitor with a statin
+        ("Eliquis", "Ecosprin", "major"),  # anticoagulant with an antiplatelet
+        ("Xarelto", "Brufen", "major"),  # anticoagulant with an NSAID
+        ("Tadacip", "Nikoran", "contraindicated"),  # PDE5 inhibitor with a nitrate
+        ("spironolactone", "ramipril", "major"),  # potassium-sparing with an ACE inhibitor
+    ]:
+        a, b = meds.lookup(first), meds.lookup(second)
+        assert a is not None and b is not None, (first, second)
+        found = table.between(a, b)
+        assert found is not None and found.level == level, (first, second)
