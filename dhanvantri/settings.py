@@ -59,10 +59,13 @@ class Settings(BaseSettings):
     stt_threads: int = 2
     stt_language: str = "en"
     stt_partial_interval_ms: int = 400  # how often to re-decode the growing buffer
+    stt_batch: int = 8  # most final decodes of concurrent consultations merged into one call
+    stt_partial_share: float = 0.6  # part of a core partial decodes may use (0: no gate)
     # Listen for the answer to the question asked (decoder prompt) and check clinical words
     # against the knowledge base's vocabulary, reading unsure ones back to the patient.
     stt_clinical_hearing: bool = True
     tts_voice_path: Path | None = None
+    tts_threads: int = 1  # onnxruntime threads per synthesis (0: a thread a core)
     output_sample_rate: int = 48000
 
     # --- language model ---

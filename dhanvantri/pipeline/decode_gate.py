@@ -22,7 +22,8 @@ class DecodeGate:
     """Shared by every consultation of a process; used from its event loop only.
 
     Args:
-        share: the part of one core partial decodes may use, averaged over ``window_s``.
+        share: the part of one core partial decodes may use, averaged over ``window_s``
+            (0: no gate at all, every partial may start: the behaviour before it).
         window_s: how much unused time partials may save up.
         clock: seconds, monotonic.
     """
@@ -62,6 +63,9 @@ class DecodeGate:
 
     def try_partial(self) -> bool:
         """Whether a partial decode may start now; if so, call :meth:`partial_done` after."""
+        if not self.share:
+            self.allowed += 1
+            return True
         self._refill()
         if self._critical or self._partial or self._tokens <= 0:
             self.refused += 1
@@ -72,9 +76,10 @@ class DecodeGate:
 
     def partial_done(self, seconds: float) -> None:
         """The partial decode started by :meth:`try_partial` took ``seconds``."""
-        self._refill()
-        self._partial = False
-        self._tokens -= seconds
+        if self.share:
+            self._refill()
+            self._partial = False
+            self._tokens -= seconds
 
     def _refill(self) -> None:
         at = self._clock()

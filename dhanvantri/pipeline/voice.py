@@ -118,9 +118,12 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
             language=settings.stt_language,
             # The clinical check weighs each word by how sure Whisper was of it.
             word_probabilities=settings.stt_clinical_hearing,
+            max_batch=settings.stt_batch,
         ),
     )
-    tts = await asyncio.to_thread(timed, "tts", lambda: PiperTTS(settings.tts_voice_path))
+    tts = await asyncio.to_thread(
+        timed, "tts", lambda: PiperTTS(settings.tts_voice_path, threads=settings.tts_threads)
+    )
     phrasebook = Phrasebook(tts, fixed_speech())
     detector = await asyncio.to_thread(timed, "phi", PhiDetector)
     knowledge = await asyncio.to_thread(timed, "knowledge", lambda: KnowledgeBase.open(settings))
@@ -146,6 +149,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         load_seconds=seconds,
         embedded_llm=embedded,
         phrasebook=phrasebook,
+        gate=DecodeGate(share=settings.stt_partial_share),
     )
     await warm_up(models)
     return models

@@ -114,3 +114,21 @@ def test_fixed_speech_holds_the_phrases_a_question_is_spoken_in() -> None:
     assert later is not None and later[0] == "Since when have you had this?"
     assert later[0] in book and "For example, how many days?" in book
     assert not any("fever" in text.lower() and "sorry" in text.lower() for text in book)
+
+
+def test_share_zero_is_no_gate() -> None:
+    gate = DecodeGate(share=0)
+    with gate.critical():
+        assert gate.try_partial() and gate.try_partial()  # as before the gate: always
+    gate.partial_done(5.0)
+    assert gate.try_partial() and gate.refused == 0
+
+
+def test_piper_on_one_thread_keeps_its_phoneme_timing() -> None:
+    from dhanvantri.pipeline.tts_piper import PiperTTS
+
+    tts = PiperTTS(threads=1)
+    assert tts.voice.session.get_session_options().intra_op_num_threads == 1
+    chunks = tts.synthesize("How long have you had the fever?")
+    assert chunks and all(c.phonemes for c in chunks)
+    assert sum(n for c in chunks for _, n in c.phonemes) == sum(len(c.audio) for c in chunks)
