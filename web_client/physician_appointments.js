@@ -197,6 +197,11 @@ function watch() {
   $("appointments-refresh").addEventListener("click", () => load());
   $("appointments-ics").addEventListener("click", downloadCalendar);
   $("hours-form").addEventListener("submit", saveHours);
+  $("hours-toggle").addEventListener("click", () => {
+    const open = $("hours-box").hidden;
+    $("hours-box").hidden = !open;
+    $("hours-toggle").setAttribute("aria-expanded", String(open));
+  });
   new MutationObserver(() => (desk.hidden ? closed() : opened()))
     .observe(desk, { attributes: true, attributeFilter: ["hidden"] });
   if (!desk.hidden) opened();

@@ -141,7 +141,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         ics = Path(download.value.path()).read_bytes()
         assert f"UID:{booked_id}@dhanvantri".encode() in ics
         assert b"Asha" not in ics
-        desk.click("#appointments details.hours summary")
+        desk.click("#hours-toggle")
         shows(desk, "#hours-summary", "30-minute slots")
         both_sizes(desk, SHOTS, "physician-appointments")
         assert desk_errors == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ...http.errors import Conflict, NotFound, Unauthorized
@@ -171,7 +171,7 @@ async def view(uow: UnitOfWork, session: str, request_id: str | None) -> dict[st
             "content": content}
 
 
-def describe(share: Share, now: Any) -> dict[str, Any]:
+def describe(share: Share, now: datetime) -> dict[str, Any]:
     """A share as its patient sees it."""
     return {"id": str(share.id), "kind": share.kind.value,
             "reference_id": str(share.reference_id) if share.reference_id else None,
