@@ -61,8 +61,11 @@ async function route() {
   care.active?.leave?.();
   care.active = null;
   for (const link of document.querySelectorAll(".care-nav a")) {
-    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    if (link.dataset.section === section) {
+      link.setAttribute("aria-current", "page");
+      // On a phone the tabs scroll sideways: keep the current one in sight.
+      link.scrollIntoView({ block: "nearest", inline: "nearest" });
+    } else link.removeAttribute("aria-current");
   }
   const root = $("care-main");
   root.replaceChildren(h("p", { class: "help" }, "Loading…"));
