@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     appointment_full_refund_hours: int = Field(default=24, ge=0)
     appointment_late_refund_percent: Decimal = Field(default=Decimal("50"), ge=0, le=100)
     appointment_booking_days: int = Field(default=60, ge=1, le=365)  # how far ahead to book
+    # A booking with a fee holds its slot this long unpaid; then the slot is offered again.
+    appointment_payment_hold_minutes: int = Field(default=15, ge=1)
     # Reminders before a booked appointment, minutes ahead, comma-separated: a day before and an
     # hour before. Only the latest one due is sent (a booking made 2 hours ahead gets one).
     appointment_reminder_minutes: str = Field(default="1440,60", pattern=r"^\d+(,\d+)*$")

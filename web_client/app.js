@@ -6,6 +6,8 @@
 // events on the "events" data channel. Where WebRTC is missing or cannot connect, the page joins
 // over the WebSocket fallback instead (ws_call.js). A signed-in patient's token goes with every consultation
 // request, so the consultation is theirs; a guest (only where the server allows demos) sends none.
+// Opened as /?for=<id> (the care page's Family section), it is a dependent's consultation: the
+// server's permission layer decides whether this caller may, and the record goes to them.
 
 import { ApiError, PatientSession, postJson } from "./auth.js";
 import { FallbackAvatar } from "./avatar_fallback.js";
@@ -34,6 +36,7 @@ const SERVER_ERRORS = {
   SERVER_BUSY: "The clinic is busy right now. Please try again in a few minutes.",
   NOT_READY: "The clinic's assistant is still starting up. Please try again in a minute.",
   UNAUTHORIZED: "Please sign in to start a consultation.",
+  FORBIDDEN: "Your level in this family does not allow starting a consultation for them.",
 };
 // Answers that mean "sign in (again)": the page goes back to the sign-in card.
 const SIGN_IN_AGAIN = new Set(["UNAUTHORIZED", "TOKEN_EXPIRED", "TOKEN_INVALID", "TOKEN_REUSED",
@@ -51,8 +54,13 @@ const ui = {
   detailId: $("detail-id"), detailLatency: $("detail-latency"), detailConnection: $("detail-connection"),
   signinView: $("signin-view"), consultView: $("consult-view"),
   accountWho: $("account-who"), signout: $("signout"), toSignin: $("to-signin"),
-  myCare: $("my-care"),
+  myCare: $("my-care"), forWhom: $("for-whom"),
 };
+
+// Whom the consultation is for: a dependent's id from the address (null: the caller).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const forId = new URLSearchParams(window.location.search).get("for");
+const forWhom = UUID.test(forId ?? "") ? forId.toLowerCase() : null;
 
 // ---------------------------------------------------------------- page state
 
@@ -79,6 +87,26 @@ function setRunning(running) {
 }
 
 // ---------------------------------------------------------------- server calls
+
+/** The body that creates a consultation: for the dependent named in the address, if any. */
+function newConsultation() {
+  return forWhom ? { patient_id: forWhom } : {};
+}
+
+/** GET ``url`` as the signed-in patient; the parsed answer, or an ``ApiError``. */
+async function getJson(url) {
+  return patient.call(async (headers) => {
+    let response;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json", ...headers } });
+    } catch {
+      throw new ApiError(0, { message: "network" });
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, data.error);
+    return data;
+  });
+}
 
 /** POST ``body`` as the signed-in patient (or a guest); a ``PatientError`` on failure. */
 async function api(url, body) {
@@ -136,7 +164,7 @@ class Consultation {
     ui.frame.classList.add("running");
     this.mic = await openMicrophone();
     this.stopMeter = meter(this.mic, ui.micLevel);
-    const created = await api(API, {});
+    const created = await api(API, newConsultation());
     this.joined(created);
     if (!window.RTCPeerConnection) {
       await this.overWebSocket(created);
@@ -179,7 +207,7 @@ class Consultation {
     this.pc = null;
     hangUpOnServer(this.id);
     try {
-      const created = await api(API, {});
+      const created = await api(API, newConsultation());
       if (this.ended) return;
       this.joined(created);
       await this.overWebSocket(created);
@@ -385,6 +413,22 @@ function showConsultation() {
   ui.toSignin.hidden = patient.signedIn;
   hideAlert();
   ui.start.focus();
+  showForWhom();
+}
+
+/** "Consultation for <name>": the dependent's name as the caller's family lists it. */
+async function showForWhom() {
+  ui.forWhom.hidden = !forWhom;
+  if (!forWhom) return;
+  ui.forWhom.textContent = "Consultation for a family member";
+  if (!patient.signedIn) return;
+  try {
+    const family = await getJson("/api/v1/family");
+    const dependents = [...family.members,
+      ...family.memberships.flatMap((f) => f.dependents)];
+    const found = dependents.find((d) => d.member_id === forWhom);
+    if (found?.full_name) ui.forWhom.textContent = `Consultation for ${found.full_name}`;
+  } catch { /* the generic heading stays; starting asks the server anyway */ }
 }
 
 /** Back to the sign-in card (ending any consultation), with why, if the patient did not ask. */

@@ -1,13 +1,24 @@
 // Family (#family): the patient's own family (adults they invited, dependents they created),
 // the families they belong to, invitations waiting for their code, and a dependent's record
 // (#family/record/<id>). An adult joins only by entering the code sent to their own phone.
-// What each level may do is decided by the server; this screen shows what it allows.
+// What each level may do is decided by the server; this screen shows what it allows: an owner or a
+// manager may start a consultation for a dependent (the consultation page, /?for=<id>), a viewer
+// only reads.
 
 import { describe, when } from "./care_api.js";
 import { busy, chip, h, showError } from "./care_dom.js";
 
+const STATUS = { active: "In progress", completed: "Completed", abandoned: "Ended early" };
 const LEVELS = { owner: "Owner", manager: "Manager", viewer: "Viewer", dependent: "Dependent" };
 const PHONE = /^(\+?91[\s-]*)?[6-9][0-9\s-]{9,12}$/;
+const CONSULTS = new Set(["owner", "manager"]); // the levels that may consult for a dependent
+
+/** The link that opens the consultation page for a dependent. */
+function consultFor(dependent) {
+  const name = dependent.full_name || "them";
+  return h("a", { class: "button small primary", href: `/?for=${encodeURIComponent(dependent.member_id)}`,
+    dataset: { consultFor: dependent.member_id } }, `Start a consultation for ${name}`);
+}
 
 export async function show(ctx, root, params) {
   if (params[0] === "record" && params[1]) return showRecord(ctx, root, params[1]);
@@ -94,7 +105,8 @@ export async function show(ctx, root, params) {
         ? `agreed ${when(m.consented_at)}` : null].filter(Boolean).join(" · ")));
     const row = h("div", { class: "row" });
     if (m.level === "dependent") {
-      row.append(h("a", { class: "button small", href: `#family/record/${m.member_id}` }, "Record"));
+      row.append(consultFor(m),
+        h("a", { class: "button small", href: `#family/record/${m.member_id}` }, "Record"));
     } else {
       const other = m.level === "manager" ? "viewer" : "manager";
       const change = h("button", { class: "button small", type: "button" }, `Make ${LEVELS[other].toLowerCase()}`);
@@ -112,8 +124,10 @@ export async function show(ctx, root, params) {
     leave.addEventListener("click", () => act(leave, () => ctx.api.post(`/family/members/${f.id}/leave`)));
     return h("li", { dataset: { id: f.id } },
       h("span", { class: "title" }, `${f.owner_name || "A patient"}'s family`), chip(f.level, LEVELS[f.level]),
-      h("div", { class: "row" }, f.dependents.map((d) => h("a", { class: "button small",
-        href: `#family/record/${d.member_id}` }, `${d.full_name}'s record`)), leave));
+      h("div", { class: "row" }, f.dependents.flatMap((d) => [
+        ...(CONSULTS.has(f.level) ? [consultFor(d)] : []),
+        h("a", { class: "button small", href: `#family/record/${d.member_id}` }, `${d.full_name}'s record`)]),
+      leave));
   }
 
   function invitationItem(inv) {
@@ -190,6 +204,13 @@ async function showRecord(ctx, root, subjectId) {
     h("section", { class: "card" }, h("dl", { class: "card-facts" }, row("Date of birth", p.date_of_birth),
       row("Sex", p.sex), row("Allergies", p.allergies), row("Conditions", p.conditions),
       row("Current medicines", p.medicines))),
+    h("section", { class: "card", "aria-labelledby": "family-consultations" },
+      h("h2", { id: "family-consultations" }, "Consultations"),
+      record.consultations.length ? h("ul", { class: "care-list", id: "family-record-consultations" },
+        record.consultations.map((c) => h("li", { dataset: { id: c.id, status: c.status } },
+          h("span", { class: "title" }, `Consultation ${when(c.at)}`), chip(c.status, STATUS[c.status] ?? c.status),
+          h("span", { class: "help" }, c.prescription_id ? "Sent to a doctor for review" : ""))))
+        : h("p", { class: "empty-state" }, "None yet.")),
     h("section", { class: "card", "aria-labelledby": "family-rx" }, h("h2", { id: "family-rx" }, "Prescriptions"),
       record.prescriptions.length ? h("ul", { class: "care-list" }, record.prescriptions.map((rx) =>
         h("li", {}, h("span", { class: "title" }, rx.content?.diagnosis ?? "Prescription"),

@@ -61,7 +61,9 @@ SHORT_SIMILARITY = 0.8  # keys under _SHORT sounds: one changed vowel already sc
 _SHORT = 5
 _PART_SIMILARITY = 0.6  # "nose" / "motions" 0.59; "lost" / "loose" 0.65, "hot" / "not" 0.67
 MAX_RUN = 4  # "am with you by" was "amlodipine"
-_SHORTLIST = 5
+# Spelling-near terms sounded out per word: with 862 brand names in the table, 5 left "fever"
+# out for "femur" (three medicines spell nearer) and "male" out for "pale"; 8 keeps them.
+_SHORTLIST = 8
 _SHORTLIST_RATIO = 72  # rapidfuzz ratio of the coarse keys; true matches seen here scored 75+
 _MIN_SOUNDS = 3  # shorter keys ("pan", "gas") match too many ordinary words
 # Common words that are answers in their own right, or carry grammar: never replaced on their

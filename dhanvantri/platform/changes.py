@@ -33,9 +33,11 @@ class UnitOfWork(Protocol):
     payments: Any
     prescriptions: Any
     merchants: Any
+    appointments: Any
 
 ORDER, LAB_BOOKING, PAYMENT, PRESCRIPTION = "order", "lab_booking", "payment", "prescription"
-KINDS = frozenset({ORDER, LAB_BOOKING, PAYMENT, PRESCRIPTION, WALLET})
+APPOINTMENT = "appointment"
+KINDS = frozenset({ORDER, LAB_BOOKING, PAYMENT, PRESCRIPTION, WALLET, APPOINTMENT})
 # Reading a record is audited too, but changes nothing; announcing it would also loop: a page
 # refetches on a change, and its fetch would be announced as the next change.
 READ_SUFFIXES = ("_viewed", "_downloaded")
@@ -157,6 +159,13 @@ async def _prescription(uow: UnitOfWork, record_id: uuid.UUID) -> Found:
     return None if rx is None else (rx.status.value, [rx.patient_id])
 
 
+async def _appointment(uow: UnitOfWork, record_id: uuid.UUID) -> Found:
+    # The patient, the physician, and a family manager who booked it for a dependent.
+    item = await uow.appointments.get(record_id)
+    return None if item is None else (
+        item.status.value, [item.patient_id, item.physician_id, item.booked_by])
+
+
 async def _owner(uow: UnitOfWork, merchant_id: uuid.UUID) -> uuid.UUID | None:
     """The staff user who runs the pharmacy or lab."""
     merchant = await uow.merchants.get(merchant_id)
@@ -164,7 +173,8 @@ async def _owner(uow: UnitOfWork, merchant_id: uuid.UUID) -> uuid.UUID | None:
 
 
 _DESCRIBE: dict[str, Callable[[UnitOfWork, uuid.UUID], Awaitable[Found]]] = {
-    ORDER: _order, LAB_BOOKING: _lab_booking, PAYMENT: _payment, PRESCRIPTION: _prescription}
+    ORDER: _order, LAB_BOOKING: _lab_booking, PAYMENT: _payment, PRESCRIPTION: _prescription,
+    APPOINTMENT: _appointment}
 
 
 def _wallets(legs: Iterable[Leg]) -> list[Change]:

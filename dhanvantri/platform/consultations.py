@@ -29,8 +29,12 @@ UnitsOfWork = Callable[[], UnitOfWork]
 
 
 async def open_record(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: uuid.UUID,
-                      language: str) -> bool:
-    """Start the record of a signed-in patient's consultation; False if it already exists."""
+                      language: str, *, opened_by: uuid.UUID | None = None) -> bool:
+    """Start the record of a signed-in patient's consultation; False if it already exists.
+
+    ``opened_by`` is the family member who started it for ``patient_id`` (a dependent): the
+    record is the patient's, the audit event's actor is who opened it.
+    """
     async with uow:
         if await uow.consultations.get(consultation_id) is not None:
             return False
@@ -43,8 +47,8 @@ async def open_record(uow: UnitOfWork, consultation_id: uuid.UUID, patient_id: u
                               started_at=now)
         record.touch(now)
         uow.consultations.add(record)
-        uow.record(Actor(patient_id, Role.PATIENT.value), "consultation_opened", ENTITY,
-                   consultation_id, new=record.snapshot())
+        uow.record(Actor(opened_by or patient_id, Role.PATIENT.value), "consultation_opened",
+                   ENTITY, consultation_id, new=record.snapshot())
         await uow.commit()
         return True
 

@@ -32,10 +32,12 @@ class RecordWriter:
     def __init__(self, services: Services, cipher: RecordCipher, language: str) -> None:
         self._services, self._cipher, self._language = services, cipher, language
 
-    async def open(self, consultation_id: str, patient_id: uuid.UUID) -> None:
-        """Start the record of a signed-in patient's consultation."""
+    async def open(self, consultation_id: str, patient_id: uuid.UUID, *,
+                   opened_by: uuid.UUID | None = None) -> None:
+        """Start the record of a signed-in patient's consultation (``opened_by``: the family
+        member who started it for them)."""
         await consultations.open_record(self._services.uow(), record_id(consultation_id),
-                                        patient_id, self._language)
+                                        patient_id, self._language, opened_by=opened_by)
 
     async def turn(self, consultation_id: str, role: str, text: str, tokens: str,
                    said_at: datetime) -> None:

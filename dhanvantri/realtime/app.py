@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from dhanvantri.http import pages
 from dhanvantri.http.auth import REQUIRE_AUTH
 from dhanvantri.http.endpoint import install_endpoints
 from dhanvantri.http.middleware import harden
+from dhanvantri.http.principal import Principal
 from dhanvantri.live_updates import install_live_updates
 from dhanvantri.pipeline.voice import VoiceModels
 from dhanvantri.realtime import routes
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
 
         install(app, settings)
         recorders = _install_records(app, runtime)
+        app[routes.CONSULT_FOR] = _consult_for
     else:
         from dhanvantri.http.middleware import error_middleware
 
@@ -106,6 +109,17 @@ def _install_records(app: web.Application, runtime: Runtime) -> Recorders:
 
     app.cleanup_ctx.append(recover)
     return recorders
+
+
+async def _consult_for(request: web.Request, principal: Principal, patient_id: uuid.UUID
+                       ) -> None:
+    """The back office's permission layer decides (and audits) whether the caller may start a
+    consultation for ``patient_id`` (a dependent in their family)."""
+    from dhanvantri.platform.sharing import family
+    from dhanvantri.platform.web.common import actor_for, services
+
+    await family.authorise_consultation(services(request).uow(), actor_for(request, principal),
+                                        patient_id)
 
 
 def _hook_desk(runtime: Runtime, desk: PhysicianDesk, recorders: Recorders | None) -> None:

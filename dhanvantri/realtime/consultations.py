@@ -69,7 +69,9 @@ class Consultation:
 
     Attributes:
         id: unguessable id; its URLs act as the capability to join.
-        owner: the signed-in patient's user id, else None (guest).
+        owner: the signed-in caller's user id, else None (guest); only they join or hang up.
+        patient_id: whose consultation it is when not the owner's own (a family member's
+            dependent, allowed by the back office's permission layer); see :attr:`patient`.
         address: the client address that created it (guests are limited per address).
         transport: "webrtc" or "ws" once a transport claimed it (one transport, once).
         live: its :class:`~dhanvantri.realtime.live.LiveSession` once joined (a physician
@@ -78,6 +80,7 @@ class Consultation:
 
     id: str
     owner: uuid.UUID | None = None
+    patient_id: uuid.UUID | None = None
     address: str | None = None
     created: float = field(default_factory=time.monotonic)
     transport: str | None = None
@@ -112,6 +115,11 @@ class Consultation:
         self.live = live
         self._closer = closer
 
+    @property
+    def patient(self) -> uuid.UUID | None:
+        """Whose record the consultation goes to: the dependent it is for, else the owner."""
+        return self.patient_id or self.owner
+
 
 class ConsultationRegistry:
     """Live consultations by id.
@@ -137,12 +145,14 @@ class ConsultationRegistry:
     def __contains__(self, consultation_id: str) -> bool:
         return consultation_id in self._items
 
-    def create(self, owner: uuid.UUID | None = None, *, address: str | None = None,
-               per_owner: int = 0, per_address: int = 0) -> Consultation:
+    def create(self, owner: uuid.UUID | None = None, *, patient: uuid.UUID | None = None,
+               address: str | None = None, per_owner: int = 0, per_address: int = 0
+               ) -> Consultation:
         """A new consultation.
 
         Args:
-            owner: the signed-in patient (None: a guest).
+            owner: the signed-in caller (None: a guest).
+            patient: whom it is for, when not the owner (the caller checked that they may).
             address: the client's address.
             per_owner: live or reserved consultations one patient may hold (0: no limit).
             per_address: the same for guests from one address (0: no limit).
@@ -165,7 +175,9 @@ class ConsultationRegistry:
                              details={"reason": "slow_replies", "p95_ms": self.pace.p95_ms(),
                                       "retry_after": RETRY_AFTER_S})
         self._check_share(owner, address, per_owner, per_address)
-        consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner, address=address)
+        consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner,
+                                    patient_id=patient if patient != owner else None,
+                                    address=address)
         self._items[consultation.id] = consultation
         log.info("consultation %s created (%d live)", consultation.id, len(self._items))
         return consultation

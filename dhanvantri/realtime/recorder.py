@@ -1,6 +1,7 @@
 """The consultation record, written as the call goes by an observer of the live session's events.
 
-A :class:`Recorder` watches one signed-in patient's consultation: every final transcript line
+A :class:`Recorder` watches one signed-in caller's consultation (written for its patient: the
+caller, or the dependent they consult for): every final transcript line
 (patient, assistant, physician) becomes a turn, escalations and new drafts refresh the clinical
 notes, and the session's ``ended`` event closes the record (which queues it for physician
 review). The audio path only appends to a queue; one task per consultation drains it in order,
@@ -32,7 +33,8 @@ SHUTDOWN = "server_shutdown"
 class RecordSink(Protocol):
     """Where records are kept (the back office's ``RecordWriter``)."""
 
-    async def open(self, consultation_id: str, patient_id: uuid.UUID) -> None: ...
+    async def open(self, consultation_id: str, patient_id: uuid.UUID, *,
+                   opened_by: uuid.UUID | None = None) -> None: ...
 
     async def turn(self, consultation_id: str, role: str, text: str, tokens: str,
                    said_at: datetime) -> None: ...
@@ -56,15 +58,17 @@ class Recorder:
 
     Args:
         consultation_id: the live consultation's id.
-        patient_id: the signed-in patient (the consultation's owner).
+        patient_id: whose record it is (the owner, or the dependent the call is for).
         source: the live session (tokenised text and the clinical notes).
         sink: where the record goes.
         background: runs the drain task (it outlives the live session: the close is written
             after the call has ended).
+        opened_by: the signed-in caller when not the patient (the audit names them).
     """
 
     def __init__(self, consultation_id: str, patient_id: uuid.UUID, source: ClinicalSource,
-                 sink: RecordSink, background: Background) -> None:
+                 sink: RecordSink, background: Background, *,
+                 opened_by: uuid.UUID | None = None) -> None:
         self.id = consultation_id
         self._source, self._sink = source, sink
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
@@ -74,7 +78,7 @@ class Recorder:
         self._reply_at = datetime.now(UTC)
         self.end_reason = CALL_ENDED
         self.ended = False
-        self._put(lambda: sink.open(consultation_id, patient_id))
+        self._put(lambda: sink.open(consultation_id, patient_id, opened_by=opened_by))
         self.task = background.spawn(self._drain(), name=f"record-{consultation_id}")
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -172,7 +176,8 @@ class Recorders:
         return len(self._open)
 
     def on_event(self, consultation_id: str, event: dict[str, Any]) -> None:
-        """See an event a consultation sent; the first one of a patient's call opens its record.
+        """See an event a consultation sent; the first one of a signed-in call opens its record
+        (for the consultation's patient: the caller, or the dependent it is for).
 
         Guest consultations (no owner) are not recorded.
         """
@@ -181,10 +186,13 @@ class Recorders:
             if event.get("type") == "ended" or consultation_id not in self._registry:
                 return
             consultation = self._registry.get(consultation_id)
-            if consultation.owner is None or consultation.live is None:
+            patient = consultation.patient
+            if consultation.owner is None or patient is None or consultation.live is None:
                 return
-            recorder = Recorder(consultation_id, consultation.owner, consultation.live,
-                                self._sink, self._background)
+            recorder = Recorder(consultation_id, patient, consultation.live, self._sink,
+                                self._background,
+                                opened_by=consultation.owner if patient != consultation.owner
+                                else None)
             self._open[consultation_id] = recorder
         recorder.on_event(event)
         if recorder.ended:

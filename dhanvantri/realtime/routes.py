@@ -2,19 +2,28 @@
 
 A patient's token is required (``DHANVANTRI_REQUIRE_AUTH``, on by default) and only the patient
 who started a consultation may join or end it; with it off, guests may consult too (demos).
+
+A signed-in caller may start one for someone else (``patient_id``: a dependent in their family):
+the back office's permission layer decides, through the check ``app.py`` installs as
+:data:`CONSULT_FOR` (realtime never imports the back office). The caller joins and hangs up;
+the record goes to the patient.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dhanvantri.http import openapi
 from dhanvantri.http.auth import optional_caller
-from dhanvantri.http.endpoint import Endpoint, client_ip
+from dhanvantri.http.endpoint import Endpoint, client_ip, parse_body
+from dhanvantri.http.errors import Unauthorized, ValidationFailed
 from dhanvantri.http.permissions import Perm
+from dhanvantri.http.principal import Principal
 from dhanvantri.realtime.access import check_access
 from dhanvantri.realtime.consultations import ServerBusy
 from dhanvantri.realtime.state import RUNTIME
@@ -22,6 +31,19 @@ from dhanvantri.realtime.transport.webrtc import SdpOffer, webrtc_offer
 from dhanvantri.realtime.transport.ws import websocket
 
 BASE = "/consultations"
+
+# May this caller consult for this patient? Raises the permission layer's 403/404 (audited).
+ConsultFor = Callable[[web.Request, Principal, uuid.UUID], Awaitable[None]]
+CONSULT_FOR: web.AppKey[ConsultFor] = web.AppKey("dhanvantri.realtime.consult_for")
+
+
+class ConsultationIn(BaseModel):
+    """Whom the consultation is for (left out: the caller)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: uuid.UUID | None = Field(
+        None, description="a dependent the caller may consult for (a family owner or manager)")
 
 
 class Consultation(BaseModel):
@@ -43,11 +65,16 @@ async def create_consultation(request: web.Request) -> web.Response:
     """``POST /api/v1/consultations``: reserve a session slot and return where to join."""
     runtime = request.app[RUNTIME]
     principal = optional_caller(request)
+    # body_exists, not can_read_body: the error middleware may have read the body already.
+    body = await parse_body(request, ConsultationIn) if request.body_exists else ConsultationIn(
+        patient_id=None)
     runtime.require_models()
+    patient = await _patient(request, principal, body.patient_id)
     settings = runtime.settings
     try:
         consultation = runtime.registry.create(
-            principal.user_id if principal else None, address=client_ip(request),
+            principal.user_id if principal else None, patient=patient,
+            address=client_ip(request),
             per_owner=settings.consultations_per_patient,
             per_address=settings.consultations_per_address)
     except ServerBusy:
@@ -71,6 +98,21 @@ async def end_consultation(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def _patient(request: web.Request, principal: Principal | None,
+                   patient_id: uuid.UUID | None) -> uuid.UUID | None:
+    """Whom the consultation is for once the permission layer has allowed it (None: the
+    caller)."""
+    if patient_id is None or (principal is not None and patient_id == principal.user_id):
+        return None
+    if principal is None:
+        raise Unauthorized("sign in to consult for someone else")
+    check = request.app.get(CONSULT_FOR)
+    if check is None:
+        raise ValidationFailed.field("patient_id", "this server keeps no family records")
+    await check(request, principal, patient_id)
+    return patient_id
+
+
 def _bases(request: web.Request, public_base_url: str) -> tuple[str, str]:
     """HTTP and WebSocket origins clients should use (the public URL behind a proxy)."""
     base = public_base_url.rstrip("/") or f"{request.scheme}://{request.host}"
@@ -91,7 +133,15 @@ WS_PROTOCOL = (
     "4403 FORBIDDEN, 4404 NOT_FOUND, 4409 ALREADY_JOINED (the live session is untouched).")
 ENDPOINTS = [
     Endpoint("POST", BASE, create_consultation, "Start a consultation", TAG, Perm.CONSULT,
+             ConsultationIn, body_optional=True,
+             description="Without a body (or without `patient_id`) it is the caller's own. "
+                         "With `patient_id` it is a dependent's: a family owner or manager "
+                         "may, a viewer may not (403), anyone else finds no such person "
+                         "(404); the decision is audited either way.",
              responses={201: "joined through either URL",
+                        401: "UNAUTHORIZED: a guest named a patient",
+                        403: "FORBIDDEN: a family viewer may not consult for the dependent",
+                        404: "NOT_FOUND: no such family member",
                         429: "RATE_LIMITED: this patient (or guest address) holds its share",
                         503: "SERVER_BUSY (every session slot taken) or NOT_READY (models "
                              "loading)"}, response=Consultation, guests=True),

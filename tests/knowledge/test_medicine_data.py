@@ -34,6 +34,7 @@ FORM_WORDS = (
     "spray", "nasal spray", "nasal drops", "eye drops", "eye/ear drops", "eye ointment",
     "shampoo", "foam", "transdermal patch", "suppository", "rectal solution", "elixir",
     "chewing gum", "mouth paint", "gargle", "husk powder", "powder", "oral suspension",
+    "oral gel", "mouthwash",
 )
 STRENGTH = re.compile(r"\d+(?:\.\d+)?(?:\s*(?:mg|mcg|g|IU|ml)\b|%)")
 # Given once a week, so one dose is above the daily average the table limits

@@ -173,3 +173,13 @@ def test_lab_tests_have_preparation_ranges_and_sources() -> None:
     assert fbs.name == "Fasting plasma glucose" and "8 hours" in fbs.preparation
     assert labs.lookup("cbnaat").name == "Sputum test for tuberculosis"
     assert labs.lookup("unknown test") is None
+
+
+def test_suggestions_are_close_spellings_one_per_medicine() -> None:
+    table = load_medicines()
+    assert table.suggest("Augmentine 625 tab")[0] == "Augmentin"
+    close = table.suggest("Telmisartn")
+    assert close[0] == "telmisartan"
+    generics = [table.lookup(name).generic for name in close]
+    assert len(generics) == len(set(generics))  # one name per medicine
+    assert table.suggest("zz") == [] and table.suggest("Qwxtrplm") == []

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import Services
+from dhanvantri.platform.changes import Change
 from dhanvantri.platform.clock import ManualClock
 from dhanvantri.platform.notifier import OutboxNotifier
 from dhanvantri.platform.tables.scheduling import appointments
@@ -218,3 +219,24 @@ async def test_leave_and_hours_belong_to_their_physician(
     assert response.status == 204
     after = (await call(client, "GET", "/appointment-slots", params=day))["items"]
     assert len(after) == before - 1  # only the booked slot is taken now
+
+
+async def test_booking_and_cancelling_are_announced_to_patient_and_physician(
+        client: TestClient, services: Services, clock: ManualClock,
+        outbox: OutboxNotifier) -> None:
+    at(clock)
+    doctor = await physician(client, services)
+    patient = await login_patient(client, outbox)
+    heard: list[Change] = []
+
+    async def listener(change: Change) -> None:
+        heard.append(change)
+
+    services.changes.listen(listener)
+    booked = await call(client, "POST", "/appointments", patient, 201, json={
+        "physician_id": str(doctor.user_id), "starts_at": "2026-10-29T03:30:00+00:00"})
+    await call(client, "POST", f"/appointments/{booked['id']}/cancel", patient)
+    mine = [(c.status, c.users) for c in heard if c.kind == "appointment"]
+    both = frozenset({str(patient.user_id), str(doctor.user_id)})
+    assert mine == [("booked", both), ("cancelled", both)]
+    assert all(set(c.message()) == {"type", "kind", "id", "status"} for c in heard)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from dhanvantri.platform.bootstrap import Services
 from dhanvantri.platform.clock import ManualClock
 from dhanvantri.platform.domain.ledger import GATEWAY, SYSTEM_OWNER, WALLET, Leg
+from dhanvantri.platform.scheduling import bookings
 
 from .appointments_setup import START, at, iso, patients, physician, refresh
 from .commerce_setup import API, call, key
@@ -143,3 +144,29 @@ async def test_no_show_and_completion_only_once_the_time_has_come(
         (missed["id"], "no_show"), (visit["id"], "completed")]
     assert await actions(services, str(missed["id"])) == ["appointment_booked",
                                                          "appointment_no_show"]
+
+
+async def test_an_unpaid_booking_gives_its_slot_back_after_the_hold(
+        client: TestClient, services: Services, clock: ManualClock) -> None:
+    at(clock)
+    doctor = await physician(client, services)
+    patient, other = await patients(services, 2)
+    unpaid = await book(client, patient, doctor, SLOT)
+    follow_up = await call(client, "POST", "/appointments", doctor, 201, json={
+        "physician_id": str(doctor.user_id), "starts_at": iso(SLOT + timedelta(hours=1)),
+        "patient_id": str(patient.user_id), "source": "follow_up"})
+    hold = timedelta(minutes=15)
+    assert await bookings.expire_unpaid(services.uow(), hold) == 0
+    clock.advance(minutes=16)
+    refresh(services, patient, other, doctor)
+    assert await bookings.expire_unpaid(services.uow(), hold) == 1
+    mine = {a["id"]: a["status"] for a in (await call(client, "GET", "/appointments",
+                                                     patient))["items"]}
+    # The physician's follow-up is not held to the patient's payment window.
+    assert mine == {unpaid["id"]: "cancelled", follow_up["id"]: "booked"}
+    response = await client.post(f"{API}/appointments/{unpaid['id']}/pay", headers={
+        **patient.headers, **key()}, json={"method": "wallet"})
+    assert response.status == 409
+    await book(client, other, doctor, SLOT)  # offered again
+    assert await actions(services, str(unpaid["id"])) == ["appointment_booked",
+                                                         "appointment_expired"]

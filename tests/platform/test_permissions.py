@@ -169,7 +169,8 @@ async def test_role_route_matrix(client: TestClient, services: Services,
             # An empty body: allowed roles fail later (422/404/409...), never with 401/403.
             response = await client.request(endpoint.method, path, json={},
                                             headers=person.headers)
-            body = await response.json() if response.status != 204 else {}
+            # Errors are JSON; a success may be a file (a calendar) or empty (204).
+            body = await response.json() if response.content_type == "application/json" else {}
             forbidden = response.status == 403 and body["error"]["code"] == "FORBIDDEN"
             if forbidden == (role in allowed) or response.status == 401:
                 failures.append(f"{endpoint.method} {path} as {role.value}: {response.status}")

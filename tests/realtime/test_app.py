@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from dhanvantri.http.principal import Role
 from dhanvantri.platform.bootstrap import SERVICES
+from dhanvantri.realtime.admission import RETRY_AFTER_S
 from dhanvantri.realtime.app import create_app
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.settings import Settings
@@ -91,7 +92,8 @@ async def test_too_many_sessions_is_503_server_busy(client: TestClient) -> None:
     response = await client.post("/api/v1/consultations")
     assert response.status == 503
     error = (await response.json())["error"]
-    assert error["code"] == "SERVER_BUSY" and error["details"] == {"max_sessions": 3}
+    assert error["code"] == "SERVER_BUSY" and error["details"] == {
+        "reason": "full", "max_sessions": 3, "retry_after": RETRY_AFTER_S}
     # Hanging up frees the slot.
     assert (await client.delete(f"/api/v1/consultations/{ids[0]}")).status == 204
     assert (await client.post("/api/v1/consultations")).status == 201

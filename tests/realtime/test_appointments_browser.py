@@ -94,9 +94,17 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
     rival = login_patient(world.server, world.caplog, phone="9988776655")
     browser = launch(playwright_instance)
     try:
-        page = open_as_patient(browser, world, PHONE_SIZE,
-                               f"/care#appointments/book/{consultation}")
+        # The consultation page as the intake ends with nobody free to join live: what app.js
+        # does on "escalation_timeout" (the advice, then the offer to book).
+        page = open_as_patient(browser, world, PHONE_SIZE, "/")
         errors = script_errors(page)
+        page.evaluate(f"""import('/notices.js').then((m) => {{
+            m.showEscalationNews('A doctor could not join yet; one will call you back.', false);
+            m.offerBooking({json.dumps(consultation)});
+        }})""")
+        page.wait_for_selector("#book-doctor")
+        page.click("#book-doctor")
+        page.wait_for_url(f"**/care#appointments/book/{consultation}")
         shows(page, "#slot-lead", "within 24 hours")
         page.wait_for_selector("#slot-1")
         first = page.locator("li.slot").nth(0)
@@ -142,8 +150,21 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         assert f"UID:{booked_id}@dhanvantri".encode() in ics
         assert b"Asha" not in ics
         desk.click("#hours-toggle")
-        shows(desk, "#hours-summary", "30-minute slots")
+        shows(desk, "#hours-summary", "Every day 00:00–23:30 (Asia/Kolkata), 30-minute slots")
         both_sizes(desk, SHOTS, "physician-appointments")
+        # The physician changes their hours on the desk: weekdays only, 20-minute slots.
+        for day in ("5", "6"):
+            desk.uncheck(f"#hours-days input[value='{day}']")
+        desk.fill("#hours-start", "10:00")
+        desk.fill("#hours-end", "12:00")
+        desk.fill("#hours-minutes", "20")
+        desk.fill("#hours-fee", "250.00")
+        desk.click("#hours-form button[type=submit]")
+        shows(desk, "#hours-summary", "Mon, Tue, Wed, Thu, Fri 10:00–12:00 (Asia/Kolkata), "
+                                      "20-minute slots, fee ₹250.00")
+        hours = world.call("GET", f"/physicians/{world.physician.user_id}/hours")
+        assert [w["weekday"] for w in hours["weekly"]] == [0, 1, 2, 3, 4]
+        assert (hours["slot_minutes"], hours["fee"]) == (20, "250.00")
         assert desk_errors == []
     finally:
         browser.close()

@@ -125,7 +125,8 @@ class GatedSink:
         self.gate = asyncio.Event()
         self.calls: list[tuple[Any, ...]] = []
 
-    async def open(self, consultation_id: str, patient_id: uuid.UUID) -> None:
+    async def open(self, consultation_id: str, patient_id: uuid.UUID, *,
+                   opened_by: uuid.UUID | None = None) -> None:
         await self.gate.wait()
         self.calls.append(("open", consultation_id))
 

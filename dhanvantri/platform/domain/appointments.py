@@ -5,6 +5,7 @@ local hours); every instant is stored in UTC. Booking states::
 
     booked ──complete──> completed
       ├──cancel──> cancelled        (the slot is free again; a paid fee is refunded per policy)
+      ├──expire──> cancelled        (a fee left unpaid past the hold: the slot is offered again)
       └──no_show──> no_show         (after the start, by the physician; nothing is refunded)
 
 Rescheduling moves a booked appointment to another free slot and keeps its id. Two active
@@ -279,6 +280,14 @@ class Appointment(Tracked):
         """The visit took place and ended."""
         self._require_booked("complete")
         self.status, self.ended_at = AppointmentStatus.COMPLETED, now
+        self.touch(now)
+
+    def expire(self, now: datetime) -> None:
+        """Booked but its fee never paid within the hold: the slot goes back on offer."""
+        self._require_booked("expire")
+        if self.paid:
+            raise Conflict("a paid appointment does not expire", code="INVALID_STATE")
+        self.status = AppointmentStatus.CANCELLED
         self.touch(now)
 
     def withdraw(self, now: datetime) -> None:

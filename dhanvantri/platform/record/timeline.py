@@ -93,12 +93,7 @@ def _iso(value: datetime | None) -> str:
 def _consultations(found: Iterable[Consultation], cipher: RecordCipher
                    ) -> Iterable[dict[str, Any]]:
     for record in found:
-        yield {"kind": "consultation", "id": str(record.id), "at": _iso(record.started_at),
-               "title": "Consultation", "status": record.status.value,
-               "ended_at": record.ended_at.isoformat() if record.ended_at else None,
-               "turn_count": record.turns, "emergency": record.emergency,
-               "prescription_id": str(record.prescription_id)
-               if record.prescription_id else None}
+        yield consultation_item(record)
         intake = intake_of(cipher, record)
         symptoms = present_symptoms(intake)
         if intake.get("complaint") or symptoms:
@@ -106,6 +101,16 @@ def _consultations(found: Iterable[Consultation], cipher: RecordCipher
                    "title": str(intake.get("complaint") or ", ".join(symptoms)),
                    "status": None, "consultation_id": str(record.id), "symptoms": symptoms,
                    "duration": intake.get("duration"), "severity": intake.get("severity")}
+
+
+def consultation_item(record: Consultation) -> dict[str, Any]:
+    """A consultation as a record line: its states and times, never its words (the family's
+    and a share's record view list it so too)."""
+    return {"kind": "consultation", "id": str(record.id), "at": _iso(record.started_at),
+            "title": "Consultation", "status": record.status.value,
+            "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+            "turn_count": record.turns, "emergency": record.emergency,
+            "prescription_id": str(record.prescription_id) if record.prescription_id else None}
 
 
 def _prescription(rx: Prescription) -> dict[str, Any]:

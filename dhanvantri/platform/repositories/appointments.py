@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ...http.principal import Role
 from ..domain.accounts import PhysicianProfile, User
 from ..domain.appointments import Appointment, AppointmentStatus, Availability, Leave
 from ..tables.accounts import physicians, users
@@ -131,3 +132,14 @@ class AppointmentRepository:
             update(appointments)
             .where(appointments.c.id == appointment_id, appointments.c.reminders_sent == sent)
             .values(reminders_sent=before).execution_options(synchronize_session=False))
+
+    async def unpaid_since(self, cutoff: datetime, limit: int = 500) -> list[Appointment]:
+        """Booked appointments with a fee, booked by a patient (for themself or a dependent)
+        before ``cutoff`` and still unpaid. Staff bookings (a follow-up) are never held to it."""
+        return list((await self.session.scalars(
+            select(Appointment)
+            .join(users, users.c.id == appointments.c.booked_by)
+            .where(appointments.c.status == AppointmentStatus.BOOKED.value,
+                   appointments.c.paid_at.is_(None), appointments.c.fee > 0,
+                   appointments.c.created_at < cutoff, users.c.role == Role.PATIENT.value)
+            .order_by(appointments.c.created_at, appointments.c.id).limit(limit))).all())

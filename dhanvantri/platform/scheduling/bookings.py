@@ -24,7 +24,7 @@ from ..domain.appointments import (
     CancellationPolicy,
     Slot,
 )
-from ..domain.audit import Actor
+from ..domain.audit import SYSTEM, Actor
 from ..domain.money import text
 from ..domain.payments import Payment
 from ..sharing.access import ensure_family, level_over
@@ -103,7 +103,8 @@ async def _patient_for(uow: UnitOfWork, actor: Actor, patient_id: uuid.UUID | No
 
 
 async def _bookable_slot(uow: UnitOfWork, physician_id: uuid.UUID, starts_at: datetime,
-                         horizon_days: int) -> tuple[Slot, Any]:
+                         horizon_days: int, moving: Appointment | None = None
+                         ) -> tuple[Slot, Any]:
     now = uow.clock()
     if starts_at <= now:
         raise ValidationFailed.field("starts_at", "must be in the future")
@@ -117,7 +118,9 @@ async def _bookable_slot(uow: UnitOfWork, physician_id: uuid.UUID, starts_at: da
     # Hours changed since another booking was made can leave it across this slot at another
     # start time; the unique index covers equal starts, this covers the rest.
     taken = await uow.appointments.taken([physician_id], slot.starts_at, slot.ends_at)
-    if any(start != slot.starts_at for start, _ in taken.get(physician_id, [])):
+    own = (moving.starts_at, moving.ends_at) if moving is not None else None
+    if any(start != slot.starts_at and (start, end) != own
+           for start, end in taken.get(physician_id, [])):
         raise SlotTaken()
     return slot, hours
 
@@ -170,7 +173,8 @@ async def reschedule(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
     async with uow:
         appointment = await load(uow, actor, appointment_id, lock=True)
         before = _state(appointment)
-        slot, _ = await _bookable_slot(uow, appointment.physician_id, starts_at, horizon_days)
+        slot, _ = await _bookable_slot(uow, appointment.physician_id, starts_at, horizon_days,
+                                       moving=appointment)
         appointment.reschedule(slot, uow.clock())
         await _claim(uow)
         _audit(uow, actor, appointment, "appointment_rescheduled", before)
@@ -221,6 +225,26 @@ async def _end(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID, action:
         _audit(uow, actor, appointment, action, before)
         await uow.commit()
         return describe(appointment)
+
+
+async def expire_unpaid(uow: UnitOfWork, hold: timedelta) -> int:
+    """Give back the slots of bookings whose fee went unpaid for ``hold``; returns how many.
+
+    A checkout still under way when its booking expires is refunded at capture, as for any
+    appointment no longer booked (``_captured``).
+    """
+    async with uow:
+        now = uow.clock()
+        found = await uow.appointments.unpaid_since(now - hold)
+        for appointment in found:
+            locked = await uow.appointments.get(appointment.id, lock=True)
+            if locked is None or locked.status != AppointmentStatus.BOOKED or locked.paid:
+                continue  # paid or cancelled meanwhile
+            before = _state(locked)
+            locked.expire(now)
+            _audit(uow, SYSTEM, locked, "appointment_expired", before)
+        await uow.commit()
+        return len(found)
 
 
 async def pay(uow: UnitOfWork, cashier: Cashier, actor: Actor, appointment_id: uuid.UUID,

@@ -9,7 +9,6 @@ reminder due, not every one it missed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -107,16 +106,3 @@ async def _release(uow: UnitOfWork, appointment: Appointment, count: int) -> Non
         uow.record(SYSTEM, "appointment_reminder_failed", ENTITY, appointment.id,
                    new={"status": appointment.status.value, "reminder": count})
         await uow.commit()
-
-
-async def run(uows: Callable[[], UnitOfWork], messenger: Messenger, ahead: list[timedelta],
-              link: str, interval_s: float) -> None:
-    """Sweep every ``interval_s`` until cancelled; a failed sweep is logged, not fatal."""
-    while True:
-        try:
-            count = await send_due(uows, messenger, ahead, link)
-            if count:
-                log.info("appointment reminders sent: %d", count)
-        except Exception:
-            log.exception("appointment reminder sweep failed")
-        await asyncio.sleep(interval_s)

@@ -25,16 +25,20 @@ def check_range(start: datetime, end: datetime) -> None:
 
 
 async def open_slots(uow: UnitOfWork, start: datetime, end: datetime, *,
-                     physician_id: uuid.UUID | None = None, limit: int = 50
-                     ) -> list[dict[str, Any]]:
+                     physician_id: uuid.UUID | None = None, limit: int = 50,
+                     horizon_days: int = 60) -> list[dict[str, Any]]:
     """Free slots starting in ``[start, end)`` and in the future, earliest first.
 
     Without ``physician_id`` every physician's slots are merged: "see a doctor within 24 hours"
-    offers whoever is free first.
+    offers whoever is free first. Nothing past ``horizon_days`` is offered (it could not be
+    booked).
     """
     check_range(start, end)
     async with uow:
-        start = max(start, uow.clock())
+        now = uow.clock()
+        start, end = max(start, now), min(end, now + timedelta(days=horizon_days))
+        if end <= start:
+            return []
         bookable = await uow.appointments.bookable(physician_id)
         ids = [hours.id for hours, _, _ in bookable]
         leave = await uow.appointments.leave(ids, start, end)

@@ -1,8 +1,11 @@
 """The read-only record a family member or a share's recipient sees.
 
-Only what is clinically useful to someone caring for the patient: the profile's facts,
-prescriptions a physician has signed, and lab results. Never addresses, payments, drafts or
-transcripts.
+Only what is clinically useful to someone caring for the patient: the profile's facts, the
+consultations held (states and times, as the patient's own timeline lists them), prescriptions a
+physician has signed, and lab results. Never addresses, payments, drafts or transcripts.
+
+The consultations and lab reports are read as ``record.timeline`` reads them; the prescriptions
+differ on purpose: here a prescription's content shows only once the patient acknowledged it.
 """
 
 from __future__ import annotations
@@ -12,29 +15,40 @@ from typing import Any
 
 from ...http.errors import NotFound
 from ...http.principal import Role
+from ..domain.consultations import Consultation
 from ..domain.labs import LabBooking
 from ..domain.prescriptions import VISIBLE_TO_PATIENT, Prescription
 from ..prescriptions import describe
+from ..record.sources import lab_reports
+from ..record.timeline import consultation_item
 from ..uow import UnitOfWork
 
 RECORD_ITEMS = 50  # the newest prescriptions and reports a record view lists
 
 
 async def whole_record(uow: UnitOfWork, patient_id: uuid.UUID) -> dict[str, Any]:
-    """The patient's profile facts, signed prescriptions and lab results."""
+    """The patient's profile facts, consultations, signed prescriptions and lab results."""
     user = await uow.users.get(patient_id)
     profile = await uow.users.patient(patient_id)
     if user is None or profile is None:
         raise NotFound("no such patient")
     found = await uow.prescriptions.list(patient_id=patient_id,
                                          statuses=sorted(VISIBLE_TO_PATIENT), limit=RECORD_ITEMS)
-    bookings = await uow.labs.bookings_of(patient_id, limit=RECORD_ITEMS)
+    held = await uow.consultations.list(patient_id=patient_id, limit=RECORD_ITEMS)
+    reports = await lab_reports(uow, patient_id, RECORD_ITEMS)
     return {"patient": {"full_name": user.full_name, "date_of_birth": profile.date_of_birth,
                         "sex": profile.sex, "allergies": list(profile.allergies),
                         "conditions": list(profile.conditions),
                         "medicines": list(profile.medicines)},
+            "consultations": [_consultation(record) for record in held],
             "prescriptions": [await prescription_item(uow, rx) for rx in found],
-            "lab_reports": [lab_item(b) for b, _, _ in bookings if b.results]}
+            "lab_reports": [lab_item(report.booking) for report in reports]}
+
+
+def _consultation(record: Consultation) -> dict[str, Any]:
+    item = consultation_item(record)
+    return {name: item[name] for name in
+            ("id", "at", "status", "ended_at", "turn_count", "emergency", "prescription_id")}
 
 
 async def one_prescription(uow: UnitOfWork, patient_id: uuid.UUID, rx_id: uuid.UUID

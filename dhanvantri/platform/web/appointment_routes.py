@@ -20,7 +20,7 @@ from .. import sms
 from ..bootstrap import SERVICES
 from ..domain.appointments import CancellationPolicy, Window
 from ..notifier import ConsoleNotifier, Messenger
-from ..scheduling import availability, bookings, calendar_export, reminders, slots
+from ..scheduling import availability, bookings, calendar_export, reminders, slots, sweep
 from . import idempotent
 from .appointment_schemas import (
     AppointmentBookIn,
@@ -96,9 +96,10 @@ async def remove_leave(request: web.Request) -> web.Response:
 
 async def open_slots(request: web.Request) -> web.Response:
     query = parse_query(request, AppointmentSlotQuery)
+    svc = services(request)
     return ok({"items": await slots.open_slots(
-        services(request).uow(), query.from_, query.to, physician_id=query.physician_id,
-        limit=query.limit)})
+        svc.uow(), query.from_, query.to, physician_id=query.physician_id, limit=query.limit,
+        horizon_days=svc.settings.appointment_booking_days)})
 
 
 async def book(request: web.Request) -> web.Response:
@@ -179,8 +180,8 @@ async def ics(request: web.Request) -> web.Response:
 
 
 async def reminder_sweep(app: web.Application) -> AsyncIterator[None]:
-    """Send appointment reminders in the background while the server runs (a cleanup context,
-    added after the one that migrates the database)."""
+    """Expire unpaid bookings and send reminders in the background while the server runs (a
+    cleanup context, added after the one that migrates the database)."""
     svc = app[SERVICES]
     settings = svc.settings
     if not settings.appointment_reminder_interval_s:
@@ -188,9 +189,10 @@ async def reminder_sweep(app: web.Application) -> AsyncIterator[None]:
         return
     console = svc.notifier if isinstance(svc.notifier, Messenger) else ConsoleNotifier()
     link = (settings.public_base_url or f"http://{settings.host}:{settings.port}") + "/care"
-    task = asyncio.create_task(reminders.run(
+    task = asyncio.create_task(sweep.run(
         svc.uow, sms.messenger(settings, console),
         reminders.leads(settings.appointment_reminder_minutes), link,
+        timedelta(minutes=settings.appointment_payment_hold_minutes),
         settings.appointment_reminder_interval_s))
     yield
     task.cancel()

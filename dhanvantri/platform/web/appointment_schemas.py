@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -13,7 +12,7 @@ from ..domain.appointments import (
     AppointmentSource,
     AppointmentStatus,
 )
-from .commerce_responses import Id, Money, PaymentOut, PaymentStartOut, Strict
+from .commerce_responses import Id, Money, PaymentStartOut, Strict
 from .commerce_schemas import Method
 from .schemas import Body, Query, Text
 
@@ -150,10 +149,5 @@ class AppointmentsOut(Strict):
     items: list[AppointmentOut]
 
 
-class FeePaymentOut(PaymentOut):
-    purpose: Literal["appointment"]  # type: ignore[assignment]
-
-
 class AppointmentPaymentOut(PaymentStartOut):
-    payment: FeePaymentOut
     appointment: AppointmentOut

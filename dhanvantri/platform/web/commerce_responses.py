@@ -157,7 +157,7 @@ class DeliveredOrderOut(OrderOut):
 
 class PaymentOut(Strict):
     id: Id
-    purpose: Literal["order", "lab_booking", "wallet_topup"]
+    purpose: Literal["order", "lab_booking", "wallet_topup", "appointment"]
     reference_id: Id | None
     method: Literal["gateway", "wallet"]
     gateway: str | None

@@ -144,9 +144,10 @@ class FamilyConsultOut(Strict):
 
 
 class FamilyRecordOut(Out):
-    """A read-only record: profile facts, signed prescriptions, lab results."""
+    """A read-only record: profile facts, consultations, signed prescriptions, lab results."""
 
     patient: dict[str, Any]
+    consultations: list[dict[str, Any]]
     prescriptions: list[dict[str, Any]]
     lab_reports: list[dict[str, Any]]
 
