@@ -41,12 +41,13 @@ async function list(ctx, root) {
   const error = h("p", { class: "field-error", role: "alert", hidden: true, id: "appt-error" });
   const items = h("ul", { class: "care-list", id: "appointment-list" });
   root.append(h("h1", { id: "appt-title" }, "My appointments"),
-    h("div", { class: "row" },
-      h("a", { class: "button primary", id: "appt-book", href: "#appointments/book" },
-        "Book a doctor"),
+    // Side by side, each as wide as its words (a .row stretches its children).
+    h("div", { class: "appt-bar", style: "display:flex;flex-wrap:wrap;gap:8px;align-items:start" },
+      h("a", { class: "button primary", id: "appt-book", href: "#appointments/book",
+        style: "flex:0 0 auto;width:auto" }, "Book a doctor"),
       downloadButton(ctx, { id: "appt-ics", label: "Add to my calendar (.ics)",
         path: "/appointments/calendar.ics", name: "appointments.ics", error, urls: state.urls,
-        rowClass: "row" })),
+        rowClass: "appt-ics" })),
     error, items);
 
   async function load() {
@@ -125,11 +126,11 @@ async function book(ctx, root, { consultationId = null, physicianId = null, days
     h("p", { class: consultationId || days ? "notice-box" : "help", id: "slot-lead" },
       consultationId
         ? "The assistant advised that a doctor should see you within 24 hours. These are the "
-          + "first free times; the video call opens here at the time."
+          + "first free times."
         : days
           ? `Your doctor asked to see you again in ${days} day${days === 1 ? "" : "s"}. These `
             + "are their free times around then."
-          : "The first free times of our doctors. The video call opens here at the time."),
+          : "The first free times of our doctors."),
     error, slots, later);
   // A follow-up looks from a day before the date asked to two days after it.
   const start = days ? Date.now() + Math.max(days - 1, 0) * DAY_MS : Date.now();
@@ -157,8 +158,8 @@ async function book(ctx, root, { consultationId = null, physicianId = null, days
   }
 
   function slotItem(slot, index) {
-    const choose = h("button", { class: "button primary", type: "button", id: `slot-${index}` },
-      "Book this time");
+    const choose = h("button", { class: "button primary", type: "button", id: `slot-${index}`,
+      style: "flex:0 0 auto" }, "Book this time");
     choose.addEventListener("click", () => busy(choose, () => take(slot)));
     return h("li", { class: "slot", dataset: { starts: slot.starts_at, physician: slot.physician_id } },
       h("div", { class: "item" },
@@ -206,10 +207,12 @@ async function pay(ctx, root, id) {
     root.append(h("p", { class: "field-error", role: "alert" }, describe(err)));
     return null;
   }
+  const rule = appt.cancellation_policy;
   root.append(h("h1", {}, "Pay the consultation fee"),
     h("p", { class: "help", id: "pay-lead" },
-      `${appt.physician_name}, ${when(appt.starts_at)}. Cancel a day or more before for a full `
-      + "refund; later, half the fee is refunded."));
+      `${appt.physician_name}, ${when(appt.starts_at)}.`,
+      rule ? ` Cancel ${rule.full_refund_hours} hours or more before for a full refund; later, `
+        + `${Number(rule.late_refund_percent)}% of the fee is refunded.` : ""));
   if (appt.paid || appt.status !== "booked") {
     root.append(h("p", { class: "notice-box", role: "status" }, appt.paid
       ? "This appointment is paid." : "This appointment can no longer be paid."));

@@ -105,8 +105,8 @@ export async function show(ctx, root, params) {
         ? `agreed ${when(m.consented_at)}` : null].filter(Boolean).join(" · ")));
     const row = h("div", { class: "row" });
     if (m.level === "dependent") {
-      row.append(consultFor(m),
-        h("a", { class: "button small", href: `#family/record/${m.member_id}` }, "Record"));
+      row.append(h("a", { class: "button small", href: `#family/record/${m.member_id}` }, "Record"),
+        consultFor(m));
     } else {
       const other = m.level === "manager" ? "viewer" : "manager";
       const change = h("button", { class: "button small", type: "button" }, `Make ${LEVELS[other].toLowerCase()}`);
@@ -125,8 +125,8 @@ export async function show(ctx, root, params) {
     return h("li", { dataset: { id: f.id } },
       h("span", { class: "title" }, `${f.owner_name || "A patient"}'s family`), chip(f.level, LEVELS[f.level]),
       h("div", { class: "row" }, f.dependents.flatMap((d) => [
-        ...(CONSULTS.has(f.level) ? [consultFor(d)] : []),
-        h("a", { class: "button small", href: `#family/record/${d.member_id}` }, `${d.full_name}'s record`)]),
+        h("a", { class: "button small", href: `#family/record/${d.member_id}` }, `${d.full_name}'s record`),
+        ...(CONSULTS.has(f.level) ? [consultFor(d)] : [])]),
       leave));
   }
 
@@ -208,8 +208,10 @@ async function showRecord(ctx, root, subjectId) {
       h("h2", { id: "family-consultations" }, "Consultations"),
       record.consultations.length ? h("ul", { class: "care-list", id: "family-record-consultations" },
         record.consultations.map((c) => h("li", { dataset: { id: c.id, status: c.status } },
-          h("span", { class: "title" }, `Consultation ${when(c.at)}`), chip(c.status, STATUS[c.status] ?? c.status),
-          h("span", { class: "help" }, c.prescription_id ? "Sent to a doctor for review" : ""))))
+          h("div", { class: "item" }, h("span", { class: "title" }, `Consultation, ${when(c.at)}`),
+            chip(c.status, STATUS[c.status] ?? c.status),
+            h("span", { class: "meta" }, [`${c.turn_count} message${c.turn_count === 1 ? "" : "s"}`,
+              c.prescription_id ? "sent to a doctor for review" : null].filter(Boolean).join(" · "))))))
         : h("p", { class: "empty-state" }, "None yet.")),
     h("section", { class: "card", "aria-labelledby": "family-rx" }, h("h2", { id: "family-rx" }, "Prescriptions"),
       record.prescriptions.length ? h("ul", { class: "care-list" }, record.prescriptions.map((rx) =>

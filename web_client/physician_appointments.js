@@ -89,8 +89,17 @@ function item(appt, now) {
       el("button", { class: "button small", type: "button", id: `no-show-${appt.id}`,
         onclick: () => act(appt, "no-show") }, "Patient did not come"));
   } else if (appt.status === "booked") {
-    actions.append(el("button", { class: "button small", type: "button",
-      id: `cancel-${appt.id}`, onclick: () => act(appt, "cancel") }, "Cancel (full refund)"));
+    const cancel = el("button", { class: "button small", type: "button", id: `cancel-${appt.id}`,
+      onclick: () => {
+        // A second click confirms: the patient loses the time (and is refunded in full).
+        if (cancel.dataset.confirm === "yes") {
+          act(appt, "cancel");
+        } else {
+          cancel.dataset.confirm = "yes";
+          cancel.textContent = "Cancel this appointment? Click again";
+        }
+      } }, "Cancel (full refund)");
+    actions.append(cancel);
   }
   return el("li", { class: "appointment", dataset: { id: appt.id, status: appt.status } },
     el("div", { class: "row" },

@@ -35,6 +35,7 @@ from dhanvantri.knowledge.interactions import InteractionTable, load_interaction
 from dhanvantri.knowledge.medicines import MedicineTable, load_medicines
 from dhanvantri.knowledge.safety_dose import check_dose
 from dhanvantri.knowledge.safety_input import (
+    Consultation,
     MedicationOrder,
     PatientContext,
     SafetyInputError,
@@ -51,6 +52,7 @@ from dhanvantri.knowledge.schedules import check_teleconsultation
 
 __all__ = [
     "CODES",
+    "Consultation",
     "MedicationOrder",
     "PatientContext",
     "SafetyInputError",

@@ -17,7 +17,7 @@ from ..http.errors import NotFound
 from ..http.principal import Role
 from .domain.audit import SYSTEM, Actor
 from .domain.consultations import Consultation, Turn, TurnRole
-from .drafts import normalize_content
+from .drafts import consultation_context, normalize_content
 from .prescriptions import stage_draft, stated_profile
 from .record_cipher import RecordCipher
 from .safety import SafetyGate
@@ -121,7 +121,7 @@ async def close_record(uows: UnitsOfWork, cipher: RecordCipher, gate: SafetyGate
         profile = stated_profile(await uow.users.patient(record.patient_id),
                                  record.patient_id, notes.get("intake") or {})
     draft = review_draft(notes, reason)
-    safety = await gate.check(normalize_content(draft), profile)
+    safety = await gate.check(normalize_content(draft), profile, consultation_context(draft))
     async with uows() as uow:
         record = await uow.consultations.get(consultation_id, lock=True)
         if record is None or not record.active:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..http.errors import ValidationFailed
+from .safety import MODES, ConsultationContext
 
 MED_FIELDS = ("name", "dose", "frequency", "duration", "route", "instructions")
 LIST_FIELDS = ("lab_tests", "advice", "red_flags")
@@ -96,3 +97,39 @@ def normalize_content(draft: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed.field("follow_up_days", "whole number of days, 0 to 365")
     content["follow_up_days"] = follow
     return content
+
+
+def consultation_context(draft: dict[str, Any] | None) -> ConsultationContext:
+    """What the safety gate learns from a draft's consultation (kept in the prescription's
+    ``ai_draft``, so a physician's edit is checked against the same consultation).
+
+    How it was held, kept simple and documented:
+
+    * ``consultation.first`` and ``consultation.mode``, when the draft's record states them
+      (a scheduled video consultation, a follow-up), are used as they are;
+    * otherwise a consultation the voice assistant held (its record carries an ``end_reason``)
+      is a first audio consultation: a physician who joins it does so by voice, which does not
+      make it a video consultation;
+    * otherwise nothing is known, and the gate applies only the rules that hold in every
+      teleconsultation.
+
+    The patient's state comes from the intake (``consultation.intake`` or ``intake``):
+    ``pregnant`` (only a stated yes counts) and ``weight_kg``.
+    """
+    draft = draft if isinstance(draft, dict) else {}
+    block = draft.get("consultation")
+    block = block if isinstance(block, dict) else {}
+    intake = block.get("intake") or draft.get("intake")
+    intake = intake if isinstance(intake, dict) else {}
+    first, mode = block.get("first"), block.get("mode")
+    held_by_assistant = "end_reason" in block
+    if not isinstance(first, bool):
+        first = True if held_by_assistant else None
+    if mode not in MODES:
+        mode = "audio" if held_by_assistant else None
+    weight = intake.get("weight_kg")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) \
+            or not 0.3 <= weight <= 400:
+        weight = None  # the gate's own bounds; anything else was not a weight
+    return ConsultationContext(first=first, mode=mode, pregnant=intake.get("pregnant") is True,
+                               weight_kg=float(weight) if weight is not None else None)

@@ -15,7 +15,7 @@ from . import users
 from .domain.accounts import PatientProfile
 from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
-from .drafts import normalize_content
+from .drafts import consultation_context, normalize_content
 from .safety import SafetyGate, normalize_safety
 from .uow import UnitOfWork
 
@@ -309,7 +309,8 @@ async def edit(uow: UnitOfWork, gate: SafetyGate, actor: Actor, prescription_id:
         # there blocks amoxicillin added on review), as it did when the record was queued.
         patient = stated_profile(await uow.users.patient(rx.patient_id), rx.patient_id,
                                  stated_intake(rx))
-        safety = normalize_safety(await gate.check(content, patient))
+        safety = normalize_safety(await gate.check(content, patient,
+                                                   consultation_context(rx.ai_draft)))
         rx.edit(content, safety, uow.clock())
         uow.record(actor, "prescription_edited", ENTITY, rx.id, old=old, new=rx.snapshot())
         await uow.commit()

@@ -2,29 +2,52 @@
 
 The clinical module may supply a richer gate (interactions, dose ranges) through
 ``install(..., safety_gate=...)``; ``BasicSafetyGate`` is the built-in floor: it blocks medicines
-that may never be prescribed by teleconsultation and allergy conflicts, and warns on duplicates.
+that may never be prescribed by teleconsultation (the medicine table's Schedule X and NDPS
+entries, by generic, synonym or brand) and allergy conflicts, and warns on duplicates.
+
+A gate is told about the consultation too (:class:`ConsultationContext`): how it was held
+(first or follow-up; audio, video or text), which the Telemedicine Practice Guidelines 2020 need,
+and the patient's state then (pregnant, weight) that the stored profile does not keep.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
+
+from dhanvantri.knowledge.medicines import load_medicines
 
 from .domain.accounts import PatientProfile
 
-# Telemedicine Practice Guidelines 2020: Schedule X and NDPS narcotics/psychotropics are never
-# prescribed by teleconsultation. Generic names, lower case.
-NEVER_BY_TELECONSULT = frozenset({
-    "morphine", "codeine", "tramadol", "alprazolam", "fentanyl", "pethidine", "methadone",
-    "buprenorphine", "oxycodone", "ketamine", "methylphenidate", "pentazocine",
-})
+# How a consultation can be held (the knowledge library's ``CONSULTATION_MODES``).
+MODES = ("audio", "video", "text", "in_person")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultationContext:
+    """What the consultation adds to the patient's profile for the gate.
+
+    Attributes:
+        first: a first consultation (True), a follow-up (False), or not known (None: the
+            teleconsultation lists are then not applied, only the prohibition).
+        mode: ``audio``, ``video``, ``text`` or ``in_person``; None when not known.
+        pregnant: the patient said she is pregnant.
+        weight_kg: the weight the patient gave (a child's per-kg limits need it).
+    """
+
+    first: bool | None = None
+    mode: str | None = None
+    pregnant: bool = False
+    weight_kg: float | None = None
 
 
 class SafetyGate(Protocol):
     """Checks a prescription's clinical content against the patient."""
 
-    async def check(self, content: dict[str, Any], patient: PatientProfile | None
-                    ) -> dict[str, Any]:
+    async def check(self, content: dict[str, Any], patient: PatientProfile | None,
+                    context: ConsultationContext | None = None) -> dict[str, Any]:
         """Return ``{"blocked": bool, "issues": [{"severity", "code", "message", ...}]}``."""
         ...
 
@@ -33,13 +56,22 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+@lru_cache(maxsize=4096)
+def never_by_teleconsult(name: str) -> str | None:
+    """The generic of a Schedule X or NDPS medicine ``name`` names (generic, synonym or brand,
+    with or without a strength), or None. Telemedicine Practice Guidelines 2020: these are
+    never prescribed by teleconsultation."""
+    med = load_medicines().lookup(name)
+    return med.generic if med is not None and med.controlled else None
+
+
 class BasicSafetyGate:
-    """Rule-based checks that need no external data."""
+    """Rule-based checks that need nothing but the medicine table."""
 
     name = "basic"
 
-    async def check(self, content: dict[str, Any], patient: PatientProfile | None
-                    ) -> dict[str, Any]:
+    async def check(self, content: dict[str, Any], patient: PatientProfile | None,
+                    context: ConsultationContext | None = None) -> dict[str, Any]:
         issues: list[dict[str, Any]] = []
         allergies = [a.lower().strip() for a in (patient.allergies if patient else []) if a]
         current = {m.lower().strip() for m in (patient.medicines if patient else []) if m}
@@ -48,7 +80,7 @@ class BasicSafetyGate:
             name = str(med.get("name", "")).strip()
             words = _words(name)
             where = {"medication": name, "field": f"medications[{index}].name"}
-            if words & NEVER_BY_TELECONSULT:
+            if name and never_by_teleconsult(name):
                 issues.append({"severity": "block", "code": "NOT_PRESCRIBABLE_REMOTELY",
                                "message": "Schedule X / NDPS medicine cannot be prescribed "
                                           "by teleconsultation", **where})

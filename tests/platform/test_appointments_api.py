@@ -59,6 +59,8 @@ async def test_patient_books_the_next_slot_and_both_sides_see_it(
     assert slots[0]["starts_at"] not in [s["starts_at"] for s in again]
     mine = (await call(client, "GET", "/appointments", patient))["items"]
     assert [a["id"] for a in mine] == [booked["id"]]
+    one = await call(client, "GET", f"/appointments/{booked['id']}", patient)
+    assert one["cancellation_policy"] == {"full_refund_hours": 24, "late_refund_percent": "50"}
     assert mine[0]["physician_name"] == "Test Physician"
     desk = (await call(client, "GET", "/appointments", doctor))["items"]
     assert [(a["id"], a["patient_name"]) for a in desk] == [(booked["id"], "")]
@@ -86,6 +88,8 @@ async def test_bad_bookings_are_refused_naming_the_field(
         error = (await response.json())["error"]
         assert response.status == status, (change, error)
         assert error["details"][0]["field"] == field, (change, error)
+    far = {"from": iso(START + timedelta(days=61)), "to": iso(START + timedelta(days=62))}
+    assert (await call(client, "GET", "/appointment-slots", params=far))["items"] == []
     await call(client, "POST", "/appointments", patient, 201,
                json={"physician_id": str(doctor.user_id), "starts_at": iso(slot)})
     # Leave over the next slot: it is no longer offered nor bookable.

@@ -52,7 +52,7 @@ async def test_the_day_and_hour_reminders_go_out_once_each(
     [message] = outbox.messages
     assert message.destination == patient.phone and message.purpose == "appointment_reminder"
     assert message.text == ("Reminder: your video consultation with Test Physician is at "
-                            f"09:00 IST on Fri 30 Oct. Join from {LINK}")
+                            f"09:00 IST on Fri 30 Oct. Details: {LINK}")
     assert await remind(services, outbox) == 0
 
     clock.now = SLOT - timedelta(minutes=30)

@@ -125,6 +125,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         page.click("#slot-0")
         page.wait_for_selector("#pay-wallet")
         shows(page, "#pay-amount", "₹300.00")
+        shows(page, "#pay-lead", "24 hours or more before for a full refund; later, 50% of")
         both_sizes(page, SHOTS, "patient-pay")
         page.click("#pay-wallet")
         page.wait_for_selector("#appointment-list li.appointment[data-status='booked']")
@@ -141,16 +142,22 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         desk.wait_for_selector(f"#appointments-list li[data-id='{booked_id}']")
         shows(desk, f"#appointments-list li[data-id='{booked_id}']", "Asha Rao")
         shows(desk, f"#appointments-list li[data-id='{booked_id}']", "after an AI intake")
-        rival_row = [a for a in world.call("GET", "/appointments", rival)["items"]]
-        assert len(rival_row) == 1
+        [rival_row] = world.call("GET", "/appointments", rival)["items"]
         assert desk.locator("#appointments-list li.appointment").count() == 2
+        # The physician cancels the other booking: a second click confirms.
+        desk.click(f"#cancel-{rival_row['id']}")
+        shows(desk, f"#cancel-{rival_row['id']}", "click again")
+        assert world.call("GET", "/appointments", rival)["items"][0]["status"] == "booked"
+        desk.click(f"#cancel-{rival_row['id']}")
+        desk.wait_for_selector(
+            f"#appointments-list li[data-id='{rival_row['id']}'][data-status='cancelled']")
         with desk.expect_download() as download:
             desk.click("#appointments-ics")
         ics = Path(download.value.path()).read_bytes()
         assert f"UID:{booked_id}@dhanvantri".encode() in ics
         assert b"Asha" not in ics
         desk.click("#hours-toggle")
-        shows(desk, "#hours-summary", "Every day 00:00–23:30 (Asia/Kolkata), 30-minute slots")
+        shows(desk, "#hours-summary", "Every day 00:00\u201323:30 (Asia/Kolkata), 30-minute slots")
         both_sizes(desk, SHOTS, "physician-appointments")
         # The physician changes their hours on the desk: weekdays only, 20-minute slots.
         for day in ("5", "6"):
@@ -160,7 +167,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         desk.fill("#hours-minutes", "20")
         desk.fill("#hours-fee", "250.00")
         desk.click("#hours-form button[type=submit]")
-        shows(desk, "#hours-summary", "Mon, Tue, Wed, Thu, Fri 10:00–12:00 (Asia/Kolkata), "
+        shows(desk, "#hours-summary", "Mon, Tue, Wed, Thu, Fri 10:00\u201312:00 (Asia/Kolkata), "
                                       "20-minute slots, fee ₹250.00")
         hours = world.call("GET", f"/physicians/{world.physician.user_id}/hours")
         assert [w["weekday"] for w in hours["weekly"]] == [0, 1, 2, 3, 4]

@@ -2,7 +2,9 @@
 
 Two patients booking one slot at once: both pass every check, both insert, and the partial
 unique index lets exactly one row stand; the other's flush fails and is answered 409
-``SLOT_TAKEN`` (``_claim``). Nothing here reads "is it free?" and then writes on the answer.
+``SLOT_TAKEN`` (``_claim``). Whether the slot itself is free is never read and then written on;
+the one lookup is for a booking across it at another start time, which only a change of the
+physician's hours can leave behind.
 """
 
 from __future__ import annotations
@@ -131,13 +133,18 @@ async def book(uow: UnitOfWork, actor: Actor, physician_id: uuid.UUID, starts_at
                horizon_days: int = 60) -> dict[str, Any]:
     """Book one of a physician's free slots; 409 ``SLOT_TAKEN`` when someone holds it."""
     async with uow:
-        patient = await _patient_for(uow, actor, patient_id)
-        if actor.role == Role.PHYSICIAN.value and physician_id != actor.user_id:
-            raise ValidationFailed.field("physician_id", "a physician books in their own hours")
+        consultation = None
         if consultation_id is not None:
             consultation = await uow.consultations.get(consultation_id)
-            if consultation is None or consultation.patient_id != patient:
+            if consultation is None:
                 raise ValidationFailed.field("consultation_id", "no such consultation")
+            # The intake's patient is who is booked for (a dependent's, by their manager).
+            patient_id = patient_id or consultation.patient_id
+        patient = await _patient_for(uow, actor, patient_id)
+        if consultation is not None and consultation.patient_id != patient:
+            raise ValidationFailed.field("consultation_id", "no such consultation")
+        if actor.role == Role.PHYSICIAN.value and physician_id != actor.user_id:
+            raise ValidationFailed.field("physician_id", "a physician books in their own hours")
         slot, hours = await _bookable_slot(uow, physician_id, starts_at, horizon_days)
         appointment = Appointment.book(patient_id=patient, slot=slot, fee=hours.fee,
                                        source=source, consultation_id=consultation_id,
@@ -323,12 +330,15 @@ def _name(people: dict[uuid.UUID, Any], user_id: uuid.UUID) -> str:
     return user.full_name if user is not None else ""
 
 
-async def view(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID) -> dict[str, Any]:
-    """One appointment."""
+async def view(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
+               policy: CancellationPolicy) -> dict[str, Any]:
+    """One appointment, with the cancellation policy that applies to it."""
     async with uow:
         appointment = await load(uow, actor, appointment_id)
         people = await uow.appointments.people([appointment.patient_id,
                                                 appointment.physician_id])
         return describe(appointment) | {
             "physician_name": _name(people, appointment.physician_id),
-            "patient_name": _name(people, appointment.patient_id)}
+            "patient_name": _name(people, appointment.patient_id),
+            "cancellation_policy": {"full_refund_hours": policy.full_refund_hours,
+                                    "late_refund_percent": str(policy.late_refund_percent)}}

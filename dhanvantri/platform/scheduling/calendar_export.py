@@ -33,7 +33,7 @@ async def feed(uow: UnitOfWork, actor: Actor, base_url: str) -> bytes:
         if actor.role == Role.PHYSICIAN.value:
             now = uow.clock()
             found = await uow.appointments.of_physician(actor.user_id, now - PAST, now + AHEAD)
-            uow.record(actor, "calendar_exported", "physician_availability", actor.user_id)
+            uow.record(actor, "calendar_exported", "appointment_calendar", actor.user_id)
             await uow.commit()
             return render(found, {}, base_url.rstrip("/") + "/physician", for_patient=False)
         found = await uow.appointments.of_patient(actor.user_id, 500, 0)
@@ -67,7 +67,7 @@ def _event(appointment: Appointment, people: dict[Any, Any], link: str,
         event.add("summary", f"Video consultation with {name}")
     else:
         event.add("summary", "Teleconsultation")
-    event.add("description", f"Join at the time from {link}")
+    event.add("description", f"Details: {link}")
     event.add("url", link)
     event.add("status", _STATUS[appointment.status])
     event.add("sequence", appointment.reschedules

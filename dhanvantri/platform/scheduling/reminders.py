@@ -42,10 +42,10 @@ def due(appointment: Appointment, now: datetime, ahead: list[timedelta]) -> int:
 
 
 def wording(appointment: Appointment, physician: str, link: str) -> str:
-    """The reminder's text: when, with whom, where to join. Nothing about the patient."""
+    """The reminder's text: when, with whom, where to see it. Nothing about the patient."""
     local = appointment.starts_at.astimezone(PATIENT_ZONE)
     return (f"Reminder: your video consultation with {physician} is at "
-            f"{local:%H:%M} IST on {local:%a %d %b}. Join from {link}")
+            f"{local:%H:%M} IST on {local:%a %d %b}. Details: {link}")
 
 
 async def send_due(uows: Callable[[], UnitOfWork], messenger: Messenger,

@@ -126,8 +126,9 @@ async def list_appointments(request: web.Request) -> web.Response:
 
 async def get_one(request: web.Request) -> web.Response:
     principal = caller(request)
-    return ok(await bookings.view(services(request).uow(), actor_for(request, principal),
-                                  path_uuid(request)))
+    svc = services(request)
+    return ok(await bookings.view(svc.uow(), actor_for(request, principal), path_uuid(request),
+                                  policy(svc.settings)))
 
 
 async def reschedule(request: web.Request) -> web.Response:

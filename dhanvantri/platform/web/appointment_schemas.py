@@ -127,6 +127,11 @@ class AppointmentSlotsOut(Strict):
     items: list[AppointmentSlotOut]
 
 
+class CancellationPolicyOut(Strict):
+    full_refund_hours: int  # a patient cancelling this long ahead gets all of the fee back
+    late_refund_percent: str  # of the fee, when later
+
+
 class AppointmentOut(Strict):
     id: Id
     status: AppointmentStatus
@@ -143,6 +148,7 @@ class AppointmentOut(Strict):
     reschedules: int
     physician_name: str | None = None
     patient_name: str | None = None
+    cancellation_policy: CancellationPolicyOut | None = None  # one appointment's view
 
 
 class AppointmentsOut(Strict):
