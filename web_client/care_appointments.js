@@ -211,6 +211,8 @@ async function pay(ctx, root, id) {
   root.append(h("h1", {}, "Pay the consultation fee"),
     h("p", { class: "help", id: "pay-lead" },
       `${appt.physician_name}, ${when(appt.starts_at)}.`,
+      appt.pay_by ? ` Pay by ${new Date(appt.pay_by).toLocaleTimeString("en-IN",
+        { hour: "2-digit", minute: "2-digit" })}, or the time is offered to others.` : "",
       rule ? ` Cancel ${rule.full_refund_hours} hours or more before for a full refund; later, `
         + `${Number(rule.late_refund_percent)}% of the fee is refunded.` : ""));
   if (appt.paid || appt.status !== "booked") {

@@ -61,6 +61,7 @@ async def test_patient_books_the_next_slot_and_both_sides_see_it(
     assert [a["id"] for a in mine] == [booked["id"]]
     one = await call(client, "GET", f"/appointments/{booked['id']}", patient)
     assert one["cancellation_policy"] == {"full_refund_hours": 24, "late_refund_percent": "50"}
+    assert one["pay_by"] == iso(START + timedelta(minutes=15))  # the fee holds the slot so long
     assert mine[0]["physician_name"] == "Test Physician"
     desk = (await call(client, "GET", "/appointments", doctor))["items"]
     assert [(a["id"], a["patient_name"]) for a in desk] == [(booked["id"], "")]

@@ -125,6 +125,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         page.click("#slot-0")
         page.wait_for_selector("#pay-wallet")
         shows(page, "#pay-amount", "₹300.00")
+        shows(page, "#pay-lead", "or the time is offered to others")
         shows(page, "#pay-lead", "24 hours or more before for a full refund; later, 50% of")
         both_sizes(page, SHOTS, "patient-pay")
         page.click("#pay-wallet")

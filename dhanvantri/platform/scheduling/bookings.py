@@ -331,8 +331,9 @@ def _name(people: dict[uuid.UUID, Any], user_id: uuid.UUID) -> str:
 
 
 async def view(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
-               policy: CancellationPolicy) -> dict[str, Any]:
-    """One appointment, with the cancellation policy that applies to it."""
+               policy: CancellationPolicy, hold: timedelta) -> dict[str, Any]:
+    """One appointment, with the cancellation policy that applies to it and, while its fee is
+    owed, when the slot is given up unless paid (``expire_unpaid``)."""
     async with uow:
         appointment = await load(uow, actor, appointment_id)
         people = await uow.appointments.people([appointment.patient_id,
@@ -341,4 +342,7 @@ async def view(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
             "physician_name": _name(people, appointment.physician_id),
             "patient_name": _name(people, appointment.patient_id),
             "cancellation_policy": {"full_refund_hours": policy.full_refund_hours,
-                                    "late_refund_percent": str(policy.late_refund_percent)}}
+                                    "late_refund_percent": str(policy.late_refund_percent)},
+            "pay_by": (appointment.created_at + hold).isoformat()
+            if appointment.active and not appointment.paid and appointment.fee > 0
+            and appointment.created_at else None}

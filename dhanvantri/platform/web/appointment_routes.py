@@ -127,8 +127,9 @@ async def list_appointments(request: web.Request) -> web.Response:
 async def get_one(request: web.Request) -> web.Response:
     principal = caller(request)
     svc = services(request)
-    return ok(await bookings.view(svc.uow(), actor_for(request, principal), path_uuid(request),
-                                  policy(svc.settings)))
+    return ok(await bookings.view(
+        svc.uow(), actor_for(request, principal), path_uuid(request), policy(svc.settings),
+        timedelta(minutes=svc.settings.appointment_payment_hold_minutes)))
 
 
 async def reschedule(request: web.Request) -> web.Response:

@@ -149,6 +149,7 @@ class AppointmentOut(Strict):
     physician_name: str | None = None
     patient_name: str | None = None
     cancellation_policy: CancellationPolicyOut | None = None  # one appointment's view
+    pay_by: str | None = None  # an owed fee unpaid by then gives the slot up
 
 
 class AppointmentsOut(Strict):
