@@ -106,10 +106,10 @@ def consultation_context(draft: dict[str, Any] | None) -> ConsultationContext:
     How it was held, kept simple and documented:
 
     * ``consultation.first`` and ``consultation.mode``, when the draft's record states them
-      (a scheduled video consultation, a follow-up), are used as they are;
+      (a booked video visit, a follow-up), are used as they are;
     * otherwise a consultation the voice assistant held (its record carries an ``end_reason``)
-      is a first audio consultation: a physician who joins it does so by voice, which does not
-      make it a video consultation;
+      is a first audio consultation: a physician who joins it from the desk does so by voice,
+      which does not make it a video consultation;
     * otherwise nothing is known, and the gate applies only the rules that hold in every
       teleconsultation.
 
@@ -128,8 +128,8 @@ def consultation_context(draft: dict[str, Any] | None) -> ConsultationContext:
     if mode not in MODES:
         mode = "audio" if held_by_assistant else None
     weight = intake.get("weight_kg")
-    if isinstance(weight, bool) or not isinstance(weight, int | float) \
-            or not 0.3 <= weight <= 400:
+    if (isinstance(weight, bool) or not isinstance(weight, int | float)
+            or not 0.3 <= weight <= 400):
         weight = None  # the gate's own bounds; anything else was not a weight
     return ConsultationContext(first=first, mode=mode, pregnant=intake.get("pregnant") is True,
                                weight_kg=float(weight) if weight is not None else None)

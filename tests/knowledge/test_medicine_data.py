@@ -119,9 +119,9 @@ def test_schedule_and_teleconsultation_list_agree() -> None:
 
 def test_coverage_of_the_table() -> None:
     table = load_medicines()
-    assert len(table) >= 340
-    assert sum(med.nlem for med in table) >= 200
-    assert sum(len(med.brands) for med in table) >= 600
+    assert len(table) >= 470
+    assert sum(med.nlem for med in table) >= 340
+    assert sum(len(med.brands) for med in table) >= 900
     schedules = {med.schedule for med in table}
     assert schedules == set(SCHEDULES)
     assert {med.tpg_list for med in table} == {"O", "A", "B", "prohibited"}
@@ -154,8 +154,59 @@ def test_interactions_name_severity_and_sources() -> None:
         ("Xarelto", "Brufen", "major"),  # anticoagulant with an NSAID
         ("Tadacip", "Nikoran", "contraindicated"),  # PDE5 inhibitor with a nitrate
         ("spironolactone", "ramipril", "major"),  # potassium-sparing with an ACE inhibitor
+        ("Pangraf", "Kaletra", "major"),  # tacrolimus with a boosted protease inhibitor
+        ("Sovaldi", "amiodarone", "contraindicated"),  # symptomatic bradycardia
+        ("Vfend", "rifampicin", "contraindicated"),  # an inducer defeats voriconazole
+        ("Sizopin", "carbamazepine", "major"),  # agranulocytosis twice over
     ]:
         a, b = meds.lookup(first), meds.lookup(second)
         assert a is not None and b is not None, (first, second)
         found = table.between(a, b)
         assert found is not None and found.level == level, (first, second)
+
+
+# Routes by which a medicine is given in a hospital or clinic, never taken at home.
+PARENTERAL = ("injection", "infusion", "intramuscular", "intradermal", "subcutaneous",
+              "intraperitoneal", "endocervical", "wound infiltration")
+
+
+# Given by injection but re-prescribed for life and given at any clinic (vitamin B12 deficiency).
+CLINIC_INJECTIONS = frozenset({"cyanocobalamin"})
+
+
+def test_medicines_given_only_by_injection_are_not_for_a_first_teleconsultation() -> None:
+    # Telemedicine Practice Guidelines 2020: List O and A are what a teleconsultation may start;
+    # an injection, infusion or vaccine given in hospital only continues treatment begun in person.
+    for med in load_medicines():
+        if (all(form.route.startswith(PARENTERAL) for form in med.doses)
+                and med.generic not in CLINIC_INJECTIONS):
+            assert med.tpg_list in ("B", "prohibited"), med.generic
+
+
+@pytest.mark.parametrize("section, names", [
+    ("cancer", ["cisplatin", "paclitaxel", "doxorubicin", "Glivec", "tamoxifen", "letrozole",
+                "methotrexate", "rituximab", "5-fu", "Calutide"]),
+    ("anaesthesia and muscle relaxants", ["succinylcholine", "vecuronium", "atracurium",
+                                          "propofol", "lignocaine with adrenaline"]),
+    ("vaccines and immunoglobulins", ["bcg vaccine", "Rotavac", "mr vaccine", "opv", "ipv",
+                                      "pentavalent vaccine", "hepatitis b vaccine",
+                                      "anti-d immunoglobulin", "tetanus immunoglobulin"]),
+    ("blood products", ["factor viii", "factor ix", "erythropoietin"]),
+    ("diagnostic agents", ["mantoux test", "fluorescein"]),
+    ("fluids and dialysis", ["normal saline", "ringer lactate", "dextrose infusion", "mannitol",
+                             "sodium bicarbonate", "peritoneal dialysis solution"]),
+    ("second-line HIV and hepatitis C", ["Kaletra", "atazanavir+ritonavir", "ritonavir",
+                                         "sofosbuvir", "daclatasvir", "tld"]),
+    ("drug-resistant TB", ["bedaquiline", "delamanid", "cycloserine", "ethionamide"]),
+    ("antidotes", ["methylene blue", "desferrioxamine", "dimercaprol", "penicillamine",
+                   "sodium nitrite", "sodium thiosulfate", "protamine"]),
+    ("others", ["voriconazole", "mifepristone", "centchroman", "miltefosine", "ciclosporin",
+                "tacrolimus", "carboprost", "dinoprostone", "tenecteplase", "streptokinase"]),
+])
+def test_sections_of_the_essential_list_resolve_to_nlem_entries(section: str,
+                                                                names: list[str]) -> None:
+    table = load_medicines()
+    for name in names:
+        med = table.lookup(name)
+        assert med is not None, (section, name)
+        assert med.sources, (section, name)

@@ -147,3 +147,34 @@ def test_bad_consultation_and_patient_flags_name_the_field(change: dict[str, Any
     with pytest.raises(SafetyInputError) as raised:
         parse_safety_request(request)
     assert raised.value.field == field
+
+
+# --- the essential list's hospital, programme and cancer medicines -------------------------
+
+def test_hospital_and_programme_medicines_wait_for_a_follow_up() -> None:
+    first_video = {"first": True, "mode": "video"}
+    for name, dose in [("Glivec", "400 mg"), ("bedaquiline", "200 mg"), ("Sovaldi", "400 mg"),
+                       ("Rotavac", "0.5 ml"), ("normal saline", "500 ml")]:
+        result = rx((name, dose, "OD"), consultation=first_video)
+        assert worst(result, "TELECONSULTATION") == "block", name
+        follow_up = rx((name, dose, "OD"), consultation={"first": False, "mode": "video"})
+        assert worst(follow_up, "TELECONSULTATION") is None, name
+
+
+def test_new_entries_carry_their_rules() -> None:
+    # Two brands of imatinib are one generic twice.
+    assert worst(rx(("Glivec", "400 mg", "OD"), ("Veenat", "400 mg", "OD")),
+                 "DUPLICATE_THERAPY") == "warn"
+    # A thalidomide analogue in pregnancy; a strong CYP3A4 inhibitor with simvastatin.
+    assert worst(rx(("lenalidomide", "10 mg", "OD"), patient={**WOMAN, "pregnant": True}),
+                 "CONTRAINDICATION") == "block"
+    assert worst(rx(("Vfend", "200 mg", "BD"), ("simvastatin", "20 mg", "HS")),
+                 "INTERACTION") == "block"
+    # Kidney impairment with cisplatin; imatinib above its daily ceiling.
+    assert worst(rx(("cisplatin", "100 mg", "STAT"), patient={"renal_impairment": True}),
+                 "CONTRAINDICATION") == "block"
+    assert worst(rx(("imatinib", "600 mg", "BD")), "DOSE_RANGE") == "block"
+    # Ormeloxifene is a weekly contraceptive (List A) and offered while breastfeeding.
+    centchroman = rx(("Centron", "30 mg", "WEEKLY"),
+                     patient={**WOMAN, "breastfeeding": True})
+    assert centchroman.verdict == "ok", centchroman.to_dict()
