@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     stt_clinical_hearing: bool = True
     tts_voice_path: Path | None = None
     tts_threads: int = 1  # onnxruntime threads per synthesis (0: a thread a core)
+    tts_queue: bool = True  # one queue of syntheses, first phrases first (else a thread each)
     output_sample_rate: int = 48000
 
     # --- language model ---

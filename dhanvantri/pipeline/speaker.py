@@ -26,6 +26,7 @@ from dhanvantri.pipeline.phrasebook import Phrasebook, Played
 from dhanvantri.pipeline.processor import FrameProcessor
 from dhanvantri.pipeline.resampling import resample
 from dhanvantri.pipeline.services import TextToSpeech
+from dhanvantri.pipeline.speech_queue import SpeechQueue
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class Speaker(FrameProcessor):
         output_sample_rate: the rate until the StartFrame says otherwise.
         phrasebook: ready speech for fixed (vetted) sentences, shared by every consultation.
         gate: the process's :class:`DecodeGate`: no partial decode starts while this speaks.
+        speech: the process's :class:`SpeechQueue` (None: a thread per synthesis), which puts
+            the first phrase of each reply ahead of other replies' later phrases.
     """
 
     def __init__(
@@ -47,9 +50,12 @@ class Speaker(FrameProcessor):
         output_sample_rate: int = 48000,
         phrasebook: Phrasebook | None = None,
         gate: DecodeGate | None = None,
+        speech: SpeechQueue | None = None,
     ) -> None:
         super().__init__()
         self.gate = gate or DecodeGate()
+        self.speech = speech
+        self._turn: int | None = None  # the turn whose first phrase was synthesised
         self.tts = tts
         self.output_sample_rate = output_sample_rate
         self.phrasebook = phrasebook
@@ -82,8 +88,12 @@ class Speaker(FrameProcessor):
         if book is not None and (ready := book.played(frame.text, rate)) is not None:
             return ready
         started = now()
+        first, self._turn = frame.turn != self._turn, frame.turn
         with self.gate.critical():
-            chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
+            if self.speech is not None:
+                chunks = await self.speech.synthesize(frame.text, first=first)
+            else:
+                chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
         await self.push_frame(
             MetricsFrame(name="tts", turn=frame.turn, value_ms=(now() - started) * 1e3)
         )

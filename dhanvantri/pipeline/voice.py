@@ -40,6 +40,7 @@ from dhanvantri.pipeline.responder import Responder
 from dhanvantri.pipeline.retriever import Retriever
 from dhanvantri.pipeline.services import LanguageModel, SpeechToText, TextToSpeech
 from dhanvantri.pipeline.speaker import Speaker
+from dhanvantri.pipeline.speech_queue import SpeechQueue
 from dhanvantri.pipeline.task import PipelineTask
 from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
@@ -66,6 +67,7 @@ class VoiceModels:
     embedded_llm: Any = None  # EmbeddedLlamaServer when we started one
     phrasebook: Phrasebook | None = None  # speech of the fixed emergency advice
     gate: DecodeGate = field(default_factory=DecodeGate)  # partial decodes only when idle
+    speech: SpeechQueue | None = None  # syntheses, first phrases of a reply first
 
     async def close(self) -> None:
         """Stop the embedded LLM server and close clients."""
@@ -74,6 +76,8 @@ class VoiceModels:
             await close()
         if self.embedded_llm is not None:
             await self.embedded_llm.stop()
+        if self.speech is not None:
+            self.speech.close()
 
 
 async def load_models(settings: Settings, progress: ProgressFn | None = None) -> VoiceModels:
@@ -150,6 +154,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         embedded_llm=embedded,
         phrasebook=phrasebook,
         gate=DecodeGate(share=settings.stt_partial_share),
+        speech=SpeechQueue(tts) if settings.tts_queue else None,
     )
     await warm_up(models)
     return models
@@ -265,6 +270,7 @@ class VoiceSession:
                 output_sample_rate=settings.output_sample_rate,
                 phrasebook=models.phrasebook,
                 gate=models.gate,
+                speech=models.speech,
             ),
             LipSync(),
         ]

@@ -132,3 +132,45 @@ def test_piper_on_one_thread_keeps_its_phoneme_timing() -> None:
     chunks = tts.synthesize("How long have you had the fever?")
     assert chunks and all(c.phonemes for c in chunks)
     assert sum(n for c in chunks for _, n in c.phonemes) == sum(len(c.audio) for c in chunks)
+
+
+class GatedTTS:
+    """Synthesis waits for ``release``; records the order of the texts it was given."""
+
+    sample_rate = 16000
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def synthesize(self, text: str) -> list:
+        from dhanvantri.pipeline.services import SpeechChunk
+
+        self.said.append(text)
+        self.started.set()
+        assert self.release.wait(10)
+        return [SpeechChunk(audio=np.zeros(160, np.int16), sample_rate=16000)]
+
+
+async def test_first_phrases_go_ahead_and_a_cut_off_phrase_is_never_synthesised() -> None:
+    import asyncio
+
+    from dhanvantri.pipeline.speech_queue import SpeechQueue
+
+    tts = GatedTTS()
+    speech = SpeechQueue(tts, workers=1)
+    try:
+        busy = asyncio.ensure_future(speech.synthesize("a later phrase", first=False))
+        await asyncio.to_thread(tts.started.wait, 10)  # the only worker is busy
+        later = asyncio.ensure_future(speech.synthesize("another reply's later one", first=False))
+        dropped = asyncio.ensure_future(speech.synthesize("cut off by barge-in", first=False))
+        first = asyncio.ensure_future(speech.synthesize("a reply's first phrase", first=True))
+        await asyncio.sleep(0)
+        dropped.cancel()
+        tts.release.set()
+        assert len(await first) == 1 and len(await later) == 1 and len(await busy) == 1
+        assert tts.said == ["a later phrase", "a reply's first phrase", "another reply's later one"]
+    finally:
+        tts.release.set()
+        speech.close()
