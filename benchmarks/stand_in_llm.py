@@ -24,11 +24,13 @@ from typing import Any
 from aiohttp import web
 
 _UNDERSTOOD = re.compile(r"\(Understood from this turn: (.+?)\)")
-_QUESTION = re.compile(r"ask exactly this: (.+?)\)\s*$", re.S)
+_QUESTION = re.compile(r"asks? exactly this: (.+?)\)\s*$", re.S)
+_SAID = re.compile(r'You have just said: "')
 
 
 def reply_for(messages: list[dict[str, Any]]) -> str:
-    """What the stand-in says to a request: it acknowledges and asks, in its own words."""
+    """What the stand-in says to a request: it acknowledges (unless the assistant already did)
+    and asks, in its own words."""
     content = str(messages[-1].get("content", "")) if messages else ""
     understood = _UNDERSTOOD.search(content)
     question = _QUESTION.search(content)
@@ -37,7 +39,8 @@ def reply_for(messages: list[dict[str, Any]]) -> str:
     if not question:
         return opening
     asked = question.group(1).strip()
-    return f"{opening} Could you tell me, {asked[0].lower()}{asked[1:]}"
+    asking = f"Could you tell me, {asked[0].lower()}{asked[1:]}"
+    return asking if _SAID.search(content) else f"{opening} {asking}"
 
 
 class StandInLLM:

@@ -88,7 +88,7 @@ async def test_paused_responder_keeps_the_patient_words_and_answers_nothing() ->
     await task.queue_frame(GuidanceFrame(instruction="Reassure.", topic="x", turn=2))
     await task.stop()
     replies = [f for f in out if isinstance(f, LLMTextFrame)]
-    assert [f.turn for f in replies] == [2]  # nothing for the turn the physician had
+    assert {f.turn for f in replies} == {2}  # nothing for the turn the physician had
     assert len(llm.requests) == 1
     system, *rest = llm.requests[0]
     assert "Ambulance called; keep <PERSON_1> seated." in system.content

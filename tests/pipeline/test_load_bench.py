@@ -63,6 +63,18 @@ def test_its_sentences_pass_the_reply_checks(stand_in: ModuleType) -> None:
     assert Responder._check(question, heard, QUESTION, first=False) == "speak"
 
 
+def test_it_only_asks_when_the_assistant_already_acknowledged(stand_in: ModuleType) -> None:
+    from dhanvantri.pipeline.frames import GuidanceFrame
+
+    responder = Responder(None, style="converse")  # type: ignore[arg-type]
+    responder._user_text = "I have had a fever and a dry cough for three days."
+    responder._guidance = GuidanceFrame(instruction=QUESTION, topic="duration",
+                                        acknowledgement="Fever and dry cough, noted.")
+    request = responder.messages()[-1].content
+    reply = stand_in.reply_for([{"role": "user", "content": request}])
+    assert reply == "Could you tell me, since when have you had this? For example, how many days?"
+
+
 @pytest.mark.parametrize("args", [("--llm", "hosted"), ("--llm-tokens-per-s", "x")])
 def test_bad_usage_exits_2(args: tuple[str, ...]) -> None:
     assert_usage_error(BENCHMARKS / "load_ws.py", *args)

@@ -3,6 +3,7 @@ are, a model's words only when they pass the check (scripted model, exact text).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from types import SimpleNamespace
 
@@ -25,6 +26,7 @@ from dhanvantri.pipeline.responder import (
 )
 from dhanvantri.pipeline.task import PipelineTask
 from tests.support.llm import ScriptedLLM
+from tests.support.waiting import wait_until_async
 
 
 async def run_turn(
@@ -145,7 +147,7 @@ async def test_converse_style_streams_and_carries_the_question_and_history() -> 
     llm = ScriptedLLM("Sorry ", "to hear. ", "Since when?")
     responder = Responder(llm, style="converse")
     said = await run_turn(responder, "i have a fever", "Since when have you had this?")
-    assert said == "Sorry to hear. Since when?"
+    assert said == "I see. Sorry to hear. Since when?"  # the filler opens at once
     assert "Since when have you had this?" in llm.requests[0][-1].content
     assert [m.role for m in responder.history] == ["user", "assistant"]
 
@@ -154,16 +156,18 @@ async def test_converse_prompt_holds_the_passages_what_was_understood_and_the_qu
     passage = SimpleNamespace(
         title="Dengue", text="Fever with pain behind the eyes and joint pain.", source="NCVBDC"
     )
-    llm = ScriptedLLM("A fever for three days, noted. ", "How bad is it?")
+    llm = ScriptedLLM("And how bad ", "is it?")
     responder = Responder(llm, style="converse", use_passages=True)
     said = await run_turn(
         responder, "fever for three days", "How bad is it?", ack="A fever for three days.",
         passages=(passage,),
     )
-    assert said == "A fever for three days, noted. How bad is it?"
+    assert said == "A fever for three days. And how bad is it?"
     system, *_, user = llm.requests[0]
     assert "Dengue (NCVBDC): Fever with pain behind the eyes" in system.content
     assert "A fever for three days." in user.content and "How bad is it?" in user.content
+    # The model is told what was already said, and continues from there.
+    assert 'You have just said: "A fever for three days."' in user.content
 
 
 async def test_converse_prompt_carries_what_earlier_turns_established() -> None:
@@ -182,6 +186,36 @@ async def test_converse_prompt_carries_what_earlier_turns_established() -> None:
     assert "Moderate, noted." in second
 
 
+class HeldLLM(ScriptedLLM):
+    """Streams nothing until ``release`` is set (a hosted model's first-token time)."""
+
+    def __init__(self, *pieces: str) -> None:
+        super().__init__(*pieces)
+        self.release = asyncio.Event()
+
+    async def stream(self, messages):  # type: ignore[no-untyped-def]
+        self.requests.append(list(messages))
+        await self.release.wait()
+        for piece in self.pieces:
+            yield piece
+
+
+async def test_converse_says_what_was_understood_before_the_model_answers() -> None:
+    llm = HeldLLM("How bad is the fever?")
+    out: list = []
+    task = PipelineTask([Responder(llm, style="converse")], on_output=out.append)
+    await task.start()
+    await task.queue_frame(RedactedTranscriptionFrame(text="fever for three days", turn=1))
+    await task.queue_frame(GuidanceFrame(instruction="How bad is it?", topic="severity",
+                                         acknowledgement="A fever for three days.", turn=1))
+    said = lambda: "".join(f.text for f in out if isinstance(f, LLMTextFrame))  # noqa: E731
+    await wait_until_async(lambda: said() != "", 5, what="the opening")
+    assert said() == "A fever for three days." and llm.requests  # the model is still writing
+    llm.release.set()
+    await task.stop()
+    assert said() == "A fever for three days. How bad is the fever?"
+
+
 async def test_converse_replaces_an_unfit_first_sentence_with_the_template() -> None:
     llm = ScriptedLLM("Don't worry, ", "it is just a viral fever. ", "Take rest. ", "How bad?")
     said = await run_turn(
@@ -198,7 +232,7 @@ async def test_converse_drops_an_unfit_later_sentence_and_keeps_the_question() -
         " Okay, no needles in the morning?",
     )
     said = await run_turn(Responder(llm, style="converse"), "my fever", "How bad is it?")
-    assert said == "I'm sorry to hear that. Your fever is worrying. How bad is it?"
+    assert said == "I see. I'm sorry to hear that. Your fever is worrying. How bad is it?"
 
 
 async def test_converse_falls_back_to_the_template_when_the_model_says_nothing() -> None:
@@ -218,7 +252,7 @@ async def test_converse_says_the_closing_words_the_model_left_out() -> None:
 
 
 async def test_converse_reply_is_cut_at_a_length_for_speech() -> None:
-    llm = ScriptedLLM.word_by_word("I see. " + "Fever is hard to bear. " * 20)
+    llm = ScriptedLLM.word_by_word("Fever is hard to bear. " * 20)
     said = await run_turn(
         Responder(llm, style="converse", max_words=12), "my fever is hard to bear", "Q?"
     )
