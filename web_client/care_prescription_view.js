@@ -59,12 +59,25 @@ export function rejected(rx) {
       "Please see a doctor in person. If your symptoms are severe, call 112 now."));
 }
 
+const HELD_MODES = { video: "video call", audio: "phone or voice call", text: "text chat",
+                     in_person: "in person" };
+
+function heldAs(held) {
+  const kind = held.first ? "first consultation" : "follow-up";
+  return `${kind}, by ${HELD_MODES[held.mode] || held.mode}`;
+}
+
 // ------------------------------------------------------------------ the prescription itself
 export function prescriptionView(rx) {
   const content = rx.content ?? {};
   const section = h("article", { class: "card rx-document", id: "rx-document",
     "aria-labelledby": "rx-doc-title" },
     h("h2", { id: "rx-doc-title" }, "Your prescription"));
+  if (content.consultation) {
+    // The guidelines ask for the mode of consultation on the prescription.
+    section.append(h("p", { class: "rx-consultation", id: "rx-consultation-held" },
+      h("span", { class: "label" }, "Consultation: "), heldAs(content.consultation)));
+  }
   if (content.diagnosis) {
     section.append(h("p", { class: "rx-diagnosis" },
       h("span", { class: "label" }, "Diagnosis: "), content.diagnosis));

@@ -9,6 +9,7 @@ import {
   $, drawIntake, drawPatient, drawReasoning, drawSafety, drawTranscript, el, readError,
   showAlert,
 } from "./review_view.js";
+import { drawConsultation, readConsultation } from "./review_consultation.js";
 import { ReviewQueue } from "./review_queue.js";
 
 // A pause in typing this long counts as an edit: the gate runs while the physician reads on.
@@ -92,6 +93,7 @@ function showRecord(rx) {
   numberLines();
   review.sent = markSent(lines);
   drawSafety(rx.safety, review.sent, lines);
+  drawConsultation(rx);
   $("rx-saved").textContent = `Version ${rx.version}`;
   applyStatus(rx);
 }
@@ -142,7 +144,7 @@ function closeRecord() {
 
 function applyStatus(rx) {
   const editable = rx.status === "pending_review";
-  for (const control of $("rx-form").querySelectorAll("input")) control.disabled = !editable;
+  for (const control of $("rx-form").querySelectorAll("input, select")) control.disabled = !editable;
   for (const control of $("rx-form").querySelectorAll("button")) control.hidden = !editable;
   drawRecordPatient(); // stated facts are offered for confirmation during review only
   const status = $("record-status");
@@ -275,7 +277,8 @@ async function putLines() {
   let response;
   try {
     response = await send("PUT", `/prescriptions/${enc(rx.id)}`,
-                          contentBody(rx.content, named.map(readLine)));
+                          { ...contentBody(rx.content, named.map(readLine)),
+                            consultation: readConsultation() });
   } catch {
     review.changed = true; // the next edit, or approving, tries again
     $("rx-saved").textContent = "Not saved: the server cannot be reached";
@@ -290,6 +293,7 @@ async function putLines() {
   review.record = await response.json();
   review.sent = markSent(named);
   drawSafety(review.record.safety, review.sent, nodes);
+  drawConsultation(review.record);
   const waiting = nodes.length - named.length;
   $("rx-saved").textContent = `Saved · version ${review.record.version}`
     + (waiting ? " · a medicine without a name is not saved yet" : "");
@@ -298,7 +302,7 @@ async function putLines() {
 }
 
 function onEdit(event) {
-  if (!event.target.matches("input")) return;
+  if (!event.target.matches("input, select")) return;
   clearTimeout(review.idle);
   if (event.type === "input") {
     review.changed = true;

@@ -24,6 +24,8 @@ _FORM_WORDS = re.compile(
     r"bp|usp|oral|forte|mg|mcg|ml|iu)\b"
 )
 _STRENGTH = re.compile(r"\b\d+(?:\.\d+)?\s*(?:k\b)?")
+# A strength run into the name ("Augmentin625", "Dolo650"): split it off before matching.
+_GLUED_STRENGTH = re.compile(r"(?<=[a-z])(?=\d)")
 _COMBO_SPLIT = re.compile(r"\s*(?:\+|/|&|\band\b|\bwith\b|\bplus\b)\s*")
 # Below this similarity a "closest name" is noise rather than a likely misspelling.
 SUGGEST_CUTOFF = 0.75
@@ -72,7 +74,9 @@ class NameIndex(Generic[T]):
         text = name.lower().strip()
         if not text:
             return None
-        for candidate in (text, _FORM_WORDS.sub(" ", text)):
+        glued = _GLUED_STRENGTH.sub(" ", text)
+        for candidate in dict.fromkeys((text, _FORM_WORDS.sub(" ", text), glued,
+                                        _FORM_WORDS.sub(" ", glued))):
             found = self._entries.get(name_key(candidate))
             if found is None:
                 found = self._entries.get(name_key(_STRENGTH.sub(" ", candidate)))
@@ -91,11 +95,7 @@ class NameIndex(Generic[T]):
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Known names closest in spelling to ``name`` (best first), for an unknown name."""
-        text = _STRENGTH.sub(" ", _FORM_WORDS.sub(" ", name.lower()))
-        key = name_key(text)
-        if len(key) < 3:
-            return []
-        close = difflib.get_close_matches(key, self._shown, n=limit * 3, cutoff=SUGGEST_CUTOFF)
+        close = self._close_keys(name, limit * 3)
         names: list[str] = []
         seen: set[str] = set()
         for found in close:
@@ -104,3 +104,18 @@ class NameIndex(Generic[T]):
                 seen.add(label)
                 names.append(self._shown[found])
         return names[:limit]
+
+    def closest(self, name: str) -> tuple[T, float] | None:
+        """The entry whose name is spelled most like ``name``, with the similarity (0 to 1)."""
+        close = self._close_keys(name, 1)
+        if not close:
+            return None
+        key = name_key(_STRENGTH.sub(" ", _FORM_WORDS.sub(" ", name.lower())))
+        return self._entries[close[0]], difflib.SequenceMatcher(None, key, close[0]).ratio()
+
+    def _close_keys(self, name: str, n: int) -> list[str]:
+        text = _STRENGTH.sub(" ", _FORM_WORDS.sub(" ", name.lower()))
+        key = name_key(text)
+        if len(key) < 3:
+            return []
+        return difflib.get_close_matches(key, self._shown, n=n, cutoff=SUGGEST_CUTOFF)

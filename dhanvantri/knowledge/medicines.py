@@ -68,6 +68,9 @@ class DoseForm:
     per_kg_single: float | None = None
     per_kg_daily: float | None = None
     per_kg_all_ages: bool = False
+    # How an adult's dose above a per-kg figure is reported: "block", or "warn" where the
+    # per-kg figure is a long-term threshold rather than a label maximum.
+    per_kg_adult_severity: str = "block"
     equivalents: dict[str, float] = field(default_factory=dict)
     child_bands: tuple[Band, ...] = ()
     weight_bands: tuple[Band, ...] = ()
@@ -106,15 +109,23 @@ class OrganCaution:
 
     severity: str
     note: str
+    # True when the caution holds at any degree of impairment; otherwise it names a threshold
+    # (an eGFR) that a bare "impaired" flag cannot say is crossed.
+    any_degree: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class AllergyGroup:
-    """A drug-allergy class and the classes that cross-react with it, with the severity."""
+    """A drug-allergy class and the classes that cross-react with it, with the severity.
+
+    ``class_wide`` marks a class whose labels contra-indicate every member after a reaction to
+    any one (penicillins, NSAIDs): an allergy to one member is an allergy to the class.
+    """
 
     name: str
     synonyms: tuple[str, ...]
     cross_reactive: dict[str, str]
+    class_wide: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +149,8 @@ class Medicine:
     pregnancy_note: str = ""
     contraindications: tuple[str, ...] = ()
     elderly: str = ""
+    # "warn" where the AGS Beers Criteria say to avoid the medicine in older adults.
+    elderly_severity: str = "info"
     sources: tuple[str, ...] = ()
     atc: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()
@@ -222,6 +235,10 @@ class MedicineTable:
         """Known names spelled most like an unknown ``name`` (``"Augmentine"`` -> Augmentin)."""
         return self._names.suggest(name, limit)
 
+    def closest(self, name: str) -> tuple[Medicine, float] | None:
+        """The medicine an unknown ``name`` is most likely a misspelling of, and how alike."""
+        return self._names.closest(name)
+
     def allergy_group(self, name: str) -> str | None:
         """The allergy class a patient's allergy names (``"sulpha drugs"`` -> ``"sulfonamide"``)."""
         return self._group_index.get(name_key(name))
@@ -237,7 +254,8 @@ def load_medicines() -> MedicineTable:
 def parse_medicines(raw: dict[str, Any]) -> MedicineTable:
     """Build a table from the JSON structure of ``medicines.json``; raises ValueError if bad."""
     groups = {
-        name: AllergyGroup(name, tuple(g.get("synonyms", ())), dict(g.get("cross_reactive", {})))
+        name: AllergyGroup(name, tuple(g.get("synonyms", ())),
+                           dict(g.get("cross_reactive", {})), bool(g.get("class_wide")))
         for name, g in raw["allergy_groups"].items()
     }
     sources = dict(raw["sources"])
@@ -274,6 +292,7 @@ def _medicine(e: dict[str, Any], sources: dict[str, str],
             pregnancy_note=pregnancy.get("note", ""),
             contraindications=tuple(e.get("contraindications", ())),
             elderly=e.get("elderly", ""),
+            elderly_severity=e.get("elderly_severity", "info"),
             sources=tuple(e.get("sources", ())),
             atc=_strings(e.get("atc", ())),
             forms=tuple(e.get("forms", ())),
@@ -293,7 +312,9 @@ def _strings(value: str | list[str]) -> tuple[str, ...]:
 
 
 def _organ(raw: dict[str, str] | None) -> OrganCaution | None:
-    return OrganCaution(raw["severity"], raw["note"]) if raw else None
+    if not raw:
+        return None
+    return OrganCaution(raw["severity"], raw["note"], bool(raw.get("any_degree")))
 
 
 def _dose_form(d: dict[str, Any]) -> DoseForm:
@@ -307,6 +328,7 @@ def _dose_form(d: dict[str, Any]) -> DoseForm:
         max_daily=d.get("max_daily"), max_weekly=d.get("max_weekly"),
         sos_per_day=d.get("sos_per_day"), per_kg_single=per_kg.get("single"),
         per_kg_daily=per_kg.get("daily"), per_kg_all_ages=bool(d.get("per_kg_all_ages")),
+        per_kg_adult_severity=d.get("per_kg_adult_severity", "block"),
         equivalents={canonical_unit(k) or k: v for k, v in d.get("equivalents", {}).items()},
         child_bands=tuple(Band(b["below_age"], b.get("single"), b.get("daily"))
                           for b in d.get("child_bands", ())),
@@ -346,6 +368,8 @@ def _combination(e: dict[str, Any], singles: dict[str, Medicine], sources: dict[
             if p.pregnancy_risk == worst and p.pregnancy_note),
         contraindications=union("contraindications"),
         elderly="; ".join(x for x in (own.elderly, *(p.elderly for p in parts)) if x),
+        elderly_severity=max([own.elderly_severity, *(p.elderly_severity for p in parts)],
+                             key=SEVERITIES.index),
         sources=union("sources"), atc=own.atc, forms=own.forms,
         lactation_risk=nursing,
         lactation_note=own.lactation_note if "lactation" in e else "; ".join(
@@ -358,7 +382,7 @@ def _combination(e: dict[str, Any], singles: dict[str, Medicine], sources: dict[
 
 def _worst_organ(cautions: list[OrganCaution | None]) -> OrganCaution | None:
     known = [c for c in cautions if c is not None]
-    return max(known, key=lambda c: SEVERITIES.index(c.severity)) if known else None
+    return max(known, key=lambda c: (SEVERITIES.index(c.severity), c.any_degree), default=None)
 
 
 def _validate(med: Medicine, where: str, sources: dict[str, str],
@@ -378,6 +402,10 @@ def _validate(med: Medicine, where: str, sources: dict[str, str],
     if not med.sources or any(s not in sources for s in med.sources):
         problems.append(f"sources {med.sources!r}")
     problems += [f"allergy group {g!r}" for g in med.allergy_groups if g not in groups]
+    if med.elderly_severity not in SEVERITIES:
+        problems.append(f"elderly_severity {med.elderly_severity!r}")
+    problems += [f"per_kg_adult_severity {f.per_kg_adult_severity!r}" for f in med.doses
+                 if f.per_kg_adult_severity not in SEVERITIES]
     problems += [f"severity {r.severity!r}" for r in (*med.age_rules, *med.weight_rules)
                  if r.severity not in SEVERITIES]
     if problems:

@@ -4,18 +4,24 @@
 reports issues with a code and a severity:
 
 * ``CONTROLLED_SUBSTANCE`` (block): Schedule X or NDPS, never by teleconsultation.
-* ``ALLERGY`` (block; warn or info for cross-reacting classes).
+* ``ALLERGY`` (block; warn or info for cross-reacting classes). An allergy to one member of a
+  class whose labels contra-indicate the whole class (penicillins, NSAIDs, fluoroquinolones,
+  nitroimidazoles) blocks every member, combinations included.
 * ``INTERACTION`` (block, warn or info by the pair's level) among the new medicines and with
   the patient's current medicines.
 * ``DOSE_RANGE`` (block above a maximum; warn below the adult minimum or when it cannot be
   checked): single, daily and weekly limits, children's age, weight and per-kg limits, and one
   generic given in several lines.
 * ``CONTRAINDICATION`` (by the table's severity): pregnancy, breastfeeding, age, weight,
-  kidney or liver impairment, older age.
+  kidney or liver impairment, older age (warn where the Beers Criteria say avoid). A kidney
+  caution that blocks below an eGFR warns on a bare impairment flag and blocks when the
+  impairment is known to be severe.
 * ``DUPLICATE_THERAPY`` (warn): the same generic or therapeutic class twice, brand and generic
   of one drug included.
 * ``UNKNOWN_DRUG`` (warn for a prescribed name, info for a current medicine), with the
-  closest known names when the name looks like a misspelling.
+  closest known names when the name looks like a misspelling. A misspelling close enough to be
+  dispensed as a known medicine ("Alprazolum") is also checked as that medicine for the
+  controlled-substance and allergy rules, so a typo cannot slip a prohibited drug past them.
 * ``TELECONSULTATION`` (block): a List A medicine at a first audio or text consultation, or a
   List B one at any first consultation (Telemedicine Practice Guidelines 2020); only when the
   request states the consultation.
@@ -30,6 +36,8 @@ Example::
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from dhanvantri.knowledge.interactions import InteractionTable, load_interactions
 from dhanvantri.knowledge.medicines import MedicineTable, load_medicines
@@ -49,6 +57,10 @@ from dhanvantri.knowledge.safety_rules import (
     check_controlled,
 )
 from dhanvantri.knowledge.schedules import check_teleconsultation
+
+# Similarity (difflib ratio, 0 to 1) above which an unknown name is one or two letters from a
+# known one ("Alprazolum", "Amoxycilin"): the look-alike/sound-alike errors pharmacists misread.
+LOOK_ALIKE_CUTOFF = 0.85
 
 __all__ = [
     "CODES",
@@ -89,6 +101,7 @@ def check_prescription(
         med = table.lookup(order.name)
         if med is None:
             issues.append(_unknown(order.name, table))
+            issues += _look_alike(order, patient, table)
             continue
         new.append(Item(order.name, med, order))
         issues += check_controlled(order, med)
@@ -108,6 +121,19 @@ def check_prescription(
     issues += check_pairs(new, current, pairs_table)
     issues += check_combined_dose(new, table)
     return SafetyResult.from_issues(issues)
+
+
+def _look_alike(order: MedicationOrder, patient: PatientContext,
+                table: MedicineTable) -> list[SafetyIssue]:
+    """Controlled and allergy issues of the medicine an unknown name would be dispensed as."""
+    found = table.closest(order.name)
+    if found is None or found[1] < LOOK_ALIKE_CUTOFF:
+        return []
+    med = found[0]
+    return [replace(issue, message=f"{order.name} reads as {med.generic}, which a pharmacist "
+                                   f"may dispense: {issue.message}")
+            for issue in (*check_controlled(order, med),
+                          *check_allergy(order, med, patient, table))]
 
 
 def _unknown(name: str, table: MedicineTable) -> SafetyIssue:

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 
 from dhanvantri.knowledge.medicines import DoseForm, Medicine
 from dhanvantri.knowledge.safety_input import MedicationOrder, PatientContext
-from dhanvantri.knowledge.safety_issue import SafetyIssue
+from dhanvantri.knowledge.safety_issue import SEVERITY_RANK, SafetyIssue
 
 PER_KG_HEADROOM = 1.1
 COUNT_UNITS = frozenset({"tablet", "capsule"})
-# A number standing alone in a name, not part of a word such as "D3".
-_NAME_STRENGTH = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*(k\b)?", re.IGNORECASE)
+# A number standing alone in a name, not part of a word such as "D3"; one run into a name of
+# three letters or more ("Augmentin625") is a strength written without its space.
+_NAME_STRENGTH = re.compile(r"(?:(?<![A-Za-z\d.])|(?<=[A-Za-z]{3}))(\d+(?:\.\d+)?)\s*(k\b)?",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class Limit:
 
     value: float
     basis: str
+    severity: str = "block"
 
 
 def strength_in_name(name: str) -> float | None:
@@ -86,15 +89,16 @@ def check_dose(order: MedicationOrder, med: Medicine, patient: PatientContext) -
         return []  # e.g. topical applications and ORS: no ceiling in the table
     unit = form.unit
     issues = []
-    single_cap = min(singles, key=lambda x: x.value, default=None)
-    if single_cap and amount > single_cap.value + 1e-9:
-        issues.append(_issue("block", order, f"{med.generic} {amount:g} {unit} per dose is above "
+    single_cap = _exceeded(singles, amount)
+    if single_cap:
+        issues.append(_issue(single_cap.severity, order,
+                             f"{med.generic} {amount:g} {unit} per dose is above "
                              f"the maximum single dose of {single_cap.value:g} {unit} "
                              f"({single_cap.basis}){note}"))
     daily = amount * per_day
-    daily_cap = min(dailies, key=lambda x: x.value, default=None)
-    if daily_cap and daily > daily_cap.value + 1e-9:
-        issues.append(_issue("block", order, f"{med.generic} {daily:g} {unit} a day "
+    daily_cap = _exceeded(dailies, daily)
+    if daily_cap:
+        issues.append(_issue(daily_cap.severity, order, f"{med.generic} {daily:g} {unit} a day "
                              f"({amount:g} {unit} {order.frequency}) is above the maximum daily "
                              f"dose of {daily_cap.value:g} {unit} ({daily_cap.basis}){note}"))
     if form.max_weekly is not None and daily * 7 > form.max_weekly + 1e-9:
@@ -131,13 +135,24 @@ def _limits(
             _add(singles, dailies, band.single, band.daily, f"weight under {band.below:g} kg")
         if child or form.per_kg_all_ages:
             allowance = f"for {weight:g} kg, with rounding allowance"
+            severity = "block" if child else form.per_kg_adult_severity
             if form.per_kg_single is not None:
                 singles.append(Limit(round(form.per_kg_single * weight * PER_KG_HEADROOM, 3),
-                                     f"{form.per_kg_single:g} {form.unit}/kg {allowance}"))
+                                     f"{form.per_kg_single:g} {form.unit}/kg {allowance}",
+                                     severity))
             if form.per_kg_daily is not None:
                 dailies.append(Limit(round(form.per_kg_daily * weight * PER_KG_HEADROOM, 3),
-                                     f"{form.per_kg_daily:g} {form.unit}/kg/day {allowance}"))
+                                     f"{form.per_kg_daily:g} {form.unit}/kg/day {allowance}",
+                                     severity))
     return singles, dailies
+
+
+def _exceeded(limits: list[Limit], amount: float) -> Limit | None:
+    """The lowest limit ``amount`` exceeds among the most severe ones it exceeds, or None."""
+    over = [limit for limit in limits if amount > limit.value + 1e-9]
+    if not over:
+        return None
+    return min(over, key=lambda x: (-SEVERITY_RANK[x.severity], x.value))
 
 
 def _add(singles: list[Limit], dailies: list[Limit], single: float | None,

@@ -54,6 +54,9 @@ class PatientContext:
     current_medications: tuple[str, ...] = ()
     breastfeeding: bool = False
     renal_impairment: bool = False
+    # Known to be severe (eGFR below 30, CKD stage 4 or 5, dialysis): kidney cautions that
+    # block below a threshold then block; a bare renal_impairment only warns to check.
+    severe_renal_impairment: bool = False
     hepatic_impairment: bool = False
     # None: not stated, so only the rules that hold in every consultation are applied.
     consultation: Consultation | None = None
@@ -153,7 +156,9 @@ def _patient(raw: Any, consultation: Consultation | None = None) -> PatientConte
     return PatientContext(
         age_years=age, sex=sex, weight_kg=weight, pregnant=_flag(raw, "pregnant"),
         breastfeeding=_flag(raw, "breastfeeding"),
-        renal_impairment=_flag(raw, "renal_impairment"),
+        renal_impairment=_flag(raw, "renal_impairment")
+        or _flag(raw, "severe_renal_impairment"),
+        severe_renal_impairment=_flag(raw, "severe_renal_impairment"),
         hepatic_impairment=_flag(raw, "hepatic_impairment"), consultation=consultation,
         allergies=_names(raw.get("allergies"), "patient.allergies"),
         current_medications=_names(raw.get("current_medications"),

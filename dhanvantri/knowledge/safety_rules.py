@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dhanvantri.knowledge.medicines import Caution, Medicine, MedicineTable
+from dhanvantri.knowledge.medicines import Caution, Medicine, MedicineTable, OrganCaution
 from dhanvantri.knowledge.safety_input import MedicationOrder, PatientContext
 from dhanvantri.knowledge.safety_issue import SEVERITY_RANK, SafetyIssue
 
@@ -55,6 +55,10 @@ def _allergy_match(allergy: str, med: Medicine, table: MedicineTable) -> tuple[s
     if shared:
         return "block", f"{med.generic} contains {', '.join(sorted(shared))}"
     common = [g for g in allergen.allergy_groups if g in med.allergy_groups]
+    whole = [g for g in common if table.allergy_groups[g].class_wide]
+    if whole:
+        return "block", (f"{med.generic} is in the same {whole[0]} class as {allergen.generic}, "
+                         f"and an allergy to one {whole[0]} contra-indicates the class")
     if common:
         return "warn", f"{med.generic} is in the same {common[0]} class as {allergen.generic}"
     best = None
@@ -99,16 +103,32 @@ def check_contraindications(order: MedicationOrder, med: Medicine,
         issues.append(SafetyIssue("CONTRAINDICATION", LACTATION_SEVERITY[med.lactation_risk],
                                   order.name, f"breastfeeding ({med.lactation_risk}) with "
                                   f"{med.generic}{note}"))
-    for impaired, organ, caution in ((patient.renal_impairment, "kidney", med.renal),
-                                     (patient.hepatic_impairment, "liver", med.hepatic)):
+    for impaired, organ, caution, severe in (
+            (patient.renal_impairment, "kidney", med.renal, patient.severe_renal_impairment),
+            (patient.hepatic_impairment, "liver", med.hepatic, False)):
         if impaired and caution is not None:
-            issues.append(SafetyIssue("CONTRAINDICATION", caution.severity, order.name,
-                                      f"{organ} impairment with {med.generic}: {caution.note}"))
+            issues.append(_organ_issue(order, med, organ, caution, severe=severe))
     if patient.age_years >= ELDERLY_AGE and med.elderly:
-        issues.append(SafetyIssue("CONTRAINDICATION", "info", order.name,
+        beers = (" (AGS Beers Criteria: avoid in older adults)"
+                 if med.elderly_severity != "info" else "")
+        issues.append(SafetyIssue("CONTRAINDICATION", med.elderly_severity, order.name,
                                   f"age {patient.age_years:g} years with {med.generic}: "
-                                  f"{med.elderly}"))
+                                  f"{med.elderly}{beers}"))
     return issues
+
+
+def _organ_issue(order: MedicationOrder, med: Medicine, organ: str,
+                 caution: OrganCaution, *, severe: bool) -> SafetyIssue:
+    """A kidney caution that blocks only below an eGFR warns on a bare impairment flag.
+
+    Liver cautions keep their severity: the table words them for the impairment they name.
+    """
+    if organ == "kidney" and caution.severity == "block" and not (caution.any_degree or severe):
+        return SafetyIssue("CONTRAINDICATION", "warn", order.name,
+                           f"{organ} impairment with {med.generic}: {caution.note}; the degree "
+                           "is not stated, so check it (eGFR) before prescribing")
+    return SafetyIssue("CONTRAINDICATION", caution.severity, order.name,
+                       f"{organ} impairment with {med.generic}: {caution.note}")
 
 
 def _worst(rules: list[Caution]) -> Caution | None:

@@ -8,12 +8,13 @@ as warnings, and adds ``BasicSafetyGate``'s name-based blocks as a floor for tho
 What the library's rules need beyond the stored profile comes from two places:
 
 * the consultation (:class:`~.safety.ConsultationContext`, read from the draft by
-  ``drafts.consultation_context``): first or follow-up and audio, video or text, for the
-  Telemedicine Practice Guidelines' lists (``TELECONSULTATION``); pregnancy and the weight the
-  patient gave;
+  ``drafts.consultation_context``, or as the reviewing physician stated it): first or
+  follow-up and audio, video or text, for the Telemedicine Practice Guidelines' lists
+  (``TELECONSULTATION``); pregnancy and the weight the patient gave;
 * the profile's conditions (stored, and those stated in the call): kidney or liver impairment,
   breastfeeding and pregnancy, by the words patients and the intake use for them (the intake
-  records "kidney disease" and "liver disease").
+  records "kidney disease" and "liver disease"); CKD stage 4 or 5, dialysis or kidney failure
+  make the kidney impairment severe, so cautions below an eGFR of 30 block.
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ def age_years(date_of_birth: str | None, today: date) -> float | None:
         return None
     years = (today - born).days / 365.25
     return years if 0 <= years <= 130 else None
+
+
+# Kidney impairment known to be severe: the table's eGFR-threshold cautions then block.
+_SEVERE_KIDNEY = re.compile(
+    r"\b(ckd|kidney disease|renal disease)\b.{0,20}\bstage\s*(4|5|iv|v)\b|\bckd\s*(4|5)\b|"
+    r"\bdialysis\b|end[- ]stage (kidney|renal)|\besrd\b|(kidney|renal) failure",
+    re.IGNORECASE)
+
+
+def severe_kidney(conditions: list[str]) -> bool:
+    """Whether ``conditions`` say the kidney impairment is severe (CKD 4-5, dialysis, failure)."""
+    return any(_SEVERE_KIDNEY.search(c) for c in conditions)
 
 
 def stated_states(conditions: list[str]) -> dict[str, bool]:
@@ -102,6 +115,7 @@ class KnowledgeSafetyGate:
             pregnant=(context.pregnant or states["pregnant"]) and sex != "male",
             breastfeeding=states["breastfeeding"] and sex != "male",
             renal_impairment=states["renal_impairment"],
+            severe_renal_impairment=severe_kidney(list(patient.conditions) if patient else []),
             hepatic_impairment=states["hepatic_impairment"], consultation=held,
             allergies=tuple(patient.allergies) if patient else (),
             current_medications=tuple(patient.medicines) if patient else ())

@@ -99,12 +99,42 @@ def normalize_content(draft: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
-def consultation_context(draft: dict[str, Any] | None) -> ConsultationContext:
+# How each mode reads on the prescription and to the patient.
+MODE_LABELS = {"audio": "audio", "video": "video", "text": "text (chat)",
+               "in_person": "in person"}
+
+
+def stated_consultation(raw: Any) -> dict[str, Any]:
+    """A physician's statement of how the consultation was held: ``{"first", "mode"}``.
+
+    Raises ``ValidationFailed`` naming ``consultation``, ``consultation.first`` or
+    ``consultation.mode``.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationFailed.field("consultation", "must be an object")
+    if not isinstance(raw.get("first"), bool):
+        raise ValidationFailed.field("consultation.first", "true (first) or false (follow-up)")
+    if raw.get("mode") not in MODES:
+        raise ValidationFailed.field("consultation.mode", f"one of {', '.join(MODES)}")
+    return {"first": raw["first"], "mode": raw["mode"]}
+
+
+def consultation_label(held: dict[str, Any]) -> str:
+    """``{"first": True, "mode": "video"}`` -> ``"first consultation, video"``."""
+    kind = "first consultation" if held.get("first") else "follow-up"
+    return f"{kind}, {MODE_LABELS.get(str(held.get('mode')), str(held.get('mode')))}"
+
+
+def consultation_context(draft: dict[str, Any] | None,
+                         stated: dict[str, Any] | None = None) -> ConsultationContext:
     """What the safety gate learns from a draft's consultation (kept in the prescription's
     ``ai_draft``, so a physician's edit is checked against the same consultation).
 
     How it was held, kept simple and documented:
 
+    * what the reviewing physician ``stated`` (kept in the prescription's content as
+      ``consultation``) comes first: they know whether they saw the patient by video, or
+      whether this continues treatment begun in person;
     * ``consultation.first`` and ``consultation.mode``, when the draft's record states them
       (a booked video visit, a follow-up), are used as they are;
     * otherwise a consultation the voice assistant held (its record carries an ``end_reason``)
@@ -122,6 +152,8 @@ def consultation_context(draft: dict[str, Any] | None) -> ConsultationContext:
     intake = block.get("intake") or draft.get("intake")
     intake = intake if isinstance(intake, dict) else {}
     first, mode = block.get("first"), block.get("mode")
+    if stated:
+        first, mode = stated.get("first"), stated.get("mode")
     held_by_assistant = "end_reason" in block
     if not isinstance(first, bool):
         first = True if held_by_assistant else None

@@ -11,6 +11,7 @@ import segno
 from fpdf import FPDF
 
 from .domain.text import visible
+from .drafts import consultation_label
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,13 @@ def render(facts: PdfFacts) -> bytes:
     line("  ".join(d for d in details if d) or " ")
     line(f"Date: {facts.issued_at.strftime('%d %b %Y %H:%M UTC')}   Rx ID: {facts.prescription_id}",
          9)
-    pdf.ln(3)
     content = facts.content
+    if content.get("consultation"):
+        # The guidelines ask for the mode of consultation on the prescription.
+        held = content["consultation"]
+        kind = "Consultation" if held.get("mode") == "in_person" else "Teleconsultation"
+        line(f"{kind}: {consultation_label(held)}", 9)
+    pdf.ln(3)
     line(f"Diagnosis: {content.get('diagnosis') or '-'}", 11, "B")
     pdf.ln(1)
     line("Rx", 13, "B")

@@ -15,7 +15,7 @@ from . import users
 from .domain.accounts import PatientProfile
 from .domain.audit import SYSTEM, Actor, canonical_json
 from .domain.prescriptions import VISIBLE_TO_PATIENT, Prescription, Status
-from .drafts import consultation_context, normalize_content
+from .drafts import consultation_context, normalize_content, stated_consultation
 from .safety import SafetyGate, normalize_safety
 from .uow import UnitOfWork
 
@@ -176,6 +176,7 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
         body["content"] = rx.content
     if clinical:
         body["safety"] = rx.safety
+        body["consultation"] = held_consultation(rx)
     if clinical and not brief:
         body["ai_draft"] = rx.ai_draft
         body["ai_reasoning"] = rx.ai_reasoning
@@ -187,6 +188,16 @@ async def describe(uow: UnitOfWork, rx: Prescription, role: Role, *, brief: bool
                                "date_of_birth": patient.date_of_birth}
         body["stated"] = stated_only(patient, stated_intake(rx))
     return body
+
+
+def held_consultation(rx: Prescription) -> dict[str, Any]:
+    """How the consultation was held, for the review screen: what the physician stated
+    (``stated`` true) or else what the record tells (``first``/``mode`` None when unknown)."""
+    stated = (rx.content or {}).get("consultation")
+    if stated:
+        return {**stated, "stated": True}
+    known = consultation_context(rx.ai_draft)
+    return {"first": known.first, "mode": known.mode, "stated": False}
 
 
 def content_visible(rx: Prescription, role: Role) -> bool:
@@ -300,19 +311,34 @@ def _iso(value: Any) -> str | None:
 
 async def edit(uow: UnitOfWork, gate: SafetyGate, actor: Actor, prescription_id: uuid.UUID,
                draft: dict[str, Any]) -> dict[str, Any]:
-    """A physician replaces the content; the safety gate runs again on the new content."""
+    """A physician replaces the content; the safety gate runs again on the new content.
+
+    ``draft["consultation"]`` (``{"first", "mode"}``) states how the consultation was held; it
+    is kept in the content (so it is signed and printed, as the Telemedicine Practice Guidelines
+    2020 ask) and the gate's teleconsultation lists follow it. Left out, the earlier statement
+    stands.
+    """
     content = normalize_content(draft)
+    said = draft.get("consultation")
+    stated = stated_consultation(said) if said is not None else None
     async with uow:
         rx = await _visible(uow, actor, prescription_id, lock=True)
         old = rx.snapshot()
+        before = (rx.content or {}).get("consultation")
+        held = stated or before
+        if held:
+            content["consultation"] = held
         # The gate checks what the patient said in the call too (a penicillin allergy stated
         # there blocks amoxicillin added on review), as it did when the record was queued.
         patient = stated_profile(await uow.users.patient(rx.patient_id), rx.patient_id,
                                  stated_intake(rx))
         safety = normalize_safety(await gate.check(content, patient,
-                                                   consultation_context(rx.ai_draft)))
+                                                   consultation_context(rx.ai_draft, held)))
         rx.edit(content, safety, uow.clock())
         uow.record(actor, "prescription_edited", ENTITY, rx.id, old=old, new=rx.snapshot())
+        if held != before:
+            uow.record(actor, "prescription_consultation_stated", ENTITY, rx.id,
+                       old={"consultation": before}, new={"consultation": held})
         await uow.commit()
         return await describe(uow, rx, Role(actor.role))
 

@@ -6,7 +6,10 @@ so a gap in their reading of the sources could sit in both and never show. This 
 the table, the interaction data or the rules. It is held to the issue's floors: at least 98%
 of drafts right, and of each code's drafts, and no controlled-substance or allergy-class miss.
 Run ``python benchmarks/safety_eval.py --drafts benchmarks/safety_drafts_independent.json``
-to see each miss.
+to see each miss. The misses of the first run (class allergies named by one member, misspelt
+controlled names, missing brands, older-age and kidney grading, TPG List B combinations) were
+fixed in the rules and the data, not in the drafts; a draft corrected after review says so in
+its source.
 """
 
 from __future__ import annotations
@@ -23,22 +26,6 @@ from dhanvantri.knowledge.safety import CODES
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "safety_eval.py"
 DRAFTS = BENCHMARKS / "safety_drafts_independent.json"
-
-# What the gate missed when these drafts were written; each reading is in the draft's source.
-_CRITICAL_GAPS = (
-    "Allergy within one class is a warning where the labels contra-indicate the whole class "
-    "(aspirin or ibuprofen allergy with another NSAID, ciprofloxacin with levofloxacin, "
-    "metronidazole with tinidazole); a misspelt alprazolam or amoxicillin and the brand "
-    "Nexito Plus (escitalopram + clonazepam) are unknown names, so neither the NDPS block nor "
-    "the penicillin allergy applies"
-)
-_ACCURACY_GAPS = (
-    _CRITICAL_GAPS + "; also: brands missing from the table (Acitrom, Pregabid, amiloride), "
-    "older-age Beers 'avoid' and aspirin + ibuprofen graded info, an unstated kidney grade "
-    "blocked, hydroxychloroquine 400 mg/day blocked for 70 kg, TPG List B add-on "
-    "combinations allowed at a first consultation"
-)
-
 
 def _module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("safety_eval", SCRIPT)
@@ -75,12 +62,10 @@ def test_the_drafts_cover_every_code_schedule_list_and_patient(
     assert {(True, "video"), (True, "audio"), (True, "text"), (False, "audio")} <= held
 
 
-@pytest.mark.xfail(strict=True, reason=_CRITICAL_GAPS)
 def test_no_controlled_substance_or_allergy_class_miss(report: dict[str, Any]) -> None:
     assert report["critical_misses"] == [], report["misses"]
 
 
-@pytest.mark.xfail(strict=True, reason=_ACCURACY_GAPS)
 def test_the_gate_is_right_on_98_percent_of_drafts_and_of_each_code(
         report: dict[str, Any]) -> None:
     assert report["accuracy"] >= 0.98, report["misses"]

@@ -114,8 +114,10 @@ def test_a_prohibited_medicine_is_reported_once_as_controlled() -> None:
     ("amiodarone", "200 mg", {**WOMAN, "breastfeeding": True}, "block"),
     ("Stugeron", "25 mg", {**WOMAN, "breastfeeding": True}, "warn"),
     ("sertraline", "50 mg", {**WOMAN, "breastfeeding": True}, None),
-    ("metformin", "500 mg", {"renal_impairment": True}, "block"),
-    ("nitrofurantoin", "100 mg", {"renal_impairment": True}, "block"),
+    # Contra-indicated below an eGFR: an unstated grade warns to check it.
+    ("metformin", "500 mg", {"renal_impairment": True}, "warn"),
+    ("nitrofurantoin", "100 mg", {"renal_impairment": True}, "warn"),
+    ("lithium", "400 mg", {"renal_impairment": True}, "block"),  # at any degree
     ("amoxicillin", "500 mg", {"renal_impairment": True}, "info"),
     ("atorvastatin", "10 mg", {"hepatic_impairment": True}, "block"),
     ("paracetamol", "500 mg", {"hepatic_impairment": True}, "warn"),
@@ -128,7 +130,7 @@ def test_breastfeeding_kidney_and_liver(name: str, dose: str, patient: dict[str,
 
 def test_a_combination_carries_its_components_kidney_caution() -> None:
     result = rx(("Glycomet GP 1", "1 tablet", "OD"), patient={"renal_impairment": True})
-    assert worst(result, "CONTRAINDICATION") == "block"  # metformin's
+    assert worst(result, "CONTRAINDICATION") == "warn"  # metformin's, below an eGFR
 
 
 # --- request parsing ---------------------------------------------------------------------------
@@ -170,9 +172,9 @@ def test_new_entries_carry_their_rules() -> None:
                  "CONTRAINDICATION") == "block"
     assert worst(rx(("Vfend", "200 mg", "BD"), ("simvastatin", "20 mg", "HS")),
                  "INTERACTION") == "block"
-    # Kidney impairment with cisplatin; imatinib above its daily ceiling.
+    # Kidney impairment with cisplatin (below a clearance: check it); imatinib above its ceiling.
     assert worst(rx(("cisplatin", "100 mg", "STAT"), patient={"renal_impairment": True}),
-                 "CONTRAINDICATION") == "block"
+                 "CONTRAINDICATION") == "warn"
     assert worst(rx(("imatinib", "600 mg", "BD")), "DOSE_RANGE") == "block"
     # Ormeloxifene is a weekly contraceptive (List A) and offered while breastfeeding.
     centchroman = rx(("Centron", "30 mg", "WEEKLY"),

@@ -12,7 +12,12 @@ from dhanvantri.http.principal import Role
 from dhanvantri.knowledge.medicines import load_medicines
 from dhanvantri.platform import consultations
 from dhanvantri.platform.bootstrap import Services
-from dhanvantri.platform.clinical_gate import KnowledgeSafetyGate, age_years, stated_states
+from dhanvantri.platform.clinical_gate import (
+    KnowledgeSafetyGate,
+    age_years,
+    severe_kidney,
+    stated_states,
+)
 from dhanvantri.platform.domain.accounts import PatientProfile
 from dhanvantri.platform.domain.consultations import record_id
 from dhanvantri.platform.drafts import consultation_context, normalize_content
@@ -112,10 +117,21 @@ async def test_kidney_liver_breastfeeding_and_pregnancy_reach_the_gate() -> None
     pregnant = await gate.check(content, well, ConsultationContext(pregnant=True))
     assert ("CONTRAINDICATION", "warn") in _codes(pregnant, "Brufen")
     assert ("CONTRAINDICATION", "block") in _codes(pregnant, "Atorva")
+    # Kidney disease of unstated degree: the NSAID's caution is below an eGFR, so check it.
+    unstaged = PatientProfile(date_of_birth="1990-01-01", sex="female",
+                              conditions=["kidney disease"])
+    assert ("CONTRAINDICATION", "warn") in _codes(await gate.check(content, unstaged), "Brufen")
     # A kidney stone or a fatty liver is not an impairment that changes doses.
     stones = PatientProfile(date_of_birth="1990-01-01", sex="female",
                             conditions=["kidney stone", "fatty liver"])
     assert (await gate.check(content, stones))["blocked"] is False
+
+
+def test_stage_four_or_five_dialysis_and_failure_are_severe() -> None:
+    assert [severe_kidney([c]) for c in (
+        "Chronic kidney disease stage 4", "CKD 5", "on dialysis", "acute kidney failure",
+        "CKD stage 3", "kidney disease", "kidney stone")] == [
+        True, True, True, True, False, False, False]
 
 
 def test_condition_words_name_the_states() -> None:

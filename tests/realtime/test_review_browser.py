@@ -385,3 +385,58 @@ def test_stated_facts_are_confirmed_to_the_profile_and_the_summary_reads_clinica
         assert errors == []
     finally:
         browser.close()
+
+
+# An AI voice consultation (its record has an end reason) drafted an antibiotic: TPG 2020 List A.
+VOICE_RECORD = {**DRAFT, "diagnosis": "Acute otitis media",
+                "medications": [{"name": "Amoxicillin", "dose": "500 mg", "frequency": "TDS",
+                                 "duration": "5 days"}],
+                "consultation": {"end_reason": "completed"}}
+NO_ALLERGY = {**ASHA, "allergies": []}
+
+
+def test_the_physician_states_how_the_consultation_was_held(desk: Desk, api: Any,
+                                                            playwright_instance: Any,
+                                                            tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    patient = add_patient(api, desk.outbox, NO_ALLERGY)
+    rx = add_record(desk, patient, urgent=False, record=VOICE_RECORD)
+    browser = launch(playwright_instance)
+    try:
+        page = browser.new_page(viewport=PHONE_SIZE)
+        errors = script_errors(page)
+        sign_in(page, desk.server.url)
+        page.click(f"#reviews li[data-id='{rx}'] button")
+        shows(page, "#record-status", "Awaiting review")
+        # The record's own reading: the assistant's voice call is a first audio consultation.
+        shows(page, "#rx-consultation-note", "From the record: first consultation, audio")
+        assert page.input_value("#held-kind") == "first"
+        assert page.input_value("#held-mode") == "audio"
+        check_keyboard(page)
+
+        # Stated as text: amoxicillin (List A) waits for a video consultation.
+        page.select_option("#held-mode", "text")
+        blocked = f"{LINE.format(0)} .issues li[data-severity=block]"
+        page_until(page, f"""document.querySelector("{blocked}")
+                             ?.textContent.includes('List A')""", 30)
+        assert page.get_attribute("#safety-summary", "data-verdict") == "block"
+        screenshot(page, shots, "consultation-blocked", PHONE_SIZE)
+        screenshot(page, shots, "consultation-blocked", DESKTOP_SIZE)
+        page.click("#rx-approve")
+        shows(page, "#record-error", "safety check blocks")
+
+        # The physician saw the patient by video: the gate lets it through, and it is approved.
+        page.select_option("#held-mode", "video")
+        saved_version(page, "document.querySelector('#safety-summary')?.dataset.verdict"
+                            " !== 'block'")
+        shows(page, "#rx-consultation-note", "Stated on review: first consultation, video")
+        assert page.locator(blocked).count() == 0
+        screenshot(page, shots, "consultation-video", PHONE_SIZE)
+        screenshot(page, shots, "consultation-video", DESKTOP_SIZE)
+        page.click("#rx-approve")
+        shows(page, "#record-status", "Approved")
+        assert page.locator("#held-mode").is_disabled()
+        assert errors == []
+    finally:
+        browser.close()

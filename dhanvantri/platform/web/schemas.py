@@ -128,6 +128,14 @@ class MedicationIn(Body):
     instructions: Text(500) = ""  # type: ignore[valid-type]
 
 
+class ConsultationIn(Body):
+    """How the physician states the consultation was held (Telemedicine Practice Guidelines
+    2020: the mode is recorded on the prescription and sets what it may prescribe)."""
+
+    first: bool
+    mode: Literal["audio", "video", "text", "in_person"]
+
+
 class PrescriptionEditIn(Body):
     diagnosis: Text(500) = ""  # type: ignore[valid-type]
     diagnosis_confidence: Literal["HIGH", "MEDIUM", "LOW", ""] = ""
@@ -136,6 +144,8 @@ class PrescriptionEditIn(Body):
     advice: list[Text(500)] = Field(default_factory=list, max_length=30)  # type: ignore[valid-type]
     red_flags: list[Text(500)] = Field(default_factory=list, max_length=30)  # type: ignore[valid-type]
     follow_up_days: int | None = Field(None, ge=0, le=365)
+    # None keeps what was stated before (or, if nothing was, what the record tells).
+    consultation: ConsultationIn | None = None
 
 
 class RejectIn(Body):
@@ -302,6 +312,7 @@ class Prescription(Out):
     content: dict[str, Any] | None = None
     physician: Signer | None = None
     safety: dict[str, Any] | None = None
+    consultation: dict[str, Any] | None = None
     ai_draft: dict[str, Any] | None = None
     ai_reasoning: str | None = None
     transcript: list[Any] | None = None
