@@ -8,6 +8,8 @@
 // request, so the consultation is theirs; a guest (only where the server allows demos) sends none.
 // Opened as /?for=<id> (the care page's Family section), it is a dependent's consultation: the
 // server's permission layer decides whether this caller may, and the record goes to them.
+// Opened as /?visit=<appointment id> (the care page's "Join your visit"), it is that appointment's
+// video visit: the waiting room until the booked doctor joins (visit.js).
 
 import { ApiError, PatientSession, postJson } from "./auth.js";
 import { FallbackAvatar } from "./avatar_fallback.js";
@@ -16,6 +18,7 @@ import { PatientError } from "./patient_error.js";
 import { offerBooking, showDoctor, showEscalation, showEscalationNews } from "./notices.js";
 import { SignIn } from "./signin.js";
 import { transcript } from "./transcript.js";
+import { showVisit, visitBody, visitId } from "./visit.js";
 import { WsCall } from "./ws_call.js";
 
 const API = "/api/v1/consultations";
@@ -90,6 +93,7 @@ function setRunning(running) {
 
 /** The body that creates a consultation: for the dependent named in the address, if any. */
 function newConsultation() {
+  if (visitId) return visitBody(); // a booked appointment's video visit (visit.js)
   return forWhom ? { patient_id: forWhom } : {};
 }
 
@@ -418,6 +422,7 @@ function showConsultation() {
 
 /** "Consultation for <name>": the dependent's name as the caller's family lists it. */
 async function showForWhom() {
+  if (visitId) return showVisit(ui.forWhom, getJson);
   ui.forWhom.hidden = !forWhom;
   if (!forWhom) return;
   ui.forWhom.textContent = "Consultation for a family member";

@@ -72,6 +72,11 @@ async function list(ctx, root) {
       h("span", { class: "meta" }, meta));
     if (appt.status === "booked") {
       const actions = h("div", { class: "row appt-actions" });
+      if (appt.visit?.open) {
+        // At the time (from ten minutes before): the video visit on the consultation page.
+        actions.append(h("a", { class: "button small primary", href: `/?visit=${appt.id}`,
+          id: `appt-join-${appt.id}` }, "Join your visit"));
+      }
       if (owed) {
         actions.append(h("a", { class: "button small primary", href: `#appointments/${appt.id}/pay`,
           id: `appt-pay-${appt.id}` }, `Pay ${rupees(appt.fee)}`));

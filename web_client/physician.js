@@ -15,7 +15,8 @@ import { staffSignIn } from "./staff_signin.js";
 
 const RECONNECT_MS = [500, 1000, 2000, 5000];
 const REASONS = { red_flag: "Red flag", patient_request: "Patient asked for a doctor",
-                  uncertain: "AI uncertain", other: "Needs a doctor" };
+                  uncertain: "AI uncertain", other: "Needs a doctor",
+                  appointment: "Booked video visit: the patient is waiting" };
 const WAITING = new Set(["raised", "offered", "timed_out"]);
 
 const $ = (id) => document.getElementById(id);
@@ -369,6 +370,7 @@ function endCall(error) {
   $("call").hidden = true;
   if (error) showError("desk-error", error);
   render();
+  document.dispatchEvent(new CustomEvent("dhanvantri:call-ended")); // appointments refresh
 }
 
 async function leaveCall() {
@@ -388,6 +390,15 @@ async function endConsultation() {
   // On success the call panel closes when the server ends the call (the "doctor" event).
   if (!response.ok) showError("desk-error", await errorText(response));
 }
+
+// A booked video visit (physician_appointments.js): join the reserved call and take it over at
+// once; the patient sees and hears the doctor instead of the assistant.
+document.addEventListener("dhanvantri:join-visit", async (event) => {
+  const { escalationId, button } = event.detail;
+  if (live.escalationId) return; // one call at a time
+  await joinCall({ id: escalationId }, button);
+  if (live.escalationId === escalationId) await command("takeover");
+});
 
 $("takeover").addEventListener("click", () => command("takeover"));
 $("handback").addEventListener("click", () => command("handback"));

@@ -1,6 +1,7 @@
-// The physician desk's appointments: the coming week's bookings (patient, time, state), marking
-// a visit completed or missed once its time has come, cancelling one ahead (the patient is
-// refunded in full), the calendar file, and the weekly hours patients book into.
+// The physician desk's appointments: the coming week's bookings (patient, time, state), joining
+// a video visit at its time (physician.js takes the call), marking a visit completed or missed
+// once its time has come, cancelling one ahead (the patient is refunded in full), the calendar
+// file, and the weekly hours patients book into.
 //
 // The panel starts when the desk opens (it watches #desk's hidden flag, so physician.js needs
 // no hook) and refreshes every 30 s while open. Times are shown in the browser's zone; hours
@@ -82,6 +83,12 @@ function render() {
 function item(appt, now) {
   const begun = new Date(appt.starts_at).getTime() <= now;
   const actions = el("div", { class: "actions" });
+  if (appt.visit?.open) {
+    // The video visit's window (the server's clock): straight into the call, no queue.
+    const join = el("button", { class: "button small primary", type: "button",
+      id: `join-${appt.id}`, onclick: () => joinVisit(appt, join) }, "Join video visit");
+    actions.append(join);
+  }
   if (appt.status === "booked" && begun) {
     actions.append(
       el("button", { class: "button small primary", type: "button", id: `complete-${appt.id}`,
@@ -109,6 +116,24 @@ function item(appt, now) {
         : appt.source === "follow_up" ? "follow-up" : "booked directly")),
     el("div", { class: "meta patient" }, appt.patient_name || "Patient (name not given)"),
     actions);
+}
+
+document.addEventListener("dhanvantri:call-ended", () => load()); // a visit may have ended
+
+/** Take the visit's call: the server hands over the escalation reserved for this physician,
+ * and physician.js joins it and takes over at once (the "dhanvantri:join-visit" event). */
+async function joinVisit(appt, button) {
+  button.disabled = true;
+  const response = await call(`/appointments/${appt.id}/visit/join`, { method: "POST" });
+  button.disabled = false;
+  if (!response.ok) {
+    showError(await errorText(response));
+    return;
+  }
+  showError("");
+  const visit = await response.json();
+  document.dispatchEvent(new CustomEvent("dhanvantri:join-visit",
+    { detail: { escalationId: visit.escalation_id, button } }));
 }
 
 async function act(appt, action) {

@@ -10,6 +10,9 @@ physician's commands: listen, take over, hand back, leave) to the live session. 
 process holds calls, the desk joins physicians to them through its
 :class:`~dhanvantri.desk.call_host.CallHost`.
 
+A booked appointment's video visit (:meth:`PhysicianDesk.open_visit`) is held the same way from
+the patient's first event, its call reserved for the booked physician.
+
 The desk also carries the back office's review-queue changes to every dashboard
 (:meth:`PhysicianDesk.review_changed`): on the bus, so a decision taken on one process reaches
 physicians connected to another.
@@ -18,6 +21,7 @@ physicians connected to another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -37,7 +41,8 @@ from dhanvantri.desk.escalations import (
     consultation_channel,
 )
 from dhanvantri.desk.store import make_store
-from dhanvantri.http.errors import ApiError, NotFound
+from dhanvantri.http.errors import ApiError, Conflict, NotFound
+from dhanvantri.platform.domain.audit import SYSTEM
 from dhanvantri.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,6 +112,31 @@ class PhysicianDesk:
             return
         self._spawn(self._escalate(consultation_id, event, send_event, ended),
                     name=f"escalate-{consultation_id}")
+
+    def open_visit(self, consultation_id: str, *, appointment_id: str, physician_id: str,
+                   send_event: EventSink, ended: asyncio.Event) -> None:
+        """A booked visit's patient is connected: hold the call here and reserve it for the
+        booked physician (an escalation accepted by them, never offered to others); settle it
+        when the call ends. Must not block; a second call for the consultation does nothing.
+        """
+        if consultation_id in self._held:
+            return
+        ready = asyncio.Event()
+        self._held[consultation_id] = self._spawn(
+            self._hold(consultation_id, send_event, ended, ready), name=f"hold-{consultation_id}")
+        self._spawn(self._reserve_visit(consultation_id, appointment_id, physician_id, ready,
+                                        ended), name=f"visit-{consultation_id}")
+
+    async def _reserve_visit(self, consultation_id: str, appointment_id: str,
+                             physician_id: str, ready: asyncio.Event, ended: asyncio.Event
+                             ) -> None:
+        await ready.wait()
+        escalation = await self.escalations.reserve(
+            consultation_id, appointment_id=appointment_id, physician_id=physician_id)
+        await ended.wait()
+        # The call is over: the reservation leaves the open queue (already resolved: fine).
+        with contextlib.suppress(Conflict):
+            await self.escalations.resolve(escalation.id, SYSTEM, admin=True)
 
     async def _escalate(self, consultation_id: str, event: dict[str, Any],
                         send_event: EventSink, ended: asyncio.Event | None) -> None:

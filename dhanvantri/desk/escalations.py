@@ -122,6 +122,37 @@ class EscalationService:
             self._expire_later(escalation.id), name=f"escalation-timeout-{escalation.id}")
         return await self._offer(escalation)
 
+    async def reserve(self, consultation_id: str, *, appointment_id: str, physician_id: str
+                      ) -> Escalation:
+        """Hand a booked visit's call to its physician: accepted by them from the start.
+
+        It never enters the open queue's waiting part and has no timeout: no other physician
+        can accept it (the state machine refuses a second accept), and the booked physician
+        joins through the accepted escalation's path (join, take over, end). Idempotent per
+        consultation.
+        """
+        current = await self._open_for(consultation_id)
+        if current is not None:
+            return current
+        now = self.clock()
+        escalation = Escalation(consultation_id=consultation_id, node=self.node,
+                                reason="appointment", status=Status.ACCEPTED, raised_at=now,
+                                deadline=now, accepted_by=physician_id, accepted_at=now,
+                                appointment_id=appointment_id)
+        await self.store.add(escalation)
+        log.info("escalation %s reserved for appointment %s", escalation.id, appointment_id)
+        await self.record(SYSTEM, "escalation_reserved", escalation,
+                          {"accepted_by": physician_id, "appointment_id": appointment_id})
+        await self._announce("accepted", escalation)
+        return escalation
+
+    async def for_appointment(self, appointment_id: str) -> Escalation | None:
+        """The open escalation reserved for an appointment's visit, if its patient is on."""
+        for escalation in await self.store.open():
+            if escalation.appointment_id == appointment_id:
+                return escalation
+        return None
+
     async def accept(self, escalation_id: str, physician: Actor) -> Escalation:
         """The physician takes the escalation; exactly one wins (others get 409 ``Conflict``)."""
         now = self.clock()

@@ -16,8 +16,11 @@
 * ``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call
   (``physician_media.py``), then ``.../takeover``, ``.../handback`` (body ``{"notes": ...}``),
   ``.../listen`` and ``.../leave`` switch modes and ``.../end`` ends the consultation for the
-  patient (the record closes as ``physician_ended``); they travel over the bus to the process
-  holding the consultation, so they work from any process.
+  patient (the record closes as ``physician_ended``; a booked visit's appointment completes);
+  they travel over the bus to the process holding the consultation, so they work from any
+  process;
+* ``POST /api/v1/appointments/{id}/visit/join``: the booked physician joins an appointment's
+  video visit at its time (``visits.py``).
 
 Every endpoint names ``Perm.ESCALATIONS`` (physicians only), checked before its handler runs;
 resolve names ``Perm.ESCALATIONS_RESOLVE`` (physicians and admins).
@@ -33,6 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dhanvantri.desk import visits
 from dhanvantri.desk.access import DESK, accepted_by_me
 from dhanvantri.desk.cluster.bus import EventBus, make_bus
 from dhanvantri.desk.desk import PhysicianDesk
@@ -73,6 +77,8 @@ async def command(request: web.Request) -> web.Response:
     # body_exists, not can_read_body: the error middleware has already read the body.
     body = await parse_body(request, CommandBody) if request.body_exists else CommandBody()
     desk = request.app[DESK]
+    if kind == "end":
+        await visits.finish(request, principal, escalation)  # a visit's appointment completes
     try:
         holder = await desk.command(escalation.consultation_id, {
             "type": kind, "physician_id": str(principal.user_id), "notes": body.notes})
@@ -207,6 +213,8 @@ def install_physician(app: web.Application, settings: Settings, *,
         services.review.listen(desk.review_changed)  # review decisions reach every dashboard
     install_endpoints(app, ENDPOINTS)
     install_joins(app, desk)
+    if services is not None:
+        visits.install_visits(app)  # the booked physician joins an appointment's visit
     folder = web_client_dir or pages.web_client_dir(settings.web_client_dir)
     pages.add_page(app, "/physician", folder / "physician.html")
 

@@ -85,6 +85,7 @@ class Escalation:
     accepted_at: float | None = None
     timed_out_at: float | None = None
     resolved_at: float | None = None
+    appointment_id: str | None = None  # a booked visit's call, reserved for its physician
     version: int = 0
 
     def __post_init__(self) -> None:

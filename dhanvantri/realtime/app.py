@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, models: VoiceModels | None =
         install(app, settings)
         recorders = _install_records(app, runtime)
         app[routes.CONSULT_FOR] = _consult_for
+        app[routes.VISIT_FOR] = _visit_for
     else:
         from dhanvantri.http.middleware import error_middleware
 
@@ -122,6 +123,18 @@ async def _consult_for(request: web.Request, principal: Principal, patient_id: u
                                         patient_id)
 
 
+async def _visit_for(request: web.Request, principal: Principal, appointment_id: uuid.UUID
+                     ) -> tuple[uuid.UUID, uuid.UUID]:
+    """The back office admits the caller to the appointment's visit now (audited): its patient
+    and physician."""
+    from dhanvantri.platform.scheduling import visit
+    from dhanvantri.platform.web.common import actor_for, services
+
+    admitted = await visit.admit(services(request).uow(), actor_for(request, principal),
+                                 appointment_id)
+    return admitted.patient_id, admitted.physician_id
+
+
 def _hook_desk(runtime: Runtime, desk: PhysicianDesk, recorders: Recorders | None) -> None:
     """Let the consultations this process holds raise escalations through the desk (and be
     recorded), and hang up those a physician ended."""
@@ -133,6 +146,11 @@ def _hook_desk(runtime: Runtime, desk: PhysicianDesk, recorders: Recorders | Non
         if event.get("type") == "hang_up":  # LiveSession.end: the transport goes, as on DELETE
             runtime.background.spawn(registry.close(consultation_id),
                                      name=f"hang-up-{consultation_id}")
+        if consultation_id in registry and (visit := registry.get(consultation_id).visit):
+            # A booked visit: the call is held for its physician from the first event on.
+            desk.open_visit(consultation_id, appointment_id=visit.appointment_id,
+                            physician_id=visit.physician_id, send_event=send,
+                            ended=registry.get(consultation_id).closed)
         if event.get("type") != "escalation":
             return
         ended = registry.get(consultation_id).closed if consultation_id in registry else None

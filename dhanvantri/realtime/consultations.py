@@ -63,6 +63,14 @@ class NotReady(ApiError):
     code = "NOT_READY"
 
 
+@dataclass(frozen=True)
+class Visit:
+    """The appointment a consultation is the video visit of (checked by the back office)."""
+
+    appointment_id: str
+    physician_id: str  # the booked physician: the only one who may take the call
+
+
 @dataclass(eq=False)
 class Consultation:
     """One consultation's live state.
@@ -76,6 +84,7 @@ class Consultation:
         transport: "webrtc" or "ws" once a transport claimed it (one transport, once).
         live: its :class:`~dhanvantri.realtime.live.LiveSession` once joined (a physician
             joining the call attaches to it).
+        visit: the appointment it is the video visit of (None: an intake).
     """
 
     id: str
@@ -85,6 +94,7 @@ class Consultation:
     created: float = field(default_factory=time.monotonic)
     transport: str | None = None
     live: Any = None
+    visit: Visit | None = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _closer: Closer | None = None
 
@@ -146,8 +156,8 @@ class ConsultationRegistry:
         return consultation_id in self._items
 
     def create(self, owner: uuid.UUID | None = None, *, patient: uuid.UUID | None = None,
-               address: str | None = None, per_owner: int = 0, per_address: int = 0
-               ) -> Consultation:
+               address: str | None = None, per_owner: int = 0, per_address: int = 0,
+               visit: Visit | None = None) -> Consultation:
         """A new consultation.
 
         Args:
@@ -156,6 +166,7 @@ class ConsultationRegistry:
             address: the client's address.
             per_owner: live or reserved consultations one patient may hold (0: no limit).
             per_address: the same for guests from one address (0: no limit).
+            visit: the appointment it is the video visit of (the caller checked the window).
 
         Raises:
             ServerBusy: every slot is taken, or the recent replies are slow.
@@ -177,7 +188,7 @@ class ConsultationRegistry:
         self._check_share(owner, address, per_owner, per_address)
         consultation = Consultation(id=secrets.token_urlsafe(16), owner=owner,
                                     patient_id=patient if patient != owner else None,
-                                    address=address)
+                                    address=address, visit=visit)
         self._items[consultation.id] = consultation
         log.info("consultation %s created (%d live)", consultation.id, len(self._items))
         return consultation

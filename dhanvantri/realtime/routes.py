@@ -7,6 +7,11 @@ A signed-in caller may start one for someone else (``patient_id``: a dependent i
 the back office's permission layer decides, through the check ``app.py`` installs as
 :data:`CONSULT_FOR` (realtime never imports the back office). The caller joins and hangs up;
 the record goes to the patient.
+
+With ``appointment_id`` it is the video visit of a booked appointment: the check ``app.py``
+installs as :data:`VISIT_FOR` admits the patient (or their family manager) inside the visit's
+window, and the consultation carries the appointment and its physician (the desk reserves the
+call for that physician once the patient is connected).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dhanvantri.http.errors import Unauthorized, ValidationFailed
 from dhanvantri.http.permissions import Perm
 from dhanvantri.http.principal import Principal
 from dhanvantri.realtime.access import check_access
-from dhanvantri.realtime.consultations import ServerBusy
+from dhanvantri.realtime.consultations import ServerBusy, Visit
 from dhanvantri.realtime.state import RUNTIME
 from dhanvantri.realtime.transport.webrtc import SdpOffer, webrtc_offer
 from dhanvantri.realtime.transport.ws import websocket
@@ -35,15 +40,22 @@ BASE = "/consultations"
 # May this caller consult for this patient? Raises the permission layer's 403/404 (audited).
 ConsultFor = Callable[[web.Request, Principal, uuid.UUID], Awaitable[None]]
 CONSULT_FOR: web.AppKey[ConsultFor] = web.AppKey("dhanvantri.realtime.consult_for")
+# May this caller join this appointment's visit now? Returns (patient id, physician id); raises
+# the back office's 404/409 (not theirs, not open yet, over).
+VisitFor = Callable[[web.Request, Principal, uuid.UUID], Awaitable[tuple[uuid.UUID, uuid.UUID]]]
+VISIT_FOR: web.AppKey[VisitFor] = web.AppKey("dhanvantri.realtime.visit_for")
 
 
-class ConsultationIn(BaseModel):
+class ConsultationStart(BaseModel):
     """Whom the consultation is for (left out: the caller)."""
 
     model_config = ConfigDict(extra="forbid")
 
     patient_id: uuid.UUID | None = Field(
         None, description="a dependent the caller may consult for (a family owner or manager)")
+    appointment_id: uuid.UUID | None = Field(
+        None, description="the booked appointment whose video visit this is (its patient or "
+                          "their family manager, from 10 minutes before the slot to its end)")
 
 
 class Consultation(BaseModel):
@@ -66,17 +78,20 @@ async def create_consultation(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     principal = optional_caller(request)
     # body_exists, not can_read_body: the error middleware may have read the body already.
-    body = await parse_body(request, ConsultationIn) if request.body_exists else ConsultationIn(
-        patient_id=None)
+    body = (await parse_body(request, ConsultationStart) if request.body_exists
+            else ConsultationStart(patient_id=None, appointment_id=None))
     runtime.require_models()
-    patient = await _patient(request, principal, body.patient_id)
+    if body.appointment_id is not None:
+        patient, visit = await _visit(request, principal, body)
+    else:
+        patient, visit = await _patient(request, principal, body.patient_id), None
     settings = runtime.settings
     try:
         consultation = runtime.registry.create(
             principal.user_id if principal else None, patient=patient,
             address=client_ip(request),
             per_owner=settings.consultations_per_patient,
-            per_address=settings.consultations_per_address)
+            per_address=settings.consultations_per_address, visit=visit)
     except ServerBusy:
         runtime.metrics.sessions_rejected.inc()
         raise
@@ -113,6 +128,23 @@ async def _patient(request: web.Request, principal: Principal | None,
     return patient_id
 
 
+async def _visit(request: web.Request, principal: Principal | None, body: ConsultationStart
+                 ) -> tuple[uuid.UUID | None, Visit]:
+    """The patient and physician of the appointment whose visit the caller joins now."""
+    if body.patient_id is not None:
+        raise ValidationFailed.field("patient_id", "not with appointment_id: the appointment "
+                                     "names the patient")
+    if principal is None:
+        raise Unauthorized("sign in to join your visit")
+    check = request.app.get(VISIT_FOR)
+    if check is None:
+        raise ValidationFailed.field("appointment_id", "this server keeps no appointments")
+    assert body.appointment_id is not None
+    patient, physician = await check(request, principal, body.appointment_id)
+    return (None if patient == principal.user_id else patient), Visit(
+        appointment_id=str(body.appointment_id), physician_id=str(physician))
+
+
 def _bases(request: web.Request, public_base_url: str) -> tuple[str, str]:
     """HTTP and WebSocket origins clients should use (the public URL behind a proxy)."""
     base = public_base_url.rstrip("/") or f"{request.scheme}://{request.host}"
@@ -133,15 +165,20 @@ WS_PROTOCOL = (
     "4403 FORBIDDEN, 4404 NOT_FOUND, 4409 ALREADY_JOINED (the live session is untouched).")
 ENDPOINTS = [
     Endpoint("POST", BASE, create_consultation, "Start a consultation", TAG, Perm.CONSULT,
-             ConsultationIn, body_optional=True,
+             ConsultationStart, body_optional=True,
              description="Without a body (or without `patient_id`) it is the caller's own. "
                          "With `patient_id` it is a dependent's: a family owner or manager "
                          "may, a viewer may not (403), anyone else finds no such person "
-                         "(404); the decision is audited either way.",
+                         "(404); the decision is audited either way. With `appointment_id` "
+                         "it is the video visit of a booked appointment: its patient or their "
+                         "family manager, inside the visit's window (409 VISIT_NOT_OPEN or "
+                         "VISIT_CLOSED otherwise); only the booked physician takes the call.",
              responses={201: "joined through either URL",
                         401: "UNAUTHORIZED: a guest named a patient",
                         403: "FORBIDDEN: a family viewer may not consult for the dependent",
-                        404: "NOT_FOUND: no such family member",
+                        404: "NOT_FOUND: no such family member or appointment",
+                        409: "VISIT_NOT_OPEN, VISIT_CLOSED or INVALID_STATE: the "
+                             "appointment's visit cannot be joined now",
                         429: "RATE_LIMITED: this patient (or guest address) holds its share",
                         503: "SERVER_BUSY (every session slot taken) or NOT_READY (models "
                              "loading)"}, response=Consultation, guests=True),

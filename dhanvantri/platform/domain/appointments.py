@@ -302,6 +302,23 @@ class Appointment(Tracked):
         self.touch(now)
 
 
+# The video visit opens this early (the patient settles in the waiting room) and closes at the
+# slot's end: ten minutes lets a patient test the microphone before the doctor comes.
+VISIT_EARLY = timedelta(minutes=10)
+
+
+def visit_window(appointment: Appointment) -> tuple[datetime, datetime]:
+    """When the appointment's video visit may be joined: ``[opens, closes)`` in UTC."""
+    return appointment.starts_at - VISIT_EARLY, appointment.ends_at
+
+
+def visit_state(appointment: Appointment, now: datetime) -> dict[str, Any]:
+    """The visit as the pages show it: its window and whether it is open now."""
+    opens, closes = visit_window(appointment)
+    return {"opens_at": opens.isoformat(), "closes_at": closes.isoformat(),
+            "open": appointment.active and opens <= now < closes}
+
+
 @dataclass(frozen=True)
 class CancellationPolicy:
     """How much of a paid fee a cancellation returns.

@@ -25,6 +25,7 @@ from ..domain.appointments import (
     AppointmentStatus,
     CancellationPolicy,
     Slot,
+    visit_state,
 )
 from ..domain.audit import SYSTEM, Actor
 from ..domain.money import text
@@ -307,7 +308,9 @@ async def mine(uow: UnitOfWork, actor: Actor, limit: int = 50, offset: int = 0
         people = await uow.appointments.people([i for a in found
                                                 for i in (a.physician_id, a.patient_id)])
         # A dependent's appointment (booked by this family manager) says whose it is.
-        return [describe(a) | {"physician_name": _name(people, a.physician_id),
+        now = uow.clock()
+        return [describe(a) | {"visit": visit_state(a, now),
+                               "physician_name": _name(people, a.physician_id),
                                "patient_name": _name(people, a.patient_id)
                                if a.patient_id != actor.user_id else None} for a in found]
 
@@ -322,7 +325,9 @@ async def calendar(uow: UnitOfWork, actor: Actor, physician_id: uuid.UUID | None
     async with uow:
         found = await uow.appointments.of_physician(physician_id, start, end)
         people = await uow.appointments.people([a.patient_id for a in found])
-        return [describe(a) | {"patient_name": _name(people, a.patient_id)} for a in found]
+        now = uow.clock()
+        return [describe(a) | {"patient_name": _name(people, a.patient_id),
+                               "visit": visit_state(a, now)} for a in found]
 
 
 def _name(people: dict[uuid.UUID, Any], user_id: uuid.UUID) -> str:
@@ -339,6 +344,7 @@ async def view(uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
         people = await uow.appointments.people([appointment.patient_id,
                                                 appointment.physician_id])
         return describe(appointment) | {
+            "visit": visit_state(appointment, uow.clock()),
             "physician_name": _name(people, appointment.physician_id),
             "patient_name": _name(people, appointment.patient_id),
             "cancellation_policy": {"full_refund_hours": policy.full_refund_hours,

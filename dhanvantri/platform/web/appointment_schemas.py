@@ -132,6 +132,14 @@ class CancellationPolicyOut(Strict):
     late_refund_percent: str  # of the fee, when later
 
 
+class VisitStateOut(Strict):
+    """When the video visit may be joined (from ten minutes before to the slot's end)."""
+
+    opens_at: str
+    closes_at: str
+    open: bool
+
+
 class AppointmentOut(Strict):
     id: Id
     status: AppointmentStatus
@@ -150,6 +158,7 @@ class AppointmentOut(Strict):
     patient_name: str | None = None
     cancellation_policy: CancellationPolicyOut | None = None  # one appointment's view
     pay_by: str | None = None  # an owed fee unpaid by then gives the slot up
+    visit: VisitStateOut | None = None  # lists and one appointment's view
 
 
 class AppointmentsOut(Strict):
