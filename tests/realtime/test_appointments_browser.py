@@ -6,7 +6,7 @@ pays the fee from the wallet; the list shows it booked and paid. Another patient
 taken the second time, so choosing it says so and offers the list again. The physician's desk
 shows the booking in the week's appointments with the patient's name, and the calendar file
 downloads. A prescription saying "follow up in 5 days" books the same doctor around that day.
-Screenshots of each screen at phone and desktop sizes go to /tmp/shots/i21.
+Screenshots of each screen at phone and desktop sizes go to the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from tests.support.browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["care_world", "cheap_passwords"]
 
-SHOTS = Path("/tmp/shots/i21")
 # Hours all day, every day: whenever the test runs, the next 24 hours hold free slots.
 ALL_DAY = [{"weekday": day, "start": "00:00", "end": "23:30"} for day in range(7)]
 
@@ -83,9 +82,9 @@ def open_desk(browser: Any, world: CareWorld, size: dict[str, int]) -> Any:
 
 
 def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
-        care_world: CareWorld, playwright_instance: Any) -> None:
+        care_world: CareWorld, playwright_instance: Any, tmp_path: Path) -> None:
     world = care_world
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path / "screenshots"
     world.call("PUT", "/availability", world.physician, json={
         "time_zone": "Asia/Kolkata", "slot_minutes": 30, "fee": "300.00", "weekly": ALL_DAY})
     world.call("PATCH", "/me/patient-profile", world.patient, json={"full_name": "Asha Rao"})
@@ -113,7 +112,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         starts = [page.locator("li.slot").nth(i).get_attribute("data-starts") for i in (0, 1)]
         soon = datetime.now(UTC) + timedelta(hours=24)
         assert all(datetime.fromisoformat(s) < soon for s in starts)
-        both_sizes(page, SHOTS, "patient-slots")
+        both_sizes(page, shots, "patient-slots")
 
         # Someone else books the second time while this page shows it.
         world.call("POST", "/appointments", rival, 201, json={
@@ -127,7 +126,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         shows(page, "#pay-amount", "₹300.00")
         shows(page, "#pay-lead", "or the time is offered to others")
         shows(page, "#pay-lead", "24 hours or more before for a full refund; later, 50% of")
-        both_sizes(page, SHOTS, "patient-pay")
+        both_sizes(page, shots, "patient-pay")
         page.click("#pay-wallet")
         page.wait_for_selector("#appointment-list li.appointment[data-status='booked']")
         mine = world.call("GET", "/appointments", world.patient)["items"]
@@ -135,7 +134,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
             (starts[0], True, "intake", consultation)]
         booked_id = mine[0]["id"]
         shows(page, f"li.appointment[data-id='{booked_id}']", "₹300.00 paid")
-        both_sizes(page, SHOTS, "patient-appointments")
+        both_sizes(page, shots, "patient-appointments")
         assert errors == []
 
         desk = open_desk(browser, world, DESKTOP_SIZE)
@@ -159,7 +158,7 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
         assert b"Asha" not in ics
         desk.click("#hours-toggle")
         shows(desk, "#hours-summary", "Every day 00:00\u201323:30 (Asia/Kolkata), 30-minute slots")
-        both_sizes(desk, SHOTS, "physician-appointments")
+        both_sizes(desk, shots, "physician-appointments")
         # The physician changes their hours on the desk: weekdays only, 20-minute slots.
         for day in ("5", "6"):
             desk.uncheck(f"#hours-days input[value='{day}']")
@@ -180,9 +179,9 @@ def test_patient_books_the_next_slot_after_an_intake_and_the_desk_shows_it(
 
 
 def test_a_prescriptions_follow_up_books_the_same_doctor_around_that_day(
-        care_world: CareWorld, playwright_instance: Any) -> None:
+        care_world: CareWorld, playwright_instance: Any, tmp_path: Path) -> None:
     world = care_world
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path / "screenshots"
     world.call("PUT", "/availability", world.physician, json={
         "time_zone": "Asia/Kolkata", "slot_minutes": 30, "fee": "0.00", "weekly": ALL_DAY})
     rx_id = world.signed_prescription({**DRAFT, "follow_up_days": 5})
@@ -200,7 +199,7 @@ def test_a_prescriptions_follow_up_books_the_same_doctor_around_that_day(
         now = datetime.now(UTC)
         assert offered and all(timedelta(days=4) <= s - now <= timedelta(days=7)
                                for s in offered)
-        both_sizes(page, SHOTS, "patient-follow-up")
+        both_sizes(page, shots, "patient-follow-up")
         page.click("#slot-0")
         page.wait_for_selector("#appointment-list li.appointment[data-status='booked']")
         [booked] = world.call("GET", "/appointments", world.patient)["items"]

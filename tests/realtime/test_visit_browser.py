@@ -7,7 +7,7 @@ is the waiting room, and the patient starts the call; the physician's desk offer
 visit", which takes the call at once (no queue): the patient's page shows the doctor speaking.
 The physician ends the visit: the patient is told, the appointment is completed on both sides,
 and the patient's record lists the visit's consultation. Screenshots at phone and desktop sizes
-go to /tmp/shots/i21b.
+go to the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["care_world", "cheap_passwords"]
 
-SHOTS = Path("/tmp/shots/i21b")
 
 
 def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
-        care_world: CareWorld, playwright_instance: Any, loopback_ice: None) -> None:
+        care_world: CareWorld, playwright_instance: Any, loopback_ice: None,
+        tmp_path: Path) -> None:
     world = care_world
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = tmp_path / "screenshots"
     clock = ManualClock(datetime.now(UTC))
     world.services.clock = clock  # the back office's clock: the visit's window follows it
     world.call("PUT", "/availability", world.physician, json={
@@ -80,17 +80,17 @@ def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
         clock.now = starts - timedelta(minutes=5)
         page.reload()
         page.wait_for_selector(f"#appt-join-{appointment}")
-        both_sizes(page, SHOTS, "patient-appointment-join")
+        both_sizes(page, shots, "patient-appointment-join")
         page.click(f"#appt-join-{appointment}")
         page.wait_for_url(f"**/?visit={appointment}")
         shows(page, "#for-whom", "Video visit with Test Physician")
         shows(page, "#start", "Enter the waiting room")
-        both_sizes(page, SHOTS, "patient-waiting-room")
+        both_sizes(page, shots, "patient-waiting-room")
         page.click("#start")
 
         desk.reload()  # the panel re-reads the appointments (the window is open now)
         desk.wait_for_selector(f"#join-{appointment}")
-        both_sizes(desk, SHOTS, "physician-panel-join")
+        both_sizes(desk, shots, "physician-panel-join")
         # The patient's call reaches this physician's queue, reserved for them (no Accept).
         shows(desk, "#queue li[data-status='accepted']", "Booked video visit")
         reserved = world.server.call(
@@ -100,8 +100,8 @@ def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
         desk.wait_for_selector("#call:not([hidden])")
         desk.wait_for_selector("#call-mode[data-mode='takeover']")
         shows(page, "#doctor-badge", "is speaking with you")
-        both_sizes(page, SHOTS, "patient-in-visit")
-        both_sizes(desk, SHOTS, "physician-in-visit")
+        both_sizes(page, shots, "patient-in-visit")
+        both_sizes(desk, shots, "physician-in-visit")
 
         # The physician ends the visit.
         desk.click("#end-call")
@@ -110,21 +110,21 @@ def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
                    done=bool, what="the patient's call to stop")
         desk.wait_for_selector("#call", state="hidden")
         desk.wait_for_selector(f"#appointments-list {row}[data-status='completed']")
-        both_sizes(desk, SHOTS, "physician-after-visit")
+        both_sizes(desk, shots, "physician-after-visit")
         [done] = world.call("GET", "/appointments", world.patient)["items"]
         assert done["status"] == "completed"
 
         # The patient's record shows the visit and the appointment completed.
         page.goto(world.url + "/care#appointments")
         page.wait_for_selector(f"#appointment-list {row}[data-status='completed']")
-        both_sizes(page, SHOTS, "patient-appointment-completed")
+        both_sizes(page, shots, "patient-appointment-completed")
         # The call's record closes and goes to the physician's review queue, as every call's.
         database = Path(str(world.services.settings.database_url).split("///", 1)[1])
         wait_until(lambda: rows(database, "prescriptions"), 30,
                    what="the visit's record to reach the review queue")
         page.goto(world.url + "/care#consultations")
         shows(page, f"li.consultation[data-id='{record_id(live_id)}']", "Completed")
-        both_sizes(page, SHOTS, "patient-record-after-visit")
+        both_sizes(page, shots, "patient-record-after-visit")
         assert errors == [] and desk_errors == []
     finally:
         browser.close()
