@@ -8,7 +8,6 @@ no controlled-substance or allergy-class miss at all. Run the script to see the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -16,18 +15,14 @@ from types import ModuleType
 import pytest
 
 from dhanvantri.knowledge.safety import CODES
-from tests.support.scripts import assert_usage_error, run_script
+from tests.support.scripts import assert_usage_error, load_benchmark, run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "safety_eval.py"
 
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("safety_eval", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("safety_eval")
 
 
 @pytest.fixture(scope="module")

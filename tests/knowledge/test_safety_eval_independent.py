@@ -14,7 +14,6 @@ its source.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,17 +21,14 @@ from typing import Any
 import pytest
 
 from dhanvantri.knowledge.safety import CODES
+from tests.support.scripts import load_benchmark
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPT = BENCHMARKS / "safety_eval.py"
 DRAFTS = BENCHMARKS / "safety_drafts_independent.json"
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("safety_eval", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("safety_eval")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ run of scripted consultations through the real guide and responder."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,17 +14,14 @@ import pytest
 
 from dhanvantri.knowledge.intake import IntakeState
 from dhanvantri.pipeline.frames import GuidanceFrame
+from tests.support.scripts import load_benchmark
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "dialogue_eval.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dialogue_eval", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("dialogue_eval")
 
 
 def turns(*exchanges: tuple[str, str, str, str]) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ scripted consultation spoken through the WebSocket to the real server (real mode
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.speech import espeak_available
-from tests.support.scripts import assert_usage_error, run_script
+from tests.support.scripts import assert_usage_error, load_benchmark, run_script
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "intake_accuracy.py"
 EXPECTED = {"symptoms": {"fever": True, "cough": False}, "duration_days": 1, "age_years": 22,
@@ -23,11 +22,7 @@ EXPECTED = {"symptoms": {"fever": True, "cough": False}, "duration_days": 1, "ag
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("intake_accuracy", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("intake_accuracy")
 
 
 def intake(**changes: Any) -> dict[str, Any]:

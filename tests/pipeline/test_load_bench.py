@@ -4,7 +4,6 @@ templates), and bad usage exits 2."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from dhanvantri.pipeline.llm_openai import OpenAIChat
 from dhanvantri.pipeline.responder import Responder
 from dhanvantri.pipeline.services import ChatMessage
-from tests.support.scripts import assert_usage_error
+from tests.support.scripts import assert_usage_error, load_benchmark
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 QUESTION = "Since when have you had this? For example, how many days?"
@@ -29,13 +28,8 @@ REQUEST = (
 
 @pytest.fixture(scope="module")
 def stand_in() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("stand_in_llm", BENCHMARKS / "stand_in_llm.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_benchmark("stand_in_llm")
+    sys.modules.pop("stand_in_llm", None)
 
 
 async def test_it_streams_its_reply_over_the_openai_protocol(stand_in: ModuleType) -> None:

@@ -3,7 +3,6 @@ shape, and one tiny real run of the command (espeak-ng speech, Whisper base)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,19 +16,14 @@ import pytest
 from dhanvantri.knowledge.lexicon import find_symptoms
 from dhanvantri.knowledge.medicines import load_medicines
 from tests.speech import espeak_available
-from tests.support.scripts import assert_usage_error, run_script
+from tests.support.scripts import assert_usage_error, load_benchmark, run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 BENCH = BENCHMARKS / "stt_eval.py"
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(name)
 
 
 @pytest.fixture(scope="module")

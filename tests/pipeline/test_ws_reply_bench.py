@@ -4,7 +4,6 @@ models). Timings are the benchmark's to report; no test asserts one."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from dhanvantri.knowledge.triage import triage
 from tests.knowledge.triage_cases import NEGATIVES, POSITIVES
-from tests.support.scripts import assert_usage_error, run_script
+from tests.support.scripts import assert_usage_error, load_benchmark, run_script
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 BENCH = BENCHMARKS / "ws_reply.py"
@@ -29,13 +28,8 @@ LISTENING = {"type": "state", "value": "listening"}
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("ws_reply", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_benchmark("ws_reply")
+    sys.modules.pop("ws_reply", None)
 
 
 def frames(start: float, count: int) -> list[float]:

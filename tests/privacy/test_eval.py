@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from dhanvantri.privacy import PhiDetector
+from tests.support.scripts import load_benchmark
 
 _EVAL = Path(__file__).resolve().parents[2] / "benchmarks" / "privacy_eval.py"
 
 
 def _load_eval():
-    spec = importlib.util.spec_from_file_location("privacy_eval", _EVAL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["privacy_eval"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("privacy_eval")
 
 
 def test_recall_targets_on_a_small_corpus(detector: PhiDetector) -> None:

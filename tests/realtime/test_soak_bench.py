@@ -6,7 +6,6 @@ the machine's; the benchmark reports it."""
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 import json
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 
 from tests.realtime.conftest import make_settings, stand_in_models
+from tests.support.scripts import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "soak.py"
@@ -30,11 +30,7 @@ WAVE_KEYS = {"wave", "sessions_run", "signed_in", "turns", "turns_without_reply"
 
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("soak", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("soak")
 
 
 async def test_a_short_soak_leaves_nothing_behind(
