@@ -208,9 +208,6 @@ class Responder(FrameProcessor):
     def _understood(self) -> str:
         return self._guidance.acknowledgement if self._guidance else ""
 
-    def _opening(self) -> str:
-        return self._opening_of(self._guidance, self._understood, self._user_text)
-
     def _opening_of(self, guidance: GuidanceFrame | None, understood: str, heard: str) -> str:
         """What a converse reply opens with before the model's words: what was understood,
         else a filler (none for some questions)."""
@@ -233,7 +230,8 @@ class Responder(FrameProcessor):
             content += f"\n(Known from earlier turns: {' '.join(self._known[-KNOWN_TURNS:])})"
         if self._understood:
             content += f"\n(Understood from this turn: {self._understood})"
-        if self._question and (opening := self._opening()):
+        opening = self._opening_of(self._guidance, self._understood, user_text)
+        if self._question and opening:
             content += (
                 f'\n(You have just said: "{opening}" Continue with one short spoken sentence '
                 f"that asks exactly this: {self._question})"

@@ -55,7 +55,7 @@ class Speaker(FrameProcessor):
         super().__init__()
         self.gate = gate or DecodeGate()
         self.speech = speech
-        self._turn: int | None = None  # the turn whose first phrase was synthesised
+        self._turn: int | None = None  # the turn whose first phrase was spoken
         self.tts = tts
         self.output_sample_rate = output_sample_rate
         self.phrasebook = phrasebook
@@ -84,11 +84,12 @@ class Speaker(FrameProcessor):
     async def _speech(self, frame: SpeakFrame) -> Played:
         """The phrase's audio at the output rate, each piece with its synthesised chunk."""
         rate = self.output_sample_rate
+        # The reply's first phrase, even when the book has it (then the next one is not).
+        first, self._turn = frame.turn != self._turn, frame.turn
         book = self.phrasebook  # the same words sound the same, vetted or not
         if book is not None and (ready := book.played(frame.text, rate)) is not None:
             return ready
         started = now()
-        first, self._turn = frame.turn != self._turn, frame.turn
         with self.gate.critical():
             if self.speech is not None:
                 chunks = await self.speech.synthesize(frame.text, first=first)

@@ -65,7 +65,7 @@ class VoiceModels:
     vault_key: bytes
     load_seconds: dict[str, float] = field(default_factory=dict)
     embedded_llm: Any = None  # EmbeddedLlamaServer when we started one
-    phrasebook: Phrasebook | None = None  # speech of the fixed emergency advice
+    phrasebook: Phrasebook | None = None  # speech of the fixed sentences (fixed_speech())
     gate: DecodeGate = field(default_factory=DecodeGate)  # partial decodes only when idle
     speech: SpeechQueue | None = None  # syntheses, first phrases of a reply first
 
