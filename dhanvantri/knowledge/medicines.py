@@ -370,7 +370,11 @@ def _combination(e: dict[str, Any], singles: dict[str, Medicine], sources: dict[
         elderly="; ".join(x for x in (own.elderly, *(p.elderly for p in parts)) if x),
         elderly_severity=max([own.elderly_severity, *(p.elderly_severity for p in parts)],
                              key=SEVERITIES.index),
-        sources=union("sources"), atc=own.atc, forms=own.forms,
+        # The components' references back the inherited cautions, but list membership is
+        # the product's own: NLEM 2022 lists few fixed-dose combinations, so a combination
+        # is on it only where its own entry cites it.
+        sources=tuple(s for s in union("sources") if s in own.sources or s != NLEM),
+        atc=own.atc, forms=own.forms,
         lactation_risk=nursing,
         lactation_note=own.lactation_note if "lactation" in e else "; ".join(
             f"{p.generic}: {p.lactation_note}" for p in parts

@@ -120,7 +120,7 @@ def test_schedule_and_teleconsultation_list_agree() -> None:
 def test_coverage_of_the_table() -> None:
     table = load_medicines()
     assert len(table) >= 470
-    assert sum(med.nlem for med in table) >= 360
+    assert sum(med.nlem for med in table) >= 355
     assert sum(len(med.brands) for med in table) >= 900
     schedules = {med.schedule for med in table}
     assert schedules == set(SCHEDULES)
@@ -158,6 +158,7 @@ def test_interactions_name_severity_and_sources() -> None:
         ("Sovaldi", "amiodarone", "contraindicated"),  # symptomatic bradycardia
         ("Vfend", "rifampicin", "contraindicated"),  # an inducer defeats voriconazole
         ("Sizopin", "carbamazepine", "major"),  # agranulocytosis twice over
+        ("drv/r", "R-Cin", "contraindicated"),  # rifampicin defeats a boosted protease inhibitor
     ]:
         a, b = meds.lookup(first), meds.lookup(second)
         assert a is not None and b is not None, (first, second)
@@ -195,17 +196,19 @@ def test_medicines_given_only_by_injection_are_not_for_a_first_teleconsultation(
     ("diagnostic agents", ["mantoux test", "fluorescein"]),
     ("fluids and dialysis", ["normal saline", "ringer lactate", "dextrose infusion", "mannitol",
                              "sodium bicarbonate", "peritoneal dialysis solution"]),
-    ("second-line HIV and hepatitis C", ["Kaletra", "atazanavir+ritonavir", "ritonavir",
+    ("second-line HIV and hepatitis C", ["Kaletra", "atazanavir+ritonavir", "drv/r", "ritonavir",
                                          "sofosbuvir", "daclatasvir", "tld"]),
+    # Medicines the 2022 list added to NLEM 2015, as the Ministry published them.
+    ("added in 2022", ["montelukast", "Pradaxa", "lenalidomide", "itraconazole", "ribavirin",
+                       "teneligliptin", "insulin glargine", "meropenem", "mupirocin"]),
     ("drug-resistant TB", ["bedaquiline", "delamanid", "cycloserine", "ethionamide"]),
-    ("antidotes", ["methylene blue", "desferrioxamine", "dimercaprol", "penicillamine",
-                   "sodium nitrite", "sodium thiosulfate", "protamine"]),
+    ("antidotes", ["methylene blue", "desferrioxamine", "penicillamine", "sodium nitrite",
+                   "sodium thiosulfate", "protamine"]),
     ("anaesthetic gases and vapours", ["halothane", "Forane", "sevoflurane", "nitrous oxide",
                                        "medical oxygen", "thiopental", "ephedrine"]),
     ("contrast media", ["Omnipaque", "barium sulfate"]),
     ("eye", ["homatropine", "Natamet"]),
-    ("antiseptics and disinfectants", ["hydrogen peroxide", "ethanol", "glutaraldehyde",
-                                       "bleaching powder"]),
+    ("antiseptics and disinfectants", ["hydrogen peroxide", "ethanol", "glutaraldehyde"]),
     ("substance use", ["buprenorphine+naloxone", "methadone", "nicotine"]),
     ("antitoxins and solvents", ["diphtheria antitoxin", "water for injection"]),
     ("others", ["voriconazole", "mifepristone", "centchroman", "miltefosine", "ciclosporin",
@@ -218,3 +221,30 @@ def test_sections_of_the_essential_list_resolve_to_nlem_entries(section: str,
         med = table.lookup(name)
         assert med is not None, (section, name)
         assert med.nlem, (section, name)
+
+
+def test_medicines_the_2022_list_deleted_do_not_cite_it() -> None:
+    deleted = {name_key(name) for name in RAW["nlem_2022_deleted"]}
+    assert len(deleted) == 26
+    table = load_medicines()
+    in_table = [med for med in table if name_key(med.generic) in deleted]
+    # The table still carries some of them (atenolol, ranitidine...) as medicines in use.
+    assert {"atenolol", "chlorpheniramine", "erythromycin", "methyldopa"} <= {
+        med.generic for med in in_table}
+    assert [med.generic for med in in_table if med.nlem] == []
+
+
+def test_a_combination_is_on_the_essential_list_only_by_its_own_citation() -> None:
+    table = load_medicines()
+    # Both components are NLEM medicines; the fixed-dose combination is not on the list.
+    combination = table.get("domperidone+pantoprazole")
+    assert combination is not None and not combination.nlem
+    assert table.get("tenofovir+lamivudine+dolutegravir").nlem
+
+
+def test_schedule_h1_medicines_only_continue_treatment_by_teleconsultation() -> None:
+    # TPG 2020 List A is for relatively safe medicines with low potential for abuse; the Drugs
+    # Rules restrict Schedule H1 (reserve antibiotics, anti-TB) against resistance: List B.
+    h1 = [med for med in load_medicines() if med.schedule == "H1"]
+    assert h1
+    assert [med.generic for med in h1 if med.tpg_list != "B"] == []
