@@ -161,8 +161,13 @@ class Medicine:
 
     @property
     def controlled(self) -> bool:
-        """Schedule X or NDPS: never prescribed by teleconsultation (TPG 2020)."""
-        return self.schedule in CONTROLLED_SCHEDULES or self.tpg_list == "prohibited"
+        """Schedule X or NDPS: never prescribed by teleconsultation (TPG 2020).
+
+        The guidelines' prohibited list also names anti-cancer medicines, which are on
+        Schedule H: ``tpg_list == "prohibited"`` without this is that prohibition, not a
+        controlled substance.
+        """
+        return self.schedule in CONTROLLED_SCHEDULES
 
     @property
     def nlem(self) -> bool:

@@ -24,7 +24,9 @@ reports issues with a code and a severity:
   controlled-substance and allergy rules, so a typo cannot slip a prohibited drug past them.
 * ``TELECONSULTATION`` (block): a List A medicine at a first audio or text consultation, or a
   List B one at any first consultation (Telemedicine Practice Guidelines 2020); only when the
-  request states the consultation.
+  request states the consultation. An anti-cancer medicine, on the guidelines' prohibited list
+  but not a controlled substance, is blocked whether or not the request states the
+  consultation, unless it is in person.
 
 The verdict is the worst severity: ``block``, ``warn`` or ``ok`` (info alone is ``ok``).
 

@@ -111,10 +111,36 @@ def test_no_two_entries_claim_the_same_name() -> None:
     assert {k: v for k, v in owners.items() if len(v) > 1} == {}
 
 
+# The guidelines' prohibited list beyond Schedule X and NDPS: "For instance, Anti-Cancer drugs"
+# (Telemedicine Practice Guidelines 2020, section 3.7.4), read as ATC L01 and L02 and the one
+# anti-myeloma medicine WHO files elsewhere.
+ANTI_CANCER_ATC = ("L01", "L02")
+ANTI_CANCER_ELSEWHERE = frozenset({"lenalidomide"})
+
+
+def _anti_cancer(med: Any) -> bool:
+    return (any(code.startswith(ANTI_CANCER_ATC) for code in med.atc)
+            or med.generic in ANTI_CANCER_ELSEWHERE)
+
+
 def test_schedule_and_teleconsultation_list_agree() -> None:
     for med in load_medicines():
         controlled = med.schedule in CONTROLLED_SCHEDULES
-        assert controlled == (med.tpg_list == "prohibited"), med.generic
+        assert controlled == med.controlled, med.generic
+        prohibited = controlled or _anti_cancer(med)
+        assert prohibited == (med.tpg_list == "prohibited"), med.generic
+
+
+def test_anti_cancer_medicines_are_prohibited_but_not_controlled() -> None:
+    table = load_medicines()
+    anti_cancer = [med for med in table if _anti_cancer(med)]
+    assert len(anti_cancer) >= 35
+    assert all(not med.controlled and med.schedule == "H" for med in anti_cancer)
+    # Methotrexate's entry is the low weekly dose of rheumatology (WHO files it as an
+    # immunosuppressant there): it stays a follow-up medicine, not a prohibited one.
+    methotrexate = table.get("methotrexate")
+    assert methotrexate is not None and methotrexate.atc == ("L04AX03",)
+    assert methotrexate.tpg_list == "B"
 
 
 def test_coverage_of_the_table() -> None:

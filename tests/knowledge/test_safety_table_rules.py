@@ -155,7 +155,7 @@ def test_bad_consultation_and_patient_flags_name_the_field(change: dict[str, Any
 
 def test_hospital_and_programme_medicines_wait_for_a_follow_up() -> None:
     first_video = {"first": True, "mode": "video"}
-    for name, dose in [("Glivec", "400 mg"), ("bedaquiline", "200 mg"), ("Sovaldi", "400 mg"),
+    for name, dose in [("Clexane", "40 mg"), ("bedaquiline", "200 mg"), ("Sovaldi", "400 mg"),
                        ("Rotavac", "0.5 ml"), ("normal saline", "500 ml")]:
         result = rx((name, dose, "OD"), consultation=first_video)
         assert worst(result, "TELECONSULTATION") == "block", name
