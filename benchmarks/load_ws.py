@@ -29,8 +29,10 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import itertools
 import json
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -181,6 +183,17 @@ def reply_settled(patient: Patient, since: float) -> bool:
     return heard is not None and time.monotonic() - patient.audio_at[-1] > REPLY_SETTLE_S
 
 
+def longest_stall(times: list[float], first: float | None) -> float | None:
+    """The longest wait between reply-audio frames after ``first``, less the frame's own
+    20 ms: audio is sent at real-time pace, so this is silence the patient hears mid-reply
+    (a later phrase not synthesised in time), not a pause the voice makes (that is audio)."""
+    if first is None:
+        return None
+    heard = [t for t in times if t >= first]
+    gaps = [b - a for a, b in itertools.pairwise(heard) if b - a < REPLY_SETTLE_S]
+    return round(max(0.0, max(gaps, default=0.0) - FRAME_MS / 1000) * 1e3, 1)
+
+
 async def listen(patient: Patient, done: Callable[[], bool], deadline: float) -> bool:
     """Send the silence a live microphone sends until ``done()`` or the ``deadline``
     (``time.monotonic()``) passes; returns ``done()``."""
@@ -206,7 +219,8 @@ async def consult(http: Any, url: str, index: int, phrases: list[np.ndarray], tu
                          speech_end + TURN_LIMIT_S)
             first = first_after(patient.audio_at, speech_end)
             rows.append({"client": index, "turn": turn + 1, "server_ms": None,
-                         "v2v_ms": round((first - speech_end) * 1e3, 1) if first else None})
+                         "v2v_ms": round((first - speech_end) * 1e3, 1) if first else None,
+                         "stall_ms": longest_stall(patient.audio_at, first)})
     finally:
         await patient.hang_up()
         server = [e for e in patient.events if e.get("type") == "metrics"]
@@ -232,12 +246,15 @@ async def run_level(url: str, groups: dict[str, Callable[[], list[int]]], n: int
     failures = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     rows = [row for mine in per_patient for row in mine]
     v2v = [r["v2v_ms"] for r in rows if r["v2v_ms"] is not None]
+    stalls = [r["stall_ms"] for r in rows if r["stall_ms"] is not None]
     server = [r["server_ms"]["tts_first_audio"] for r in rows
               if r["server_ms"] and "tts_first_audio" in r["server_ms"]]
     level: dict[str, Any] = {
         "clients": n, "turns": len(rows), "turns_without_reply": len(rows) - len(v2v),
         "failures": failures, "v2v_ms_p50": percentile(v2v, 50), "v2v_ms_p95": percentile(v2v, 95),
         "v2v_ms_mean": round(statistics.fmean(v2v), 1) if v2v else None,
+        "stall_ms_p95": percentile(stalls, 95), "stall_ms_max": max(stalls, default=None),
+        "turns_with_stall_over_100ms": sum(1 for s in stalls if s > 100),
         "server_tts_first_audio_ms_p50": percentile(server, 50),
         "server_tts_first_audio_ms_p95": percentile(server, 95),
         "wall_s": round(wall, 2), "turn_rows": rows,
@@ -307,6 +324,19 @@ async def drop_schema(url: str, schema: str) -> None:
     await engine.dispose()
 
 
+async def decode_counts(url: str) -> tuple[float, float] | None:
+    """The server's final decodes and the model calls that ran them (its ``/metrics``)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    found = dict(re.findall(r"^(dhanvantri_stt_final_\w+) ([0-9.e+]+)$", text, re.M))
+    if "dhanvantri_stt_final_decodes" not in found:
+        return None
+    return (float(found["dhanvantri_stt_final_decodes"]),
+            float(found["dhanvantri_stt_final_calls"]))
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     levels = sorted(set(args.clients))
     with tempfile.TemporaryDirectory(prefix="dhanvantri-load-") as tmp:
@@ -324,11 +354,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 results = []
                 for n in levels:
                     log(f"running {n} concurrent session(s) x {args.turns} turn(s)")
+                    before = None if args.cluster else await decode_counts(url)
                     level = await asyncio.wait_for(
                         run_level(url, groups, n, phrases, args.turns),
                         timeout=args.turns * (TURN_LIMIT_S + 10) + 30)
+                    if before is not None and (after := await decode_counts(url)):
+                        decodes, calls = (a - b for a, b in zip(after, before, strict=True))
+                        level["stt_final_decodes_per_turn"] = round(
+                            decodes / max(1, level["turns"]), 2)
+                        level["stt_final_decodes_per_call"] = round(decodes / max(1, calls), 2)
                     log(f"  N={n}: v2v p50 {level['v2v_ms_p50']} ms, "
                         f"p95 {level['v2v_ms_p95']} ms, "
+                        f"stall p95 {level['stall_ms_p95']} ms, "
                         f"{level['cpu_cores_per_session']} cores/session, "
                         f"{level['turns_without_reply']} without reply, "
                         f"{len(level['failures'])} failed")

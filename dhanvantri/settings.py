@@ -61,12 +61,15 @@ class Settings(BaseSettings):
     stt_partial_interval_ms: int = 400  # how often to re-decode the growing buffer
     stt_batch: int = 8  # most final decodes of concurrent consultations merged into one call
     stt_partial_share: float = 0.6  # part of a core partial decodes may use (0: no gate)
+    stt_partial_nice: int = 15  # partial decodes' thread priority (nice; 0: as the rest)
+    stt_busy_wait_ms: int = 128  # longer pause before a speculative final while others work
     # Listen for the answer to the question asked (decoder prompt) and check clinical words
     # against the knowledge base's vocabulary, reading unsure ones back to the patient.
     stt_clinical_hearing: bool = True
     tts_voice_path: Path | None = None
     tts_threads: int = 1  # onnxruntime threads per synthesis (0: a thread a core)
     tts_queue: bool = True  # one queue of syntheses, first phrases first (else a thread each)
+    tts_later_nice: int = 10  # later phrases' thread priority (nice; 0: as first phrases)
     output_sample_rate: int = 48000
 
     # --- language model ---

@@ -61,6 +61,11 @@ class DecodeGate:
         """Critical work ended."""
         self._critical -= 1
 
+    @property
+    def busy(self) -> bool:
+        """Whether critical work runs in the process now."""
+        return self._critical > 0
+
     def try_partial(self) -> bool:
         """Whether a partial decode may start now; if so, call :meth:`partial_done` after."""
         if not self.share:

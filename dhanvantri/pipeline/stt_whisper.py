@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from dhanvantri.pipeline.batching import Batcher
+from dhanvantri.pipeline.priority import made_at_priority
 from dhanvantri.pipeline.services import HeardWord, Transcript
 
 SAMPLE_RATE = 16000
@@ -72,6 +73,8 @@ class WhisperSTT:
         prompt_partials: pass the prompt to partial decodes too, so the prefix they agree on
             was heard with it (55 key words with the forced prefix, 54 without).
         max_batch: most final decodes merged into one call.
+        partial_nice: the nice value of the partial decodes' worker threads (0: as the
+            rest): live captions take the cycles final decodes and first phrases leave.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class WhisperSTT:
         prompt_tokens: int = 64,
         prompt_partials: bool = True,
         max_batch: int = 8,
+        partial_nice: int = 15,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -105,7 +109,8 @@ class WhisperSTT:
         # the partial decodes (an instance serves one call at a time), so they never hold up
         # the final one. Each int8 instance of Whisper base costs ~75 MB.
         self.single = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=1)
-        self.partials = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=1)
+        self.partials = made_at_priority(partial_nice, lambda: WhisperModel(
+            folder, device="cpu", compute_type="int8", cpu_threads=1))
         self.tokenizer = Tokenizer(
             self.model.hf_tokenizer,
             self.model.model.is_multilingual,

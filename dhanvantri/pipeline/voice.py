@@ -123,6 +123,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
             # The clinical check weighs each word by how sure Whisper was of it.
             word_probabilities=settings.stt_clinical_hearing,
             max_batch=settings.stt_batch,
+            partial_nice=settings.stt_partial_nice,
         ),
     )
     tts = await asyncio.to_thread(
@@ -154,7 +155,7 @@ async def load_models(settings: Settings, progress: ProgressFn | None = None) ->
         embedded_llm=embedded,
         phrasebook=phrasebook,
         gate=DecodeGate(share=settings.stt_partial_share),
-        speech=SpeechQueue(tts) if settings.tts_queue else None,
+        speech=SpeechQueue(tts, later_nice=settings.tts_later_nice) if settings.tts_queue else None,
     )
     await warm_up(models)
     return models
@@ -256,6 +257,8 @@ class VoiceSession:
                 partial_interval_ms=settings.stt_partial_interval_ms,
                 hearing=hearing if settings.stt_clinical_hearing else None,
                 gate=models.gate,
+                partial_nice=settings.stt_partial_nice,
+                busy_wait_ms=settings.stt_busy_wait_ms,
             ),
             RedFlagWatch(),
             Redactor(self.vault),

@@ -242,6 +242,8 @@ async def _load(runtime: Runtime, loader: ModelLoader | None, progress: Progress
 def _ready(runtime: Runtime, models: VoiceModels) -> None:
     runtime.models = models
     runtime.metrics.models_ready.set(1)
+    if (finals := getattr(models.stt, "finals", None)) is not None:
+        runtime.metrics.watch_decodes(finals)
     runtime.loaded.set()
 
 

@@ -57,6 +57,19 @@ class ServerMetrics:
             ["stage"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.models_ready = Gauge(
             "dhanvantri_models_ready", "1 once every model is loaded", registry=self.registry)
+        # Read from the shared speech-to-text model once loaded: decodes per turn show the
+        # speculation thrown away, decodes per call how much merging happened.
+        self.final_decodes = Gauge(
+            "dhanvantri_stt_final_decodes", "Final decodes run since start (merged or not)",
+            registry=self.registry)
+        self.final_calls = Gauge(
+            "dhanvantri_stt_final_calls", "Model calls that ran those final decodes",
+            registry=self.registry)
+
+    def watch_decodes(self, batcher: object) -> None:
+        """Report ``batcher``'s counts (a :class:`~dhanvantri.pipeline.batching.Batcher`)."""
+        self.final_decodes.set_function(lambda: float(getattr(batcher, "items", 0)))
+        self.final_calls.set_function(lambda: float(getattr(batcher, "batches", 0)))
 
     def observe_turn(self, times: TurnTimes) -> None:
         """Record one answered turn's latencies (called when its first reply audio exists)."""

@@ -143,13 +143,14 @@ class GatedTTS:
         self.said: list[str] = []
         self.started = threading.Event()
         self.release = threading.Event()
+        self.release_first = threading.Event()
 
     def synthesize(self, text: str) -> list:
         from dhanvantri.pipeline.services import SpeechChunk
 
         self.said.append(text)
         self.started.set()
-        assert self.release.wait(10)
+        assert (self.release_first if "first" in text else self.release).wait(10)
         return [SpeechChunk(audio=np.zeros(160, np.int16), sample_rate=16000)]
 
 
@@ -162,15 +163,88 @@ async def test_first_phrases_go_ahead_and_a_cut_off_phrase_is_never_synthesised(
     speech = SpeechQueue(tts, workers=1)
     try:
         busy = asyncio.ensure_future(speech.synthesize("a later phrase", first=False))
-        await asyncio.to_thread(tts.started.wait, 10)  # the only worker is busy
+        await asyncio.to_thread(tts.started.wait, 10)  # the later phrases' worker is busy
         later = asyncio.ensure_future(speech.synthesize("another reply's later one", first=False))
         dropped = asyncio.ensure_future(speech.synthesize("cut off by barge-in", first=False))
-        first = asyncio.ensure_future(speech.synthesize("a reply's first phrase", first=True))
         await asyncio.sleep(0)
         dropped.cancel()
+        # A first phrase has a worker of its own: it is spoken while the later one still waits.
+        tts.release_first.set()
+        assert len(await speech.synthesize("a reply's first phrase", first=True)) == 1
+        assert not later.done()
         tts.release.set()
-        assert len(await first) == 1 and len(await later) == 1 and len(await busy) == 1
+        assert len(await later) == 1 and len(await busy) == 1
         assert tts.said == ["a later phrase", "a reply's first phrase", "another reply's later one"]
     finally:
         tts.release.set()
         speech.close()
+
+
+async def test_later_phrases_are_synthesised_at_a_lower_priority() -> None:
+    import asyncio
+
+    from dhanvantri.pipeline.priority import thread_nice
+    from dhanvantri.pipeline.services import SpeechChunk
+    from dhanvantri.pipeline.speech_queue import SpeechQueue
+
+    class NiceTTS:
+        sample_rate = 16000
+
+        def synthesize(self, text: str) -> list[SpeechChunk]:
+            return [SpeechChunk(audio=np.zeros(thread_nice() + 1, np.int16), sample_rate=16000)]
+
+    speech = SpeechQueue(NiceTTS(), workers=1, later_nice=7)
+    try:
+        first, later = await asyncio.gather(speech.synthesize("first", first=True),
+                                            speech.synthesize("later", first=False))
+        # Each chunk's length tells the nice value of the thread that synthesised it.
+        assert len(first[0].audio) == thread_nice() + 1
+        assert len(later[0].audio) == max(thread_nice(), 7) + 1
+    finally:
+        speech.close()
+
+
+class CountingSTT:
+    """Final decodes come back at once and are counted."""
+
+    def __init__(self) -> None:
+        self.finals = 0
+
+    def transcribe(self, audio: np.ndarray, prefix_tokens: Sequence[int] = (), *,
+                   partial: bool = False, prompt: str = "") -> Transcript:
+        if not partial:
+            self.finals += 1
+        return Transcript(text="final words")
+
+
+async def test_a_pause_while_others_work_waits_longer_before_its_speculative_decode() -> None:
+    from dhanvantri.pipeline.frames import TranscriptionFrame, TurnEndFrame, UserResumedFrame
+
+    gate, stt = DecodeGate(), CountingSTT()
+    out: list[Frame] = []
+    transcriber = Transcriber(stt, gate=gate, busy_wait_ms=600_000)  # never within the test
+    task = PipelineTask([transcriber], on_output=out.append)
+    await task.start()
+    try:
+        gate.begin()  # another consultation's final decode or synthesis runs
+        await task.queue_frame(UserStartedSpeakingFrame(turn=1))
+        await speak(task, 0.3)
+        await task.queue_frame(UserPausedFrame(turn=1))
+        await wait_until_async(lambda: transcriber._deferred is not None, 10, what="deferral")
+        await task.queue_frame(UserResumedFrame(turn=1))  # a breath, not the end
+        await speak(task, 0.3)
+        await task.queue_frame(UserPausedFrame(turn=1))
+        await task.queue_frame(TurnEndFrame(turn=1))
+        await wait_until_async(
+            lambda: sum(isinstance(f, TranscriptionFrame) and f.final for f in out) == 1, 10,
+            what="the final transcript")
+        assert stt.finals == 1  # the breath cost no decode; the turn's end, one
+        gate.end()
+        # With the process idle, a pause starts its speculative decode at once.
+        await task.queue_frame(UserStartedSpeakingFrame(turn=2))
+        await speak(task, 0.3)
+        await task.queue_frame(UserPausedFrame(turn=2))
+        await wait_until_async(lambda: stt.finals == 2, 10, what="the speculative decode")
+        assert transcriber._deferred is None
+    finally:
+        await task.stop()
