@@ -237,6 +237,7 @@ async def run_level(url: str, groups: dict[str, Callable[[], list[int]]], n: int
 
     per_patient: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     cpu_before = group_cpu(groups)
+    client_before = time.process_time()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -261,6 +262,8 @@ async def run_level(url: str, groups: dict[str, Callable[[], list[int]]], n: int
     }
     used = {name: round(cpu - cpu_before[name], 2) for name, cpu in group_cpu(groups).items()}
     level["cpu_s"] = used
+    # This process: the patients (and the stand-in LLM), on the same cores as the server.
+    level["load_client_cpu_s"] = round(time.process_time() - client_before, 2)
     level["server_cpu_s"] = used["servers"]
     level["cpu_cores_per_session"] = round(sum(used.values()) / wall / n, 3)
     return level
