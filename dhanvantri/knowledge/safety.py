@@ -21,7 +21,8 @@ reports issues with a code and a severity:
 * ``UNKNOWN_DRUG`` (warn for a prescribed name, info for a current medicine), with the
   closest known names when the name looks like a misspelling. A misspelling close enough to be
   dispensed as a known medicine ("Alprazolum") is also checked as that medicine for the
-  controlled-substance and allergy rules, so a typo cannot slip a prohibited drug past them.
+  controlled-substance, allergy and anti-cancer rules, so a typo cannot slip a prohibited drug
+  past them.
 * ``TELECONSULTATION`` (block): a List A medicine at a first audio or text consultation, or a
   List B one at any first consultation (Telemedicine Practice Guidelines 2020); only when the
   request states the consultation. An anti-cancer medicine, on the guidelines' prohibited list
@@ -127,7 +128,8 @@ def check_prescription(
 
 def _look_alike(order: MedicationOrder, patient: PatientContext,
                 table: MedicineTable) -> list[SafetyIssue]:
-    """Controlled and allergy issues of the medicine an unknown name would be dispensed as."""
+    """Controlled, allergy and prohibited-by-teleconsultation issues of the medicine an unknown
+    name would be dispensed as."""
     found = table.closest(order.name)
     if found is None or found[1] < LOOK_ALIKE_CUTOFF:
         return []
@@ -135,7 +137,9 @@ def _look_alike(order: MedicationOrder, patient: PatientContext,
     return [replace(issue, message=f"{order.name} reads as {med.generic}, which a pharmacist "
                                    f"may dispense: {issue.message}")
             for issue in (*check_controlled(order, med),
-                          *check_allergy(order, med, patient, table))]
+                          *check_allergy(order, med, patient, table),
+                          *(check_teleconsultation(order, med, patient.consultation)
+                            if med.tpg_list == "prohibited" else ()))]
 
 
 def _unknown(name: str, table: MedicineTable) -> SafetyIssue:

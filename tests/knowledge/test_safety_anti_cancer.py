@@ -83,3 +83,13 @@ def test_weekly_methotrexate_for_arthritis_stays_a_follow_up_medicine(
 def test_supportive_medicines_of_cancer_care_are_not_prohibited(name: str) -> None:
     dose = "8 mg" if name == "ondansetron" else "15 mg"
     assert "TELECONSULTATION" not in codes(rx(name, dose, "BD", FOLLOW_UP_VIDEO))
+
+
+@pytest.mark.parametrize("name", ["Gliveec", "tamoxifan", "capecitabin"])
+def test_a_misspelt_anti_cancer_medicine_is_blocked_as_what_it_reads_as(name: str) -> None:
+    result = rx(name, "20 mg", "OD", FOLLOW_UP_VIDEO)
+    issue = next(i for i in result.issues if i.code == "TELECONSULTATION")
+    assert issue.severity == "block" and "reads as" in issue.message
+    assert "UNKNOWN_DRUG" in codes(result) and result.verdict == "block"
+    # In person, nothing is prohibited: the misspelling is only unknown.
+    assert "TELECONSULTATION" not in codes(rx(name, "20 mg", "OD", IN_PERSON))
