@@ -19,6 +19,7 @@ import { offerBooking, showDoctor, showEscalation, showEscalationNews } from "./
 import { SignIn } from "./signin.js";
 import { transcript } from "./transcript.js";
 import { showVisit, visitBody, visitId } from "./visit.js";
+import { closeVideo, offerVideo, openCamera, showSource } from "./visit_video.js";
 import { WsCall } from "./ws_call.js";
 
 const API = "/api/v1/consultations";
@@ -153,6 +154,7 @@ class Consultation {
     this.call = null; // the WebSocket fallback, when used
     this.channel = null;
     this.mic = null;
+    this.camera = null; // a booked visit's camera (visit_video.js)
     this.stopMeter = () => {};
     this.remote = new MediaStream();
     this.ended = false;
@@ -179,7 +181,13 @@ class Consultation {
     this.pc = pc;
     const [track] = this.mic.getAudioTracks();
     pc.addTransceiver(track, { direction: "sendrecv", streams: [this.mic] });
-    pc.addTransceiver("video", { direction: "recvonly" });
+    if (visitId) {
+      this.camera = await openCamera();
+      if (this.ended) { closeVideo(this.camera); return; }
+      offerVideo(pc, this.camera); // the visit's video both ways (voice only without a camera)
+    } else {
+      pc.addTransceiver("video", { direction: "recvonly" });
+    }
     this.channel = pc.createDataChannel("events");
     this.channel.onmessage = (e) => this.onMessage(e.data);
     this.channel.onclose = () => { if (this.endedByDoctor) doctorEnded(this); };
@@ -209,6 +217,8 @@ class Consultation {
     if (this.ended) return;
     this.pc.close();
     this.pc = null;
+    closeVideo(this.camera); // no video over the WebSocket
+    this.camera = null;
     hangUpOnServer(this.id);
     try {
       const created = await api(API, newConsultation());
@@ -305,6 +315,9 @@ class Consultation {
       case "doctor":
         showDoctor(event);
         break;
+      case "video": // a visit: the doctor's camera or the avatar is on screen now
+        showSource(event);
+        break;
       case "ended_by_physician": // the goodbye is said next, then the server hangs up
         this.endedByDoctor = true;
         showEscalationNews("The doctor ended the consultation. Thank you, and take care.", false);
@@ -343,6 +356,7 @@ class Consultation {
     this.call?.close();
     this.pc?.close();
     this.mic?.getTracks().forEach((t) => t.stop());
+    closeVideo(this.camera);
     this.stopMeter();
     this.fallback.stop();
     ui.video.srcObject = null;

@@ -4,6 +4,7 @@
 import { describe, when } from "./care_api.js";
 import { chip, h, listScreen } from "./care_dom.js";
 import { STATUS_TEXT, briefOf, statusChip } from "./care_prescription_view.js";
+import { visitLabel } from "./visit_label.js";
 
 const CONSULTATION_TEXT = { active: "In progress", completed: "Completed", abandoned: "Ended early" };
 const SPEAKER = { patient: "You", assistant: "Assistant", physician: "Doctor" };
@@ -44,7 +45,8 @@ function listItem(consultation, reviewStatus) {
   ].filter(Boolean).join(" · ");
   return h("li", { class: "consultation", dataset: { id: consultation.id } },
     h("a", { href: `#consultations/${consultation.id}` },
-      h("span", { class: "title" }, `Consultation, ${day(consultation.started_at)}`),
+      h("span", { class: "title" },
+        `${visitLabel(consultation.visit) ?? "Consultation"}, ${day(consultation.started_at)}`),
       consultationChip(consultation.status),
       h("span", { class: "meta" }, meta)));
 }
@@ -93,7 +95,7 @@ async function detail(ctx, root, id) {
   root.append(back,
     h("header", { class: "card" },
       h("div", { class: "rx-head-line" },
-        h("h1", {}, `Consultation on ${when(record.started_at)}`),
+        h("h1", {}, `${visitLabel(record.visit) ?? "Consultation"} on ${when(record.started_at)}`),
         consultationChip(record.status)),
       record.emergency || record.escalated
         ? h("p", { class: "notice-box", role: "note" },

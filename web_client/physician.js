@@ -11,6 +11,7 @@
 
 import { API, call, errorText, renew, tokens } from "./desk_api.js";
 import { startReview, stopReview } from "./review.js";
+import { closeVideo, offerVideo, openMedia, showPatient } from "./physician_video.js";
 import { staffSignIn } from "./staff_signin.js";
 
 const RECONNECT_MS = [500, 1000, 2000, 5000];
@@ -246,12 +247,11 @@ function iceGatheringComplete(pc) {
   });
 }
 
-async function joinCall(item, button) {
+async function joinCall(item, button, { video = false } = {}) {
   button.disabled = true;
   showError("desk-error", "");
   try {
-    live.mic = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+    live.mic = await openMedia(video); // with the camera for a booked visit
   } catch {
     button.disabled = false;
     showError("desk-error", "The microphone is needed to join the call.");
@@ -260,9 +260,13 @@ async function joinCall(item, button) {
   const pc = new RTCPeerConnection();
   Object.assign(live, { escalationId: item.id, pc, mode: "listen", events: [], open: {} });
   pc.addTransceiver(live.mic.getAudioTracks()[0], { direction: "sendrecv", streams: [live.mic] });
+  if (video) offerVideo(pc, live.mic);
   live.channel = pc.createDataChannel("events");
   live.channel.onmessage = (e) => onCallEvent(JSON.parse(e.data));
-  pc.ontrack = (e) => { $("call-audio").srcObject = e.streams[0] || new MediaStream([e.track]); };
+  pc.ontrack = (e) => {
+    if (e.track.kind === "video") showPatient(e.track);
+    else $("call-audio").srcObject = new MediaStream([e.track]);
+  };
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === "failed" && live.pc === pc) endCall("The call connection was lost.");
   };
@@ -367,6 +371,7 @@ function endCall(error) {
   live.mic = null;
   pc?.close();
   $("call-audio").srcObject = null;
+  closeVideo();
   $("call").hidden = true;
   if (error) showError("desk-error", error);
   render();
@@ -391,12 +396,13 @@ async function endConsultation() {
   if (!response.ok) showError("desk-error", await errorText(response));
 }
 
-// A booked video visit (physician_appointments.js): join the reserved call and take it over at
-// once; the patient sees and hears the doctor instead of the assistant.
+// A booked video visit (physician_appointments.js): join the reserved call with the camera and take
+// it over at once; the patient sees and hears the doctor instead of the assistant
+// (physician_video.js).
 document.addEventListener("dhanvantri:join-visit", async (event) => {
   const { escalationId, button } = event.detail;
   if (live.escalationId) return; // one call at a time
-  await joinCall({ id: escalationId }, button);
+  await joinCall({ id: escalationId }, button, { video: true });
   if (live.escalationId === escalationId) await command("takeover");
 });
 

@@ -4,6 +4,8 @@
 //
 // Everything is put in the page with textContent: the record holds what a patient said.
 
+import { visitLabel } from "./visit_label.js";
+
 export const $ = (id) => document.getElementById(id);
 
 export function el(tag, className, text) {
@@ -203,6 +205,15 @@ function confidence(content, draft) {
   return typeof draft.confidence === "number" ? `${Math.round(draft.confidence * 100)} %` : "";
 }
 
+/** "Video visit, 1 Dec 2026" for a booked visit's record (when it began); "" otherwise. */
+function heldLine(draft) {
+  const label = visitLabel(draft.consultation);
+  if (!label) return "";
+  const began = new Date(draft.transcript?.[0]?.at ?? "");
+  return Number.isNaN(began.getTime()) ? label : `${label}, ${began.toLocaleDateString("en-IN",
+    { day: "numeric", month: "short", year: "numeric" })}`;
+}
+
 /** The clinical summary: red flags first, then what the patient said, then the draft's parts. */
 export function drawIntake(rx) {
   const content = rx.content || {};
@@ -212,6 +223,7 @@ export function drawIntake(rx) {
   dl.replaceChildren();
   row(dl, "Red flags", intake.red_flags ?? draft.consultation?.red_flags ?? draft.red_flags_found,
       "danger flag");
+  row(dl, "Held as", heldLine(draft));
   const symptoms = symptomsOf(intake);
   const present = symptoms.filter((s) => s.present);
   row(dl, "Complaint", complaintLine(intake, present[0]));

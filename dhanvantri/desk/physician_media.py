@@ -1,7 +1,9 @@
 """``POST /api/v1/escalations/{id}/webrtc``: the accepting physician joins the call.
 
 The physician's browser sends its SDP offer (microphone, and a data channel named ``events``);
-the answer's audio is the call as the physician hears it. Mode changes (take over, hand back,
+the answer's audio is the call as the physician hears it. In a booked visit the offer also
+carries their camera: the answer sends them the patient's camera, and the patient sees theirs in
+place of the avatar while they have the call. Mode changes (take over, hand back,
 leave) go through ``POST /api/v1/escalations/{id}/{command}`` and the bus, like every other
 step, so they are audited and reach the process holding the call.
 
@@ -108,7 +110,10 @@ JOIN = Endpoint(
     description="Only the physician who accepted the escalation. Any server process takes the "
                 "offer; the one holding the consultation answers (over the bus) and carries "
                 "the media. The answer's audio is the call (patient and assistant); the "
-                "'events' data channel carries transcript, notes and mode events.",
+                "'events' data channel carries transcript, notes and mode events. In a booked "
+                "visit the offer may carry the physician's camera (send and receive video): "
+                "the answer sends the patient's camera, and the patient sees the physician "
+                "instead of the avatar while they have the call.",
     responses={200: "SDP answer",
                403: "FORBIDDEN: another physician accepted it",
                404: "NOT_FOUND (no such escalation) or NOT_LIVE (the call ended)",

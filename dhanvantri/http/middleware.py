@@ -50,7 +50,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
     "Referrer-Policy": "no-referrer",  # consultation and record ids travel in URLs
-    "Permissions-Policy": "camera=(), geolocation=(), microphone=(self)",
+    # The camera: a booked visit is a video call (the patient's and the physician's pages).
+    "Permissions-Policy": "camera=(self), geolocation=(), microphone=(self)",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: the clinic's other hosts are theirs

@@ -15,11 +15,12 @@ from typing import Any
 
 from ..http.errors import NotFound
 from ..http.principal import Role
+from .domain.appointments import AppointmentSource
 from .domain.audit import SYSTEM, Actor
 from .domain.consultations import Consultation, Turn, TurnRole
 from .drafts import consultation_context, normalize_content
 from .prescriptions import stage_draft, stated_profile
-from .record_cipher import RecordCipher
+from .record_cipher import RecordCipher, SealError
 from .safety import SafetyGate
 from .uow import UnitOfWork
 
@@ -120,7 +121,8 @@ async def close_record(uows: UnitsOfWork, cipher: RecordCipher, gate: SafetyGate
             notes = cipher.open_json(record.notes_sealed, consultation_id)
         profile = stated_profile(await uow.users.patient(record.patient_id),
                                  record.patient_id, notes.get("intake") or {})
-    draft = review_draft(notes, reason)
+        held = await visit_held(uow, notes)
+    draft = review_draft(notes, reason, held)
     safety = await gate.check(normalize_content(draft), profile, consultation_context(draft))
     async with uows() as uow:
         record = await uow.consultations.get(consultation_id, lock=True)
@@ -157,9 +159,56 @@ async def abandon_open(uows: UnitsOfWork, cipher: RecordCipher, gate: SafetyGate
     return closed
 
 
-def review_draft(notes: dict[str, Any], reason: str) -> dict[str, Any]:
+async def visit_held(uow: UnitOfWork, notes: dict[str, Any]) -> dict[str, Any]:
+    """How a booked visit was held, from the notes the call wrote (``visit``) and its appointment:
+    ``appointment_id``, ``mode`` (``video`` only when video flowed both ways) and ``first`` (a
+    follow-up booked from a prescription continues care; a booking after an intake, or made
+    directly, is the patient's first consultation with a physician). Empty for an intake."""
+    visit = visit_of(notes)
+    if visit is None:
+        return {}
+    held: dict[str, Any] = dict(visit)
+    appointment = await uow.appointments.get(uuid.UUID(visit["appointment_id"]))
+    if appointment is not None:
+        held["first"] = appointment.source != AppointmentSource.FOLLOW_UP
+    return held
+
+
+def visit_of(notes: dict[str, Any]) -> dict[str, str] | None:
+    """The appointment a consultation was the visit of, and how it was held (``video`` or
+    ``audio``), from its notes; None for a consultation that was no visit."""
+    visit = notes.get("visit")
+    if not isinstance(visit, dict):
+        return None
+    try:
+        appointment_id = uuid.UUID(str(visit.get("appointment_id")))
+    except ValueError:
+        return None
+    return {"appointment_id": str(appointment_id),
+            "mode": "video" if visit.get("mode") == "video" else "audio"}
+
+
+def visit_in(cipher: RecordCipher, record: Consultation) -> dict[str, str] | None:
+    """:func:`visit_of` the record's sealed notes; None too when they do not open (sealed under
+    a key this server no longer holds: the consultation is still listed)."""
+    try:
+        return visit_of(cipher.open_json(record.notes_sealed, record.id))
+    except SealError:
+        return None
+
+
+def visit_title(visit: dict[str, str] | None) -> str:
+    """How a consultation is named in lists: "Video visit", "Visit by voice" or "Consultation"."""
+    if visit is None:
+        return "Consultation"
+    return "Video visit" if visit["mode"] == "video" else "Visit by voice"
+
+
+def review_draft(notes: dict[str, Any], reason: str, held: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     """What goes to the review queue: the clinical module's draft, or "needs assessment" when
-    intake did not get that far, with the intake and what happened in the call."""
+    intake did not get that far, with the intake and what happened in the call (and, for a
+    booked visit, how it was held: :func:`visit_held`)."""
     draft = dict(notes.get("draft") or {})
     if not draft:
         missing = (notes.get("intake") or {}).get("missing") or []
@@ -174,7 +223,7 @@ def review_draft(notes: dict[str, Any], reason: str) -> dict[str, Any]:
         "end_reason": reason, "intake": notes.get("intake") or {},
         "red_flags": list(notes.get("red_flags") or []),
         "escalations": list(notes.get("escalations") or []),
-        "physician_notes": list(notes.get("physician_notes") or [])}
+        "physician_notes": list(notes.get("physician_notes") or []), **(held or {})}
     return draft
 
 
@@ -188,13 +237,15 @@ async def _transcript(uow: UnitOfWork, cipher: RecordCipher, consultation_id: uu
 
 
 # ------------------------------------------------------------------ reading
-async def list_consultations(uow: UnitOfWork, viewer: Actor, limit: int, offset: int
-                             ) -> list[dict[str, Any]]:
-    """A patient's own consultations, or (physicians, admins) the most recent ones."""
+async def list_consultations(uow: UnitOfWork, viewer: Actor, limit: int, offset: int,
+                             cipher: RecordCipher | None = None) -> list[dict[str, Any]]:
+    """A patient's own consultations, or (physicians, admins) the most recent ones; with
+    ``cipher``, each says whether it was an appointment's visit (read from its sealed notes)."""
     patient_id = viewer.user_id if Role(viewer.role) == Role.PATIENT else None
     async with uow:
         found = await uow.consultations.list(patient_id=patient_id, limit=limit, offset=offset)
-        return [summary(record) for record in found]
+        return [summary(record, visit_in(cipher, record) if cipher is not None else None)
+                for record in found]
 
 
 async def view(uow: UnitOfWork, cipher: RecordCipher, viewer: Actor, consultation_id: uuid.UUID
@@ -210,7 +261,7 @@ async def view(uow: UnitOfWork, cipher: RecordCipher, viewer: Actor, consultatio
         if record is None or (patient and record.patient_id != viewer.user_id):
             raise NotFound("no such consultation")
         notes = cipher.open_json(record.notes_sealed, consultation_id)
-        body = summary(record)
+        body = summary(record, visit_of(notes))
         body["turns"] = [
             {"seq": turn.seq, "role": turn.role.value, "at": turn.said_at.isoformat(),
              "text": cipher.open(turn.text_sealed, consultation_id, "text", turn.seq)}
@@ -227,8 +278,9 @@ async def view(uow: UnitOfWork, cipher: RecordCipher, viewer: Actor, consultatio
         return body
 
 
-def summary(record: Consultation) -> dict[str, Any]:
-    """A consultation's states and times (no patient words)."""
+def summary(record: Consultation, visit: dict[str, str] | None = None) -> dict[str, Any]:
+    """A consultation's states and times (no patient words), and the appointment it was the
+    visit of (``visit``: its id and how it was held; None for an intake)."""
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
@@ -237,5 +289,5 @@ def summary(record: Consultation) -> dict[str, Any]:
             "started_at": iso(record.started_at), "ended_at": iso(record.ended_at),
             "end_reason": record.end_reason, "escalated": record.escalated,
             "escalation_reason": record.escalation_reason, "emergency": record.emergency,
-            "turn_count": record.turns,
+            "turn_count": record.turns, "visit": visit,
             "prescription_id": str(record.prescription_id) if record.prescription_id else None}

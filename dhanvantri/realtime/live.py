@@ -44,6 +44,13 @@ class Badge(Protocol):
     def set_badge(self, text: str | None) -> None: ...
 
 
+class Video(Protocol):
+    """A visit's video (``transport/visit_video.py``): how the call was held, for the record."""
+
+    @property
+    def mode(self) -> str: ...
+
+
 class _TurnCounter:
     """Pipeline observer counting ended patient turns."""
 
@@ -89,6 +96,8 @@ class LiveSession:
         self.started = False
         self._physician: PhysicianLink | None = None
         self._badge: Badge | None = None
+        # A booked visit's video (the patient's WebRTC peer sets it; the physician's finds it).
+        self.video: Video | None = None
         self._tasks = Background(log, f"consultation {consultation_id}")
         self._ended = False
         self._end_reason: str | None = None
@@ -142,6 +151,12 @@ class LiveSession:
     def clinical_record(self) -> dict[str, Any]:
         """The clinical notes as data: structured intake, red flags, draft, physician notes."""
         return self.voice.guide.record()
+
+    @property
+    def held_as(self) -> str:
+        """How the call was held: ``"video"`` once video flowed both ways in a visit, else
+        ``"audio"``."""
+        return self.video.mode if self.video is not None else "audio"
 
     # ------------------------------------------------------------------ who else is on the call
     def attach_physician(self, link: PhysicianLink) -> None:

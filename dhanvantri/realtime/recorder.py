@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from dhanvantri.background import Background
 from dhanvantri.realtime.consultations import ConsultationRegistry
@@ -53,6 +53,14 @@ class ClinicalSource(Protocol):
     def clinical_record(self) -> dict[str, Any]: ...
 
 
+@runtime_checkable
+class HeldSource(ClinicalSource, Protocol):
+    """A visit's live session also says how the call was held (``"video"`` or ``"audio"``)."""
+
+    @property
+    def held_as(self) -> str: ...
+
+
 class Recorder:
     """Writes one consultation's record from its events, in order, off the audio path.
 
@@ -64,13 +72,17 @@ class Recorder:
         background: runs the drain task (it outlives the live session: the close is written
             after the call has ended).
         opened_by: the signed-in caller when not the patient (the audit names them).
+        appointment_id: the appointment this consultation is the visit of: the notes then
+            carry ``visit`` (the appointment and how the call was held, read from ``source``'s
+            ``held_as``), which the back office puts in the record it reviews.
     """
 
     def __init__(self, consultation_id: str, patient_id: uuid.UUID, source: ClinicalSource,
                  sink: RecordSink, background: Background, *,
-                 opened_by: uuid.UUID | None = None) -> None:
+                 opened_by: uuid.UUID | None = None, appointment_id: str | None = None) -> None:
         self.id = consultation_id
         self._source, self._sink = source, sink
+        self._appointment_id = appointment_id
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._escalations: list[dict[str, Any]] = []
         self._reply: list[str] = []  # the assistant reply being spoken, phrase by phrase
@@ -138,7 +150,11 @@ class Recorder:
         await self._sink.turn(self.id, role, text, tokens, said_at)
 
     def _record(self) -> dict[str, Any]:
-        return {**self._source.clinical_record(), "escalations": list(self._escalations)}
+        record = {**self._source.clinical_record(), "escalations": list(self._escalations)}
+        if self._appointment_id is not None:
+            held = self._source.held_as if isinstance(self._source, HeldSource) else "audio"
+            record["visit"] = {"appointment_id": self._appointment_id, "mode": held}
+        return record
 
     async def _notes(self, escalation: dict[str, Any] | None) -> None:
         await self._sink.notes(self.id, self._record(), escalation)
@@ -189,10 +205,12 @@ class Recorders:
             patient = consultation.patient
             if consultation.owner is None or patient is None or consultation.live is None:
                 return
+            visit = consultation.visit
             recorder = Recorder(consultation_id, patient, consultation.live, self._sink,
                                 self._background,
                                 opened_by=consultation.owner if patient != consultation.owner
-                                else None)
+                                else None,
+                                appointment_id=visit.appointment_id if visit else None)
             self._open[consultation_id] = recorder
         recorder.on_event(event)
         if recorder.ended:

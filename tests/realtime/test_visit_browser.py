@@ -4,10 +4,14 @@ An intake ends escalated with nobody free to join live; the patient books the ne
 physician's desk lists it. The back office's clock is then moved to five minutes before the
 slot (nothing waits on wall time): the care page offers "Join your visit", the consultation page
 is the waiting room, and the patient starts the call; the physician's desk offers "Join video
-visit", which takes the call at once (no queue): the patient's page shows the doctor speaking.
-The physician ends the visit: the patient is told, the appointment is completed on both sides,
-and the patient's record lists the visit's consultation. Screenshots at phone and desktop sizes
-go to the test's temporary folder.
+visit", which takes the call at once (no queue): the patient's page shows the doctor speaking,
+on video. Chromium's fake camera films both sides: the patient's screen switches from the avatar
+to the physician's camera (the server says so on the events channel, and the picture's size and
+frames change), and the physician's desk shows the patient's camera. The physician ends the
+visit: the patient is told, the appointment is completed on both sides, and the record names the
+visit: "Video visit" in the patient's consultations and on the physician's review screen, and a
+first consultation by video for the safety gate. Screenshots at phone and desktop sizes go to the
+test's temporary folder.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pytest
 from dhanvantri.desk.access import DESK
 from dhanvantri.platform.clock import ManualClock
 from dhanvantri.platform.domain.consultations import record_id
+from dhanvantri.realtime.state import RUNTIME
 from tests.realtime.care_app import CareWorld, care_world, open_as_patient
 from tests.realtime.physician_app import cheap_passwords
 from tests.realtime.test_appointments_browser import ALL_DAY, escalated_consultation, open_desk
@@ -40,6 +45,31 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 __all__ = ["care_world", "cheap_passwords"]
 
+
+
+# The visit's video events the patient's page received.
+SESSION_EVENTS = "window.dhanvantri.session.events.filter((e) => e.type === 'video')"
+# A digest of the picture a video element shows now.
+PICTURE = """(selector) => {
+  const video = document.querySelector(selector);
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 48;
+  const context = canvas.getContext('2d');
+  context.drawImage(video, 0, 0, 64, 48);
+  return Array.from(context.getImageData(0, 0, 64, 48).data).join(',');
+}"""
+
+
+def moving(page: Any, selector: str) -> bool:
+    """Whether the video element's picture changes (Chromium's fake camera animates)."""
+    first = page.evaluate(PICTURE, selector)
+    return bool(page_until(page, f"({PICTURE})({json.dumps(selector)}) !== {json.dumps(first)}",
+                           30, what=f"a new frame in {selector}"))
+
+
+async def held_as(world: CareWorld, live_id: str) -> str:
+    """How the live visit is held, as its record will say."""
+    return str(world.server.app[RUNTIME].registry.get(live_id).live.held_as)
 
 
 def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
@@ -100,6 +130,17 @@ def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
         desk.wait_for_selector("#call:not([hidden])")
         desk.wait_for_selector("#call-mode[data-mode='takeover']")
         shows(page, "#doctor-badge", "is speaking with you")
+        # The avatar (256 px square) steps aside for the physician's camera (640 x 480).
+        shows(page, "#visit-video", "Test Physician is on video")
+        assert [e["source"] for e in page.evaluate(SESSION_EVENTS)] == ["avatar", "physician"]
+        page_until(page, "document.querySelector('#avatar').videoWidth", 30,
+                   done=lambda width: width == 640, what="the physician's camera on screen")
+        assert moving(page, "#avatar"), "the patient's screen is frozen"
+        page_until(desk, "document.querySelector('#call-video').videoWidth", 30,
+                   what="the patient's camera on the physician's desk")
+        assert moving(desk, "#call-video"), "the physician's view of the patient is frozen"
+        wait_until(lambda: world.server.call(held_as(world, live_id)) == "video", 30,
+                   what="video both ways")
         both_sizes(page, shots, "patient-in-visit")
         both_sizes(desk, shots, "physician-in-visit")
 
@@ -122,9 +163,21 @@ def test_patient_books_then_both_join_the_visit_and_the_physician_ends_it(
         database = Path(str(world.services.settings.database_url).split("///", 1)[1])
         wait_until(lambda: rows(database, "prescriptions"), 30,
                    what="the visit's record to reach the review queue")
+        record = world.call("GET", f"/consultations/{record_id(live_id)}", world.physician)
+        assert record["visit"] == {"appointment_id": appointment, "mode": "video"}
+        rx = world.call("GET", f"/prescriptions/{record['prescription_id']}", world.physician)
+        # Booked after an intake: the patient's first consultation with a physician, by video.
+        assert rx["consultation"] == {"first": True, "mode": "video", "stated": False}
         page.goto(world.url + "/care#consultations")
         shows(page, f"li.consultation[data-id='{record_id(live_id)}']", "Completed")
+        shows(page, f"li.consultation[data-id='{record_id(live_id)}']", "Video visit, ")
         both_sizes(page, shots, "patient-record-after-visit")
+        page.goto(world.url + "/care#record")
+        shows(page, f"li.record-consultation[data-id='{record_id(live_id)}']", "Video visit")
+        # The physician's review screen says how it was held.
+        desk.click(f"#reviews li[data-id='{rx['id']}'] button")
+        shows(desk, "#record-intake", "Video visit, ")
+        both_sizes(desk, shots, "physician-review-of-visit")
         assert errors == [] and desk_errors == []
     finally:
         browser.close()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...http.errors import Forbidden
 from ...http.principal import Role
+from ..consultations import visit_in, visit_title
 from ..domain.audit import Actor
 from ..domain.consultations import Consultation
 from ..domain.money import text
@@ -93,7 +94,9 @@ def _iso(value: datetime | None) -> str:
 def _consultations(found: Iterable[Consultation], cipher: RecordCipher
                    ) -> Iterable[dict[str, Any]]:
     for record in found:
-        yield consultation_item(record)
+        item = consultation_item(record)
+        item["title"] = visit_title(visit_in(cipher, record))  # "Video visit" for a visit's
+        yield item
         intake = intake_of(cipher, record)
         symptoms = present_symptoms(intake)
         if intake.get("complaint") or symptoms:

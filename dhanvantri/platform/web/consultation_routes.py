@@ -33,7 +33,8 @@ async def list_all(request: web.Request) -> web.Response:
     principal = caller(request)
     query = parse_query(request, ConsultationListQuery)
     items = await consultations.list_consultations(
-        services(request).uow(), actor_for(request, principal), query.limit, query.offset)
+        services(request).uow(), actor_for(request, principal), query.limit, query.offset,
+        cipher(request))
     return ok({"items": items})
 
 

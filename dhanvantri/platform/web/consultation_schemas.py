@@ -31,6 +31,10 @@ class ConsultationSummary(Out):
     emergency: bool
     turn_count: int
     prescription_id: uuid.UUID | None
+    visit: dict[str, str] | None = Field(
+        None, description="the booked appointment this consultation was the visit of: "
+                          "appointment_id, and mode (video when video flowed both ways, "
+                          "else audio); null for an intake")
 
 
 class ConsultationList(Out):

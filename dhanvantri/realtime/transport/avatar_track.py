@@ -46,6 +46,11 @@ class AvatarVideoTrack(VideoStreamTrack):
         if self._renderer is not None:
             self._renderer.speak(timeline, started_at=time.monotonic())
 
+    def resync(self) -> None:
+        """Take up the clock from now (after a pause in reading: no burst of missed frames)."""
+        if self._start is not None:
+            self._start = time.monotonic() - self._timestamp / VIDEO_CLOCK_RATE
+
     async def next_timestamp(self) -> tuple[int, fractions.Fraction]:
         """Wait for the next frame's time on this track's own clock; its pts and time base."""
         if self.readyState != "live":

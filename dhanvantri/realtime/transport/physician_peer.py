@@ -2,7 +2,10 @@
 
 The physician's browser offers its microphone (send and receive audio) and a data channel named
 ``events``. The answer's audio is the call as the physician hears it (patient and assistant
-mixed); the channel carries the transcript, the working notes and the mode.
+mixed); the channel carries the transcript, the working notes and the mode. In a booked visit
+(its live session has a ``video``) the offer also carries the physician's camera (send and
+receive video): the answer sends them the patient's camera, and their camera replaces the avatar
+on the patient's screen while they have the call (``visit_video.py``).
 
 :class:`HeldCalls` is the physician desk's :class:`~dhanvantri.desk.call_host.CallHost` for this
 process: it tells the desk which calls are held here and joins physicians to them.
@@ -23,6 +26,7 @@ from dhanvantri.realtime.transport.webrtc import EventChannel
 
 if TYPE_CHECKING:
     from dhanvantri.realtime.transport.audio_tracks import ReplyAudioTrack
+    from dhanvantri.realtime.transport.visit_video import VisitVideo
 
 log = logging.getLogger(__name__)
 RATE = 48000  # the physician's audio, both ways (Opus runs at 48 kHz)
@@ -50,9 +54,9 @@ class HeldCalls:
         if live.physician is not None:
             raise Conflict("a physician is already on this call", code="PHYSICIAN_JOINED")
         models = self.runtime.require_models()
-        peer = PhysicianPeer(self.runtime)
+        peer = PhysicianPeer(self.runtime, video=live.video)
         link = PhysicianLink(live, models, physician_id=join.physician_id, name=join.name,
-                             send_event=peer.events.send, on_close=peer.close, rate=RATE)
+                             send_event=peer.send_event, on_close=peer.close, rate=RATE)
         try:
             return await peer.accept(join.sdp, link)
         except BaseException as exc:
@@ -70,14 +74,17 @@ def install_held_calls(app: web.Application, runtime: Runtime) -> None:
 class PhysicianPeer:
     """The server side of a physician's peer connection to a consultation."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, video: VisitVideo | None = None) -> None:
         from aiortc import RTCConfiguration, RTCPeerConnection
 
         self.runtime = runtime
+        self.video = video  # a booked visit's video (None: voice only)
+        self._camera: Any = None  # the physician's camera, once it arrives
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.events = EventChannel(self.pc, on_hangup=self._hang_up)
         self.link: PhysicianLink | None = None
         self._track: ReplyAudioTrack | None = None
+        self._patient_camera: Any = None
         self._closed = False
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -94,15 +101,30 @@ class PhysicianPeer:
             raise ValueError("the offer has no audio")
         self._track = ReplyAudioTrack(link, sample_rate=RATE)
         self.pc.addTrack(self._track)
+        if self.video is not None and "video" in {t.kind for t in self.pc.getTransceivers()}:
+            patient = self.video.for_physician()
+            if patient is not None:
+                self._patient_camera = patient
+                self.pc.addTrack(patient)
+            self.video.physician_camera(self._camera, link.name)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await link.start()
         local = self.pc.localDescription
         return {"sdp": local.sdp, "type": local.type}
 
+    def send_event(self, event: dict[str, Any]) -> None:
+        """An event for the physician's page; a mode change also decides who the patient sees."""
+        if event.get("type") in ("joined", "mode") and self.video is not None:
+            self.video.physician_mode(str(event.get("mode")))
+        self.events.send(event)
+
     def _on_track(self, track: Any) -> None:
         from dhanvantri.realtime.transport.audio_tracks import consume_audio
 
-        if track.kind == "audio" and self.link is not None:
+        if track.kind == "video":
+            # Announced while the offer is applied: accept() hands it to the visit.
+            self._camera = track
+        elif track.kind == "audio" and self.link is not None:
             link = self.link
 
             async def sink(samples: Any, _received_at: float) -> None:
@@ -127,7 +149,11 @@ class PhysicianPeer:
         self._closed = True
         if self.link is not None:
             await self.link.close()
+        if self.video is not None and self._camera is not None:
+            self.video.physician_camera(None)  # the avatar is back on the patient's screen
         self.events.close()
         if self._track is not None:
             self._track.stop()
+        if self._patient_camera is not None:
+            self._patient_camera.stop()
         await self.pc.close()

@@ -2,8 +2,10 @@
 
 The browser's offer carries its microphone, a receive-only video transceiver for the avatar and
 a data channel named ``events``. The answer adds the reply audio track and, when the avatar
-module is installed, its video track. No STUN or TURN server is configured: the server is
-reached on its own addresses, and nothing is sent to a public service.
+module is installed, its video track. In an appointment's visit the browser sends its camera on
+that transceiver too, and the video track is the visit's screen (``visit_video.py``): the avatar
+until the booked physician takes the call on camera. No STUN or TURN server is configured: the
+server is reached on its own addresses, and nothing is sent to a public service.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class WebRtcPeer:
         self.live = LiveSession(models, consultation.id, OUTPUT_RATE, self.events.send,
                                 runtime.metrics, on_event=runtime.on_event)
         self._tracks: list[Any] = []
+        self._camera: Any = None
         self._closed = False
         self.joined = False
         self.pc.on("track", self._on_track)
@@ -94,8 +97,16 @@ class WebRtcPeer:
         if "video" in kinds:
             video = avatar_track(self.live.output)
             if video is not None:
+                if self.consultation.visit is not None:
+                    video = self._visit_video(video)
                 self._add(video)
                 self.live.attach_badge(video.renderer)  # a joining physician is shown here
+        if self._camera is not None:  # no visit took it: nobody watches it
+            from dhanvantri.realtime.transport.visit_video import drain
+
+            self.runtime.background.spawn(drain(self._camera),
+                                          name=f"webrtc-video-in-{self.consultation.id}")
+            self._camera = None
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         self.consultation.join("webrtc", self.close, live=self.live)
@@ -106,6 +117,18 @@ class WebRtcPeer:
         log.info("consultation %s joined over WebRTC", self.consultation.id)
         local = self.pc.localDescription
         return {"sdp": local.sdp, "type": local.type}
+
+    def _visit_video(self, avatar: Any) -> Any:
+        """A booked visit: the avatar steps aside for the physician's camera, and the patient's
+        camera (if they sent it) is kept for the physician."""
+        from dhanvantri.realtime.transport.visit_video import VisitVideo
+
+        visit = VisitVideo(avatar, self.live.send_event, self.live.spawn)
+        self.live.video = visit
+        if self._camera is not None:
+            visit.patient_camera(self._camera)
+            self._camera = None
+        return visit.screen
 
     def _add(self, track: Any) -> None:
         self._tracks.append(track)
@@ -121,6 +144,10 @@ class WebRtcPeer:
         if track.kind == "audio":
             self.runtime.background.spawn(consume_audio(track, self.live.push_audio),
                                name=f"webrtc-audio-in-{self.consultation.id}")
+        elif track.kind == "video":
+            # The patient's camera (a visit): negotiation announces it before the answer's
+            # tracks exist, so it waits here for accept() to hand it on.
+            self._camera = track
 
     async def _on_state(self) -> None:
         state = self.pc.connectionState
