@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 
 def lower_thread_priority(nice: int) -> bool:
-    """Raise the calling thread's nice value to ``nice`` (0 or less: leave it); True if done."""
-    if nice <= 0 or not hasattr(os, "setpriority"):
+    """Raise the calling thread's nice value to ``nice``; True if done. A thread already at
+    that value or above (a server started under ``nice``) keeps its own: this only lowers."""
+    if nice <= 0 or not hasattr(os, "setpriority") or nice <= thread_nice():
         return False
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(nice, 19))
