@@ -20,7 +20,8 @@ from .domain.audit import SYSTEM, Actor
 from .domain.consultations import Consultation, Turn, TurnRole
 from .drafts import consultation_context, normalize_content
 from .prescriptions import stage_draft, stated_profile
-from .record_cipher import RecordCipher, SealError
+from .record.sources import notes_of
+from .record_cipher import RecordCipher
 from .safety import SafetyGate
 from .uow import UnitOfWork
 
@@ -189,12 +190,9 @@ def visit_of(notes: dict[str, Any]) -> dict[str, str] | None:
 
 
 def visit_in(cipher: RecordCipher, record: Consultation) -> dict[str, str] | None:
-    """:func:`visit_of` the record's sealed notes; None too when they do not open (sealed under
-    a key this server no longer holds: the consultation is still listed)."""
-    try:
-        return visit_of(cipher.open_json(record.notes_sealed, record.id))
-    except SealError:
-        return None
+    """:func:`visit_of` the record's sealed notes (None too when they do not open: the
+    consultation is still listed)."""
+    return visit_of(notes_of(cipher, record))
 
 
 def visit_title(visit: dict[str, str] | None) -> str:

@@ -7,6 +7,7 @@ owns its own registry so several apps in one process (tests) do not collide.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,6 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from dhanvantri.pipeline.batching import Batcher
 from dhanvantri.pipeline.latency import STAGES, TurnTimes
 
 # Voice-to-voice latency lives between a few hundred ms and a few seconds.
@@ -66,10 +68,10 @@ class ServerMetrics:
             "dhanvantri_stt_final_calls", "Model calls that ran those final decodes",
             registry=self.registry)
 
-    def watch_decodes(self, batcher: object) -> None:
-        """Report ``batcher``'s counts (a :class:`~dhanvantri.pipeline.batching.Batcher`)."""
-        self.final_decodes.set_function(lambda: float(getattr(batcher, "items", 0)))
-        self.final_calls.set_function(lambda: float(getattr(batcher, "batches", 0)))
+    def watch_decodes(self, batcher: Batcher[Any, Any]) -> None:
+        """Report the counts of the batcher that runs the final decodes."""
+        self.final_decodes.set_function(lambda: float(batcher.items))
+        self.final_calls.set_function(lambda: float(batcher.batches))
 
     def observe_turn(self, times: TurnTimes) -> None:
         """Record one answered turn's latencies (called when its first reply audio exists)."""

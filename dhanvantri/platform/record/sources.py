@@ -47,17 +47,28 @@ async def lab_reports(uow: UnitOfWork, patient_id: uuid.UUID, limit: int, offset
             for booking, lab in rows]
 
 
-def intake_of(cipher: RecordCipher, record: Consultation) -> dict[str, Any]:
-    """The structured intake stored in a consultation's sealed notes ({} when none).
+def notes_of(cipher: RecordCipher, record: Consultation) -> dict[str, Any]:
+    """A consultation's sealed notes ({} when there are none).
 
-    Notes that do not open (sealed under a key this server no longer holds) leave the intake
-    out rather than the whole record; the consultation itself is still listed.
+    Notes that do not open (sealed under a key this server no longer holds) leave what they
+    hold out rather than the whole record; the consultation itself is still listed.
     """
     try:
-        intake = cipher.open_json(record.notes_sealed, record.id).get("intake")
+        notes = cipher.open_json(record.notes_sealed, record.id)
     except SealError:
-        log.warning("consultation %s: notes do not open; its intake is left out", record.id)
+        log.warning("consultation %s: notes do not open; what they hold is left out", record.id)
         return {}
+    return notes if isinstance(notes, dict) else {}
+
+
+def intake_of(cipher: RecordCipher, record: Consultation) -> dict[str, Any]:
+    """The structured intake stored in a consultation's sealed notes ({} when none)."""
+    return intake_in(notes_of(cipher, record))
+
+
+def intake_in(notes: dict[str, Any]) -> dict[str, Any]:
+    """The structured intake in a consultation's opened notes ({} when none)."""
+    intake = notes.get("intake")
     return intake if isinstance(intake, dict) else {}
 
 

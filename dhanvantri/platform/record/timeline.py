@@ -14,7 +14,7 @@ from typing import Any
 
 from ...http.errors import Forbidden
 from ...http.principal import Role
-from ..consultations import visit_in, visit_title
+from ..consultations import visit_of, visit_title
 from ..domain.audit import Actor
 from ..domain.consultations import Consultation
 from ..domain.money import text
@@ -26,9 +26,10 @@ from .document_store import DocumentStore
 from .documents import describe as describe_document
 from .sources import (
     LabReport,
-    intake_of,
+    intake_in,
     lab_reports,
     medication_names,
+    notes_of,
     present_symptoms,
     signer_of,
 )
@@ -94,10 +95,11 @@ def _iso(value: datetime | None) -> str:
 def _consultations(found: Iterable[Consultation], cipher: RecordCipher
                    ) -> Iterable[dict[str, Any]]:
     for record in found:
+        notes = notes_of(cipher, record)  # opened once: the visit and the intake are in them
         item = consultation_item(record)
-        item["title"] = visit_title(visit_in(cipher, record))  # "Video visit" for a visit's
+        item["title"] = visit_title(visit_of(notes))  # "Video visit" for a visit's
         yield item
-        intake = intake_of(cipher, record)
+        intake = intake_in(notes)
         symptoms = present_symptoms(intake)
         if intake.get("complaint") or symptoms:
             yield {"kind": "intake", "id": str(record.id), "at": _iso(record.started_at),
