@@ -85,12 +85,16 @@ class StandInLLM:
         await response.prepare(request)
         started = time.monotonic()
         await asyncio.sleep(self.ttft)
-        for index, word in enumerate(words):
-            # Paced from the start, so the rate holds however late the loop wakes.
-            await asyncio.sleep(max(0.0, started + self.ttft + index * self.gap - time.monotonic()))
-            await response.write(_event(("" if index == 0 else " ") + word, None))
-        await response.write(_event("", "stop"))
-        await response.write(b"data: [DONE]\n\n")
+        try:
+            for index, word in enumerate(words):
+                # Paced from the start, so the rate holds however late the loop wakes.
+                await asyncio.sleep(
+                    max(0.0, started + self.ttft + index * self.gap - time.monotonic()))
+                await response.write(_event(("" if index == 0 else " ") + word, None))
+            await response.write(_event("", "stop"))
+            await response.write(b"data: [DONE]\n\n")
+        except ConnectionResetError:
+            pass  # the server stopped reading (barge-in, a reply cut short): as a host sees it
         return response
 
 

@@ -58,6 +58,14 @@ _FEELINGS = {
              "I'm sorry you've been unwell so long.")}
 
 
+def fixed_sentences() -> set[str]:
+    """The sentences an acknowledgement may hold in the same words for every patient (empathy,
+    "No allergies — noted."): their speech can be kept once made."""
+    forms = [*_FEELINGS.values(), *_HISTORY_FORMS.values()]
+    fixed = {f for group in forms for f in group if "{" not in f}
+    return fixed | {_NO_MORE_SYMPTOMS, _CONFIRMED, _UNWELL}
+
+
 def _pick(forms: tuple[str, ...], turn: int, text: str) -> str:
     """One of ``forms`` chosen by the turn (stable for tests, varied over a consultation)."""
     return forms[turn % len(forms)].format(s=text, S=text[:1].upper() + text[1:])

@@ -256,9 +256,13 @@ class ListeningFrame(ControlFrame):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LLMTextFrame(DataFrame):
-    """A streamed piece of the assistant's reply (may hold PHI tokens such as <PERSON_1>)."""
+    """A streamed piece of the assistant's reply (may hold PHI tokens such as <PERSON_1>).
+
+    ``ends_phrase``: the reply so far is a whole phrase, to be spoken now however short (an
+    opening said while the model writes the rest: "I see." must not wait for its words)."""
 
     text: str = field(repr=False)
+    ends_phrase: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

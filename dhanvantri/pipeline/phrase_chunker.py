@@ -2,7 +2,8 @@
 
 Waiting for a whole reply (or even a whole sentence) before speaking costs hundreds of
 milliseconds. The first phrase is cut at the first clause break once it has a few words, later
-ones at sentence ends (longer phrases sound more natural and cost the same per word).
+ones at sentence ends (longer phrases sound more natural and cost the same per word). Text
+that ends a phrase by itself (an opening said while the model writes) is spoken as it is.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class PhraseChunker(FrameProcessor):
             ) is not None:
                 phrase, self._buffer = found
                 await self._speak(phrase, frame.turn)
+            if frame.ends_phrase:
+                await self._speak(self._buffer.strip(), frame.turn)
+                self._buffer = ""
         elif isinstance(frame, ReplyEndFrame):
             await self._speak(self._buffer.strip(), frame.turn)
             self._buffer = ""

@@ -277,15 +277,17 @@ class Responder(FrameProcessor):
                 # the template's speech is ready, not after the model's first sentence (its
                 # first token, then a whole sentence: 0.6 s with a hosted model, 1.3 s from the
                 # end of speech to first audio where the template took 0.55 s).
-                await self._say(opening, turn)
+                await self._say(opening, turn, ends_phrase=True)
             await self._converse(
                 messages, turn, heard=f"{heard} {understood}", question=question, opening=opening,
                 as_written=guidance is not None and guidance.topic in _AS_WRITTEN,
                 opened=bool(opening and question),
             )
         elif guidance is not None and not self.paraphrase:
-            # No model: the first audio comes sooner.
-            await self._say(f"{understood or self._filler(heard, guidance)} {question}", turn)
+            # No model: the first audio comes sooner. The opening is a phrase of its own, so a
+            # fixed one ("I see.") and the question come from the phrasebook, unsynthesised.
+            await self._say(understood or self._filler(heard, guidance), turn, ends_phrase=True)
+            await self._say(question, turn)
         else:
             sentence = await self._first_sentence(messages, turn)
             if guidance is None:
@@ -311,12 +313,12 @@ class Responder(FrameProcessor):
             return GREETED
         return ASKED_SOMETHING if _QUESTION.search(heard) else HEARD_NOTHING
 
-    async def _say(self, text: str, turn: int) -> None:
+    async def _say(self, text: str, turn: int, *, ends_phrase: bool = False) -> None:
         text = " ".join(text.split())
         if text:
             text = f" {text}" if self._partial else text
             self._partial += text
-            await self.push_frame(LLMTextFrame(text=text, turn=turn))
+            await self.push_frame(LLMTextFrame(text=text, turn=turn, ends_phrase=ends_phrase))
 
     async def _stream(self, messages: list[ChatMessage], turn: int) -> AsyncIterator[str]:
         started = now()

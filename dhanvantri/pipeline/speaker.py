@@ -30,6 +30,11 @@ from dhanvantri.pipeline.speech_queue import SpeechQueue
 
 log = logging.getLogger(__name__)
 
+# A phrase goes ahead (as a reply's first) while less speech than this of its reply is ready
+# before it: a reply that opens with a short sentence from the book ("I see.") would otherwise
+# fall silent while its next phrase waits behind other replies' later ones.
+URGENT_UNTIL_S = 1.0
+
 
 class Speaker(FrameProcessor):
     """Turns :class:`SpeakFrame` phrases into :class:`OutputAudioFrame` audio.
@@ -55,7 +60,8 @@ class Speaker(FrameProcessor):
         super().__init__()
         self.gate = gate or DecodeGate()
         self.speech = speech
-        self._turn: int | None = None  # the turn whose first phrase was spoken
+        self._turn: int | None = None  # the turn whose reply is being spoken
+        self._ready_s = 0.0  # seconds of that reply's speech made so far
         self.tts = tts
         self.output_sample_rate = output_sample_rate
         self.phrasebook = phrasebook
@@ -83,16 +89,21 @@ class Speaker(FrameProcessor):
 
     async def _speech(self, frame: SpeakFrame) -> Played:
         """The phrase's audio at the output rate, each piece with its synthesised chunk."""
+        if frame.turn != self._turn:
+            self._turn, self._ready_s = frame.turn, 0.0
+        played = await self._made(frame, urgent=self._ready_s < URGENT_UNTIL_S)
+        self._ready_s += sum(len(audio) for audio, _ in played) / self.output_sample_rate
+        return played
+
+    async def _made(self, frame: SpeakFrame, *, urgent: bool) -> Played:
         rate = self.output_sample_rate
-        # The reply's first phrase, even when the book has it (then the next one is not).
-        first, self._turn = frame.turn != self._turn, frame.turn
         book = self.phrasebook  # the same words sound the same, vetted or not
         if book is not None and (ready := book.played(frame.text, rate)) is not None:
             return ready
         started = now()
         with self.gate.critical():
             if self.speech is not None:
-                chunks = await self.speech.synthesize(frame.text, first=first)
+                chunks = await self.speech.synthesize(frame.text, first=urgent)
             else:
                 chunks = await asyncio.to_thread(self.tts.synthesize, frame.text)
         await self.push_frame(

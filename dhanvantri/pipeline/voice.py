@@ -165,14 +165,15 @@ def fixed_speech() -> set[str]:
     """The sentences the assistant says in the same words to every patient: the emergency
     advice, the intake questions and the fixed acknowledgements, as the phrases they are
     spoken in. Their speech is kept once made (no patient's words are among them)."""
+    from dhanvantri.knowledge.acknowledgement import fixed_sentences
     from dhanvantri.knowledge.conditions import load_conditions
     from dhanvantri.knowledge.intake import QUESTIONS
     from dhanvantri.knowledge.triage import fixed_advice
     from dhanvantri.pipeline import responder
 
     probes = [q.text for c in load_conditions() for q in c.key_questions]
-    said = [*QUESTIONS.values(), *probes, responder.HEARD_NOTHING, responder.ASKED_SOMETHING,
-            responder.GREETED, responder.FALLBACK_ACK]
+    said = [*QUESTIONS.values(), *probes, *fixed_sentences(), responder.HEARD_NOTHING,
+            responder.ASKED_SOMETHING, responder.GREETED, responder.FALLBACK_ACK]
     return {*fixed_advice(), *(p for text in said for p in phrases_of(text))}
 
 

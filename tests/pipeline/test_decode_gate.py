@@ -204,6 +204,45 @@ async def test_later_phrases_are_synthesised_at_a_lower_priority() -> None:
         speech.close()
 
 
+class ChosenLengths:
+    """A speech queue that answers at once with speech of each text's length, noting which
+    phrases it was asked to put ahead."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.asked: list[tuple[str, bool]] = []
+
+    async def synthesize(self, text: str, *, first: bool) -> list:
+        from dhanvantri.pipeline.services import SpeechChunk
+
+        self.asked.append((text, first))
+        return [SpeechChunk(audio=np.zeros(int(self.seconds[text] * 16000), np.int16),
+                            sample_rate=16000)]
+
+
+async def test_a_reply_opening_with_a_short_book_sentence_keeps_its_next_phrase_ahead() -> None:
+    from dhanvantri.pipeline.frames import SpeakFrame
+    from dhanvantri.pipeline.phrasebook import Phrasebook
+    from dhanvantri.pipeline.services import SpeechChunk
+    from dhanvantri.pipeline.speaker import Speaker
+
+    book = Phrasebook(None, ["I see."])  # type: ignore[arg-type]
+    book.keep("I see.", [SpeechChunk(audio=np.zeros(6400, np.int16), sample_rate=16000)])
+    speech = ChosenLengths({"How bad is the fever?": 1.5, "A fever for three days.": 1.6,
+                            "How bad is it?": 1.2})
+    task = PipelineTask([Speaker(None, output_sample_rate=16000,  # type: ignore[arg-type]
+                                 phrasebook=book, speech=speech)])  # type: ignore[arg-type]
+    await task.start(output_sample_rate=16000)
+    for turn, text in [(1, "I see."), (1, "How bad is the fever?"),
+                       (2, "A fever for three days."), (2, "How bad is it?")]:
+        await task.queue_frame(SpeakFrame(text=text, turn=turn))
+    await task.stop()
+    # 0.4 s of "I see." would play out before a later phrase's turn came: the question goes
+    # ahead too. After a 1.6 s first phrase, the next one has time and waits its turn.
+    assert speech.asked == [("How bad is the fever?", True), ("A fever for three days.", True),
+                            ("How bad is it?", False)]
+
+
 class CountingSTT:
     """Final decodes come back at once and are counted."""
 

@@ -15,8 +15,10 @@ from dhanvantri.pipeline.frames import (
     LLMTextFrame,
     RedactedTranscriptionFrame,
     ReplyEndFrame,
+    SpeakFrame,
     TurnEndFrame,
 )
+from dhanvantri.pipeline.phrase_chunker import PhraseChunker
 from dhanvantri.pipeline.responder import (
     ASKED_SOMETHING,
     FALLBACK_ACK,
@@ -214,6 +216,23 @@ async def test_converse_says_what_was_understood_before_the_model_answers() -> N
     llm.release.set()
     await task.stop()
     assert said() == "A fever for three days. How bad is the fever?"
+
+
+async def test_a_short_opening_is_spoken_before_the_model_answers() -> None:
+    # "I see." is shorter than a first phrase may be; waiting for the model's words to make it
+    # one cost a hosted model's first-token time before the patient heard anything.
+    llm = HeldLLM("How bad is the fever?")
+    out: list = []
+    task = PipelineTask([Responder(llm, style="converse"), PhraseChunker()], on_output=out.append)
+    await task.start()
+    await task.queue_frame(RedactedTranscriptionFrame(text="mm", turn=1))
+    await task.queue_frame(GuidanceFrame(instruction="How bad is it?", topic="severity", turn=1))
+    spoken = lambda: [f.text for f in out if isinstance(f, SpeakFrame)]  # noqa: E731
+    await wait_until_async(lambda: spoken() != [], 5, what="the opening's phrase")
+    assert spoken() == [HEARD_NOTHING] and llm.requests  # the model is still writing
+    llm.release.set()
+    await task.stop()
+    assert spoken() == [HEARD_NOTHING, "How bad is the fever?"]
 
 
 async def test_converse_replaces_an_unfit_first_sentence_with_the_template() -> None:
