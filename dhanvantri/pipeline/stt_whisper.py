@@ -11,7 +11,7 @@ Whisper's previous text, and final decodes can report how sure the model was of 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,16 +149,7 @@ class WhisperSTT:
         if partial:
             return self._run([decode], self.partials, self.partials)[0]
         # Greedy decodes share a call; a beam is scored on its own (see _transcript).
-        return self.finals.submit(decode, kind=self._kind(decode))
-
-    def _kind(self, decode: _Decode) -> Hashable:
-        """Which decodes may share a call: greedy ones of about the same window. A call pads
-        every member to its longest, and the encoder's time follows the padded length: eight
-        turns with two short answers (10 s windows) among them took 1.32 s as one call and
-        0.79 s as two."""
-        if decode.beam != 1:
-            return object()
-        return "greedy", -(-decode.features.shape[-1] // max(1, self.final_window // 160))
+        return self.finals.submit(decode, kind="greedy" if decode.beam == 1 else object())
 
     def _decode(
         self, audio: np.ndarray, prefix_tokens: Sequence[int], *, partial: bool, prompt: str
