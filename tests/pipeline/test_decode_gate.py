@@ -116,6 +116,24 @@ def test_fixed_speech_holds_the_phrases_a_question_is_spoken_in() -> None:
     assert not any("fever" in text.lower() and "sorry" in text.lower() for text in book)
 
 
+def test_fixed_speech_holds_an_acknowledgements_fixed_sentences_not_the_patients_words() -> None:
+    from dhanvantri.knowledge.acknowledgement import acknowledge
+    from dhanvantri.knowledge.intake import IntakeState
+    from dhanvantri.pipeline.phrase_chunker import split_phrase
+    from dhanvantri.pipeline.voice import fixed_speech
+
+    intake = IntakeState()
+    before = intake.as_record()
+    intake.update("I have had a fever and a dry cough for three days.")
+    said = acknowledge(before, intake.as_record(), turn=1)
+    cut = split_phrase(said, first=True)
+    assert cut is not None
+    facts, empathy = cut[0], cut[1].strip()  # "I've noted fever …" then "That sounds hard."
+    book = fixed_speech()
+    assert "fever" in facts and facts not in book
+    assert empathy and empathy in book
+
+
 def test_share_zero_is_no_gate() -> None:
     gate = DecodeGate(share=0)
     with gate.critical():

@@ -235,6 +235,19 @@ async def test_a_short_opening_is_spoken_before_the_model_answers() -> None:
     assert spoken() == [HEARD_NOTHING, "How bad is the fever?"]
 
 
+async def test_without_a_model_the_opening_and_the_question_are_phrases_of_their_own() -> None:
+    # So each can come from the phrasebook: "I see. How bad is it?" as one phrase was in no book.
+    out: list = []
+    task = PipelineTask([Responder(ScriptedLLM(), style="acknowledge"), PhraseChunker()],
+                        on_output=out.append)
+    await task.start()
+    await task.queue_frame(RedactedTranscriptionFrame(text="hmm", turn=1))
+    await task.queue_frame(GuidanceFrame(instruction="How bad is it?", topic="severity", turn=1))
+    await task.queue_frame(TurnEndFrame(turn=1))
+    await task.stop()
+    assert [f.text for f in out if isinstance(f, SpeakFrame)] == [HEARD_NOTHING, "How bad is it?"]
+
+
 async def test_converse_replaces_an_unfit_first_sentence_with_the_template() -> None:
     llm = ScriptedLLM("Don't worry, ", "it is just a viral fever. ", "Take rest. ", "How bad?")
     said = await run_turn(
