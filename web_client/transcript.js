@@ -14,7 +14,8 @@ export const transcript = {
     const list = this.list;
     list.querySelector(".empty")?.remove();
     if (role === "assistant") {
-      this.open = {};
+      // A patient's line stays open through the reply: its final words may come after the
+      // reply's first phrase, and belong in that line, above the reply, not below it.
       if (!this.assistantOpen) this.assistantOpen = this.bubble("assistant", "Assistant");
       const el = this.assistantOpen.querySelector(".text");
       el.textContent = el.textContent ? `${el.textContent} ${text}` : text;

@@ -20,6 +20,7 @@ from dhanvantri.pipeline.frames import (
     PhysicianNoteFrame,
     RedactedTranscriptionFrame,
     TranscriptionFrame,
+    TurnCommittedFrame,
     TurnEndFrame,
 )
 from dhanvantri.pipeline.processor import FrameProcessor
@@ -58,7 +59,9 @@ class Redactor(FrameProcessor):
     """Replaces the patient's final transcript, and a physician's notes, with their tokenised form.
 
     A final transcript may come before the turn is certain (from the first pause); the patient
-    sees it as final only at turn end, so a turn they then continued shows as one line.
+    sees it as final only once the turn is, so a turn they then continued shows as one line.
+    That is when the turn is committed: the reply prepared from the pause is released then (the
+    commit overtakes every queue), and the patient's line must come before it, not after.
     """
 
     def __init__(self, vault: Tokenizer) -> None:
@@ -71,7 +74,7 @@ class Redactor(FrameProcessor):
             frame = dataclasses.replace(frame, text=await self._tokenize(frame.text))
         elif isinstance(frame, HandBackFrame):
             frame = dataclasses.replace(frame, notes=await self._tokenize(frame.notes))
-        if isinstance(frame, TurnEndFrame) and self._pending is not None:
+        if isinstance(frame, (TurnCommittedFrame, TurnEndFrame)) and self._pending is not None:
             pending, self._pending = self._pending, None
             await self.push_frame(transcript_event(pending.role, pending.text, True))
         if not isinstance(frame, TranscriptionFrame):

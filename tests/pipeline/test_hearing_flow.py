@@ -21,6 +21,7 @@ from dhanvantri.pipeline.task import PipelineTask
 from dhanvantri.pipeline.transcriber import Transcriber
 from dhanvantri.pipeline.turn_detector import TurnDetector
 from tests.support.knowledge import SymptomOnlyKB
+from tests.support.waiting import wait_until_async
 
 
 class UpstreamLog(FrameProcessor):
@@ -74,6 +75,27 @@ async def test_the_redactor_passes_on_only_terms_its_text_still_shows() -> None:
     redacted = [f for f in out if isinstance(f, RedactedTranscriptionFrame)]
     assert redacted[0].unsure == ("penicillin",)
     assert "Rajesh" not in repr(redacted[0])
+
+
+async def test_the_patients_line_is_final_before_the_reply_prepared_from_a_pause_is_let_out(
+) -> None:
+    # The commit overtakes every queue and releases the held reply; the patient's final line
+    # went out only at turn end, after the reply's lines, and the screen showed it below them.
+    from dhanvantri.pipeline.frames import EventFrame, TurnCommittedFrame, TurnEndFrame
+
+    out: list[Frame] = []
+    task = PipelineTask([Redactor(NameVault())], on_output=out.append)
+    await task.start()
+    await said(task, "I am allergic to ibuprofen", 2)
+    await wait_until_async(lambda: any(isinstance(f, RedactedTranscriptionFrame) for f in out),
+                           5, what="the redacted final")
+    await task.queue_frame(TurnCommittedFrame(turn=2))
+    await task.queue_frame(TurnEndFrame(turn=2))
+    await task.stop()
+    finals = [i for i, f in enumerate(out) if isinstance(f, EventFrame) and f.event["final"]]
+    commit = next(i for i, f in enumerate(out) if isinstance(f, TurnCommittedFrame))
+    assert len(finals) == 1 and finals[0] < commit
+    assert out[finals[0]].event["text"] == "I am allergic to ibuprofen"
 
 
 class PromptLog:
