@@ -108,13 +108,13 @@ def test_an_empty_prompt_decodes_as_none_and_a_prompt_is_never_transcribed(stt, 
 
 
 def test_a_prompt_steers_towards_the_clinical_word(stt, speech) -> None:
-    # Whisper base hears espeak's "diabetes" as "to die me these"; with the word expected and
-    # the question asked, it hears the word.
+    # Whisper base often hears espeak's "diabetes" as "to die me these" (not always: its
+    # threads do not add up in the same order every run); with the word expected and the
+    # question asked, it hears the word every time.
     audio = audio_of(speech, "I do not have diabetes.")
     prompt = "fever, cough, asthma, diabetes, blood pressure. Do you have any long illness?"
-    prompted = stt.transcribe(audio, prompt=prompt).text
-    assert "diabetes" in words(prompted)
-    assert prompted != stt.transcribe(audio).text
+    for _ in range(3):
+        assert "diabetes" in words(stt.transcribe(audio, prompt=prompt).text)
 
 
 def test_word_probabilities_spell_the_text_and_doubt_the_garbled(scored, speech) -> None:
